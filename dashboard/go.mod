@@ -1,0 +1,3 @@
+module idxstream/dashboard
+
+go 1.26.0

@@ -1,0 +1,3 @@
+module idxstream/producer
+
+go 1.26.0

@@ -1,0 +1,27 @@
+-- Sample IDX companies (tickers as listed on the exchange, share counts rounded), across the
+-- IDX-IC sectors. INSERT IGNORE keeps edits that an operator made to existing rows.
+INSERT IGNORE INTO profile (ticker, company_name, sector, shares) VALUES
+ ('BBCA', 'Bank Central Asia',              'Financials',               123275050000),
+ ('BBRI', 'Bank Rakyat Indonesia',          'Financials',               151559001604),
+ ('BMRI', 'Bank Mandiri',                   'Financials',                93333333332),
+ ('ADRO', 'Alamtri Resources Indonesia',    'Energy',                    30759734500),
+ ('PTBA', 'Bukit Asam',                     'Energy',                    11520659250),
+ ('MEDC', 'Medco Energi Internasional',     'Energy',                    25136231252),
+ ('ANTM', 'Aneka Tambang',                  'Basic Materials',           24030764725),
+ ('INCO', 'Vale Indonesia',                 'Basic Materials',           10539719485),
+ ('ASII', 'Astra International',            'Industrials',               40483553140),
+ ('UNTR', 'United Tractors',                'Industrials',                3730135136),
+ ('ICBP', 'Indofood CBP Sukses Makmur',     'Consumer Non-Cyclicals',    11661908000),
+ ('UNVR', 'Unilever Indonesia',             'Consumer Non-Cyclicals',    38150000000),
+ ('MAPI', 'Mitra Adiperkasa',               'Consumer Cyclicals',        16600000000),
+ ('ACES', 'Aspirasi Hidup Indonesia',       'Consumer Cyclicals',        17120000000),
+ ('KLBF', 'Kalbe Farma',                    'Healthcare',                46875122110),
+ ('MIKA', 'Mitra Keluarga Karyasehat',      'Healthcare',                13907242700),
+ ('BSDE', 'Bumi Serpong Damai',             'Properties & Real Estate',  21171365812),
+ ('CTRA', 'Ciputra Development',            'Properties & Real Estate',  18535695255),
+ ('GOTO', 'GoTo Gojek Tokopedia',           'Technology',              1189827447466),
+ ('EMTK', 'Elang Mahkota Teknologi',        'Technology',                61229815180),
+ ('TLKM', 'Telkom Indonesia',               'Infrastructures',           99062216600),
+ ('JSMR', 'Jasa Marga',                     'Infrastructures',            7257871200),
+ ('BIRD', 'Blue Bird',                      'Transportation & Logistic',  2501045520),
+ ('ASSA', 'Adi Sarana Armada',              'Transportation & Logistic',  3690580000);

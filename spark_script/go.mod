@@ -1,0 +1,3 @@
+module idxstream/spark_script
+
+go 1.26.0

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Shared helpers of the native launcher. Sourced by stack/stack.sh and by stack/native/*.sh;
+# defines functions and variables only (no side effects when sourced).
+
+: "${STACK_HOME:=${XDG_DATA_HOME:-$HOME/.local/share}/idxstream}"   # configs, data, logs, pids
+: "${STACK_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/idxstream}"        # downloaded artifacts, reusable
+STACK_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=versions.env
+. "$STACK_REPO/stack/versions.env"
+
+log()  { printf '%s %-9s %s\n' "$(date +%H:%M:%S)" "[${SERVICE:-stack}]" "$*" >&2; }
+die()  { log "ERROR: $*"; exit 1; }
+
+# java17 prints the path of a JDK 17 java binary: JAVA_HOME if it is 17, else the system's 17.
+java17() {
+  local j
+  for j in "${JAVA_HOME:+$JAVA_HOME/bin/java}" /usr/lib/jvm/java-17-openjdk-amd64/bin/java \
+           /usr/lib/jvm/java-17-openjdk-arm64/bin/java /usr/lib/jvm/openjdk-17/bin/java; do
+    [ -n "$j" ] && [ -x "$j" ] || continue
+    if "$j" -version 2>&1 | head -1 | grep -q '"17\.'; then echo "$j"; return 0; fi
+  done
+  return 1
+}
+
+# port_in_use PORT: true if something listens on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# require_port_free SERVICE PORT VARIABLE: a clear error naming who needs the port and how to move it.
+require_port_free() {
+  if port_in_use "$2"; then
+    die "$1 needs 127.0.0.1:$2 but something already listens there ($(ss -ltnpH "sport = :$2" 2>/dev/null | sed -n 's/.*users:((\"\([^\"]*\)\".*/\1/p' | head -1)). Stop it, or set $3 to another port."
+  fi
+}
+
+# wait_port SERVICE PORT SECONDS LOGFILE [PID]: wait until the port accepts connections; fails early
+# if PID dies, pointing at the log.
+wait_port() {
+  local svc=$1 port=$2 secs=$3 logf=$4 pid=${5:-} i
+  for ((i = 0; i < secs; i++)); do
+    port_in_use "$port" && return 0
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      die "$svc exited during start-up; see $logf (last lines below)
+$(tail -n 15 "$logf" 2>/dev/null)"
+    fi
+    sleep 1
+  done
+  die "$svc did not open port $port within ${secs}s; see $logf"
+}
+
+# start_bg NAME LOGFILE CMD...: start CMD detached, pid in $STACK_HOME/run/NAME.pid.
+start_bg() {
+  local name=$1 logf=$2; shift 2
+  mkdir -p "$STACK_HOME/run" "$(dirname "$logf")"
+  setsid "$@" >>"$logf" 2>&1 < /dev/null &
+  echo $! > "$STACK_HOME/run/$name.pid"
+}
+
+# pid_of NAME: the recorded pid if that process is alive.
+pid_of() {
+  local f="$STACK_HOME/run/$1.pid" p
+  [ -f "$f" ] || return 1
+  p=$(cat "$f"); kill -0 "$p" 2>/dev/null && echo "$p"
+}
+
+# stop_bg NAME SECONDS: SIGTERM, wait, then SIGKILL.
+stop_bg() {
+  local name=$1 secs=${2:-30} p i
+  p=$(pid_of "$name") || { rm -f "$STACK_HOME/run/$name.pid"; return 0; }
+  kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+  for ((i = 0; i < secs * 2; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+  kill -0 "$p" 2>/dev/null && { log "$name did not stop in ${secs}s; killing"; kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; }
+  rm -f "$STACK_HOME/run/$name.pid"
+}
+
+# mvn_fetch DIR GAV...: copy the given artifacts and their runtime dependencies into DIR (once).
+mvn_fetch() {
+  local dir=$1; shift
+  [ -f "$dir/.complete" ] && return 0
+  mkdir -p "$dir"
+  local pom; pom=$(mktemp -d)/pom.xml
+  {
+    echo '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+    echo '<groupId>local.idxstream</groupId><artifactId>fetch</artifactId><version>1</version><packaging>pom</packaging><dependencies>'
+    local gav g a v
+    for gav in "$@"; do
+      IFS=: read -r g a v <<<"$gav"
+      echo "<dependency><groupId>$g</groupId><artifactId>$a</artifactId><version>$v</version></dependency>"
+    done
+    echo '</dependencies></project>'
+  } > "$pom"
+  mvn -B -q -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" \
+    || die "could not fetch $* from Maven Central (see the output above)"
+  touch "$dir/.complete"
+}

@@ -1,0 +1,3 @@
+module idxstream/trade
+
+go 1.26.0
