@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS aggregated_data (
     processed_at  DATETIME(6)   NOT NULL,
     sector        VARCHAR(64)   NOT NULL,
     total_volume  BIGINT        NOT NULL,
+    trades        BIGINT        NOT NULL DEFAULT 0,  -- number of trades behind total_volume
     `date`        DATE          NOT NULL,
     KEY aggregated_data_batch (batch_id),
     KEY aggregated_data_date_sector (`date`, sector)

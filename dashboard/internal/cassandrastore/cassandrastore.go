@@ -1,0 +1,185 @@
+// Package cassandrastore reads the dashboard's raw-trade data sets from Cassandra's query-first
+// tables: trades_by_minute (latest trades, one partition per UTC minute) and trades_by_ticker
+// (price history per ticker and market date). Every query names its partition; the raw table
+// real_time_data is never read.
+package cassandrastore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"idxstream/dashboard/internal/market"
+)
+
+// Config says how to reach Cassandra.
+type Config struct {
+	// Hosts are the contact points, host or host:port (CASSANDRA_HOSTS, default 127.0.0.1).
+	Hosts []string
+	// Keyspace holds the tables (CASSANDRA_KEYSPACE, default trading).
+	Keyspace string
+	// Timeout bounds connecting and each query (default 3 s).
+	Timeout time.Duration
+	// Parallel caps the concurrent per-ticker queries of Series (default 8).
+	Parallel int
+}
+
+// Store reads the dashboard's Cassandra data sets. It connects lazily and again after a failed
+// connect, so a Cassandra that is down at start-up only makes reads fail until it is back. It is
+// safe for concurrent use.
+type Store struct {
+	cfg Config
+
+	mu      sync.Mutex
+	session *gocql.Session
+}
+
+// New returns a store; it does not connect yet.
+func New(cfg Config) *Store {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 3 * time.Second
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 8
+	}
+	return &Store{cfg: cfg}
+}
+
+func (s *Store) sess() (*gocql.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.session != nil && !s.session.Closed() {
+		return s.session, nil
+	}
+	c := gocql.NewCluster(s.cfg.Hosts...)
+	c.Keyspace = s.cfg.Keyspace
+	c.Consistency = gocql.LocalOne
+	c.Timeout, c.ConnectTimeout = s.cfg.Timeout, s.cfg.Timeout
+	c.NumConns = 1
+	c.ReconnectInterval = 10 * time.Second
+	sess, err := c.CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("connect to cassandra %v: %w", s.cfg.Hosts, err)
+	}
+	s.session = sess
+	return sess, nil
+}
+
+// Close closes the session, if any.
+func (s *Store) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.session != nil {
+		s.session.Close()
+		s.session = nil
+	}
+}
+
+// Ping checks that Cassandra answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	sess, err := s.sess()
+	if err != nil {
+		return err
+	}
+	var v string
+	if err := sess.Query("SELECT release_version FROM system.local").ScanContext(ctx, &v); err != nil {
+		return fmt.Errorf("ping cassandra: %w", err)
+	}
+	return nil
+}
+
+// LatestTrades reads the newest trades of the UTC minute of now and of the minute before (two
+// partitions of trades_by_minute), newest first, at most limit.
+func (s *Store) LatestTrades(ctx context.Context, now time.Time, limit int) ([]market.Trade, error) {
+	sess, err := s.sess()
+	if err != nil {
+		return nil, err
+	}
+	cur := now.UTC().Truncate(time.Minute)
+	out := []market.Trade{}
+	for _, minute := range []time.Time{cur, cur.Add(-time.Minute)} {
+		iter := sess.Query(`SELECT created_at, id, ticker, sector, volume, price
+			FROM trades_by_minute WHERE minute = ? LIMIT ?`, minute, limit).IterContext(ctx)
+		var t market.Trade
+		for iter.Scan(&t.CreatedAt, &t.ID, &t.Ticker, &t.Sector, &t.Volume, &t.Price) {
+			t.CreatedAt = t.CreatedAt.UTC()
+			out = append(out, t)
+		}
+		if err := iter.Close(); err != nil {
+			return nil, fmt.Errorf("read trades_by_minute %s: %w", minute.Format(time.RFC3339), err)
+		}
+	}
+	market.SortTrades(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// TickerSeries reads one ticker's trading on market date day (its year, month and day are used):
+// the first trade's price and the newest points trades, returned oldest first. A ticker that
+// has not traded yet gives a series without points and Open 0.
+func (s *Store) TickerSeries(ctx context.Context, ticker string, day time.Time, points int) (market.TickerSeries, error) {
+	sess, err := s.sess()
+	if err != nil {
+		return market.TickerSeries{}, err
+	}
+	d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	ts := market.TickerSeries{Ticker: ticker, Points: []market.PricePoint{}}
+	err = sess.Query(`SELECT price FROM trades_by_ticker WHERE ticker = ? AND day = ?
+		ORDER BY created_at ASC, id ASC LIMIT 1`, ticker, d).ScanContext(ctx, &ts.Open)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return ts, nil
+	}
+	if err != nil {
+		return ts, fmt.Errorf("read open of %s on %s: %w", ticker, d.Format(time.DateOnly), err)
+	}
+	iter := sess.Query(`SELECT created_at, price, volume FROM trades_by_ticker
+		WHERE ticker = ? AND day = ? LIMIT ?`, ticker, d, points).IterContext(ctx)
+	var (
+		p   market.PricePoint
+		vol int64
+	)
+	for iter.Scan(&p.At, &p.Price, &vol) {
+		p.At = p.At.UTC()
+		ts.Points = append(ts.Points, p)
+		ts.Volume += vol
+	}
+	if err := iter.Close(); err != nil {
+		return ts, fmt.Errorf("read prices of %s on %s: %w", ticker, d.Format(time.DateOnly), err)
+	}
+	for i, j := 0, len(ts.Points)-1; i < j; i, j = i+1, j-1 {
+		ts.Points[i], ts.Points[j] = ts.Points[j], ts.Points[i]
+	}
+	if n := len(ts.Points); n > 0 {
+		ts.Updated = ts.Points[n-1].At
+	}
+	return ts, nil
+}
+
+// Series reads TickerSeries for every company on day, a few tickers at a time, in the order given.
+// Any failure fails the whole read (the caller keeps its last good copy).
+func (s *Store) Series(ctx context.Context, companies []market.Company, day time.Time, points int) ([]market.TickerSeries, error) {
+	out := make([]market.TickerSeries, len(companies))
+	errs := make([]error, len(companies))
+	sem := make(chan struct{}, s.cfg.Parallel)
+	var wg sync.WaitGroup
+	for i, c := range companies {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ts, err := s.TickerSeries(ctx, c.Ticker, day, points)
+			ts.Sector = c.Sector
+			out[i], errs[i] = ts, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,185 @@
+// Package config is the dashboard's one configuration: environment variables with local
+// defaults (docs/contracts.md), overridable by command-line flags, checked by Validate.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is everything the dashboard needs to run.
+type Config struct {
+	// Addr is the HTTP listen address (DASHBOARD_ADDR, -addr; default 127.0.0.1:8501, localhost
+	// only).
+	Addr string
+	// MarketTZ is the market time zone used for "today" (MARKET_TZ, -market-tz; default
+	// Asia/Jakarta). Location is loaded from it by Validate.
+	MarketTZ string
+	Location *time.Location
+
+	// MySQLAddr, MySQLDatabase, MySQLUser, MySQLPassword reach MySQL as the read-only dashboard
+	// user (MYSQL_ADDR, MYSQL_DATABASE, MYSQL_DASHBOARD_USER, MYSQL_DASHBOARD_PASSWORD).
+	MySQLAddr, MySQLDatabase, MySQLUser, MySQLPassword string
+
+	// CassandraHosts and CassandraKeyspace reach Cassandra (CASSANDRA_HOSTS comma list,
+	// CASSANDRA_KEYSPACE).
+	CassandraHosts    []string
+	CassandraKeyspace string
+
+	// RawInterval is how often the Cassandra data sets (latest trades, movers) are polled
+	// (DASHBOARD_RAW_INTERVAL, -raw-interval; default 5s; the raw path writes every 10 s).
+	RawInterval time.Duration
+	// AggInterval is how often the MySQL data sets (volume_today, volume_timeline_today,
+	// last_batch) are polled (DASHBOARD_AGG_INTERVAL, -agg-interval; default 15s; the aggregate
+	// path commits every 60 s).
+	AggInterval time.Duration
+	// QueryTimeout bounds each poll (DASHBOARD_QUERY_TIMEOUT, -query-timeout; default 3s).
+	QueryTimeout time.Duration
+	// LatestTrades is how many raw trades the table shows (DASHBOARD_LATEST_TRADES; default 25).
+	LatestTrades int
+	// SeriesPoints is how many recent trades per ticker feed the price lines
+	// (DASHBOARD_SERIES_POINTS; default 120).
+	SeriesPoints int
+
+	// LogFormat is text or json (LOG_FORMAT, default text); LogLevel debug|info|warn|error
+	// (LOG_LEVEL, default info).
+	LogFormat, LogLevel string
+}
+
+// FromEnv reads the configuration from getenv (os.Getenv when nil), then parses args (without
+// the program name) as flags that override it. It does not validate.
+func FromEnv(getenv func(string) string, args []string) (Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	env := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	dur := func(k, def string) time.Duration {
+		d, err := time.ParseDuration(env(k, def))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+		}
+		return d
+	}
+	num := func(k string, def int) int {
+		var n int
+		v := env(k, fmt.Sprint(def))
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q is not a number", k, v))
+		}
+		return n
+	}
+	c := Config{
+		Addr:              env("DASHBOARD_ADDR", "127.0.0.1:8501"),
+		MarketTZ:          env("MARKET_TZ", "Asia/Jakarta"),
+		MySQLAddr:         env("MYSQL_ADDR", "127.0.0.1:3306"),
+		MySQLDatabase:     env("MYSQL_DATABASE", "trading"),
+		MySQLUser:         env("MYSQL_DASHBOARD_USER", "trading_dashboard"),
+		MySQLPassword:     getenv("MYSQL_DASHBOARD_PASSWORD"),
+		CassandraHosts:    splitList(env("CASSANDRA_HOSTS", "127.0.0.1")),
+		CassandraKeyspace: env("CASSANDRA_KEYSPACE", "trading"),
+		RawInterval:       dur("DASHBOARD_RAW_INTERVAL", "5s"),
+		AggInterval:       dur("DASHBOARD_AGG_INTERVAL", "15s"),
+		QueryTimeout:      dur("DASHBOARD_QUERY_TIMEOUT", "3s"),
+		LatestTrades:      num("DASHBOARD_LATEST_TRADES", 25),
+		SeriesPoints:      num("DASHBOARD_SERIES_POINTS", 120),
+		LogFormat:         env("LOG_FORMAT", "text"),
+		LogLevel:          env("LOG_LEVEL", "info"),
+	}
+	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (DASHBOARD_ADDR)")
+	fs.StringVar(&c.MarketTZ, "market-tz", c.MarketTZ, "market time zone (MARKET_TZ)")
+	fs.DurationVar(&c.RawInterval, "raw-interval", c.RawInterval, "poll interval of the Cassandra data sets (DASHBOARD_RAW_INTERVAL)")
+	fs.DurationVar(&c.AggInterval, "agg-interval", c.AggInterval, "poll interval of the MySQL data sets (DASHBOARD_AGG_INTERVAL)")
+	fs.DurationVar(&c.QueryTimeout, "query-timeout", c.QueryTimeout, "timeout of one poll (DASHBOARD_QUERY_TIMEOUT)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		errs = append(errs, err)
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	return c, errors.Join(errs...)
+}
+
+// Validate checks every field, reports all problems at once, and loads Location.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("DASHBOARD_ADDR %q: %w", c.Addr, err))
+	}
+	loc, err := time.LoadLocation(c.MarketTZ)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("MARKET_TZ %q: %w", c.MarketTZ, err))
+	}
+	c.Location = loc
+	if _, _, err := net.SplitHostPort(c.MySQLAddr); err != nil {
+		errs = append(errs, fmt.Errorf("MYSQL_ADDR %q: %w", c.MySQLAddr, err))
+	}
+	if c.MySQLDatabase == "" {
+		errs = append(errs, errors.New("MYSQL_DATABASE is empty"))
+	}
+	if c.MySQLUser == "" {
+		errs = append(errs, errors.New("MYSQL_DASHBOARD_USER is empty"))
+	}
+	if c.MySQLPassword == "" {
+		errs = append(errs, errors.New("MYSQL_DASHBOARD_PASSWORD is empty (set it in .env; `make up` writes one)"))
+	}
+	if len(c.CassandraHosts) == 0 {
+		errs = append(errs, errors.New("CASSANDRA_HOSTS is empty"))
+	}
+	if c.CassandraKeyspace == "" {
+		errs = append(errs, errors.New("CASSANDRA_KEYSPACE is empty"))
+	}
+	for name, d := range map[string]time.Duration{
+		"DASHBOARD_RAW_INTERVAL": c.RawInterval, "DASHBOARD_AGG_INTERVAL": c.AggInterval,
+		"DASHBOARD_QUERY_TIMEOUT": c.QueryTimeout,
+	} {
+		if d < 100*time.Millisecond {
+			errs = append(errs, fmt.Errorf("%s %v is below 100ms", name, d))
+		}
+	}
+	if c.LatestTrades < 1 || c.LatestTrades > 1000 {
+		errs = append(errs, fmt.Errorf("DASHBOARD_LATEST_TRADES %d is outside 1..1000", c.LatestTrades))
+	}
+	if c.SeriesPoints < 2 || c.SeriesPoints > 5000 {
+		errs = append(errs, fmt.Errorf("DASHBOARD_SERIES_POINTS %d is outside 2..5000", c.SeriesPoints))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT %q is neither text nor json", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// String describes the configuration without the password.
+func (c Config) String() string {
+	return fmt.Sprintf("addr=%s market_tz=%s mysql=%s@%s/%s cassandra=%v/%s raw_interval=%v agg_interval=%v",
+		c.Addr, c.MarketTZ, c.MySQLUser, c.MySQLAddr, c.MySQLDatabase, c.CassandraHosts,
+		c.CassandraKeyspace, c.RawInterval, c.AggInterval)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package aggpath
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"reflect"
+	"testing"
+	"time"
+
+	"idxstream/spark_script/internal/batchlog"
+	"idxstream/spark_script/internal/offsets"
+)
+
+// fakeLog keeps the batch log and the aggregated rows (batch id -> trades) in memory.
+type fakeLog struct {
+	batches []*batchlog.Batch
+	rows    map[int64]int64
+}
+
+func (f *fakeLog) Last(_ context.Context, _ string) (*batchlog.Batch, error) {
+	if len(f.batches) == 0 {
+		return nil, nil
+	}
+	b := *f.batches[len(f.batches)-1]
+	return &b, nil
+}
+func (f *fakeLog) Plan(_ context.Context, topic string, p offsets.Plan, now time.Time) (*batchlog.Batch, error) {
+	b := &batchlog.Batch{ID: int64(len(f.batches) + 1), Topic: topic, Start: p.Start, End: p.End, PlannedAt: now}
+	f.batches = append(f.batches, b)
+	c := *b
+	return &c, nil
+}
+func (f *fakeLog) ClearRows(_ context.Context, id int64) (int64, error) {
+	_, had := f.rows[id]
+	delete(f.rows, id)
+	if had {
+		return 1, nil
+	}
+	return 0, nil
+}
+func (f *fakeLog) RowStats(_ context.Context, id int64) (int64, int64, error) {
+	if n, ok := f.rows[id]; ok {
+		return 1, n, nil
+	}
+	return 0, 0, nil
+}
+func (f *fakeLog) Commit(_ context.Context, id, trades int64, now time.Time) error {
+	b := f.batches[id-1]
+	if b.CommittedAt != nil {
+		return errors.New("committed twice")
+	}
+	b.CommittedAt, b.Trades = &now, trades
+	return nil
+}
+
+type fakeBounds struct{ start, end offsets.Offsets }
+
+func (f *fakeBounds) Bounds(context.Context, string) (offsets.Offsets, offsets.Offsets, error) {
+	return f.start, f.end, nil
+}
+
+// fakeSpark "aggregates" one trade per Kafka record; it can fail after writing (a crash mid-write).
+type fakeSpark struct {
+	log      *fakeLog
+	failNext bool
+	ranges   []offsets.Offsets
+}
+
+func (f *fakeSpark) Aggregate(_ context.Context, b *batchlog.Batch) error {
+	f.ranges = append(f.ranges, b.End)
+	f.log.rows[b.ID] += offsets.Plan{Start: b.Start, End: b.End}.Records()
+	if f.failNext {
+		f.failNext = false
+		return errors.New("executor lost")
+	}
+	return nil
+}
+
+func newPath() (*Path, *fakeLog, *fakeBounds, *fakeSpark) {
+	l := &fakeLog{rows: map[int64]int64{}}
+	bo := &fakeBounds{start: offsets.Offsets{0: 0, 1: 0}, end: offsets.Offsets{0: 0, 1: 0}}
+	sp := &fakeSpark{log: l}
+	return &Path{Topic: "t", MaxRecords: 100, Trigger: time.Minute, Log: l, Bounds: bo, Spark: sp,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, l, bo, sp
+}
+
+func TestStepWithNothingNewRunsNoBatch(t *testing.T) {
+	p, l, _, _ := newPath()
+	ran, _, err := p.Step(context.Background())
+	if err != nil || ran || len(l.batches) != 0 {
+		t.Fatalf("Step on an empty topic: ran=%v err=%v batches=%d", ran, err, len(l.batches))
+	}
+}
+
+func TestFailedBatchIsReplayedWithTheSameRangeAndCountedOnce(t *testing.T) {
+	p, l, bo, sp := newPath()
+	ctx := context.Background()
+	bo.end = offsets.Offsets{0: 30, 1: 20}
+	sp.failNext = true
+	if _, _, err := p.Step(ctx); err == nil {
+		t.Fatal("Step hid the aggregation error")
+	}
+	bo.end = offsets.Offsets{0: 40, 1: 25} // more arrived meanwhile: must not join the replay
+	if ran, _, err := p.Step(ctx); err != nil || !ran {
+		t.Fatalf("replay: ran=%v err=%v", ran, err)
+	}
+	if len(l.batches) != 1 || l.batches[0].CommittedAt == nil || l.batches[0].Trades != 50 {
+		t.Fatalf("after replay: %+v", l.batches[0])
+	}
+	if !reflect.DeepEqual(sp.ranges[0], sp.ranges[1]) {
+		t.Fatalf("replay used another range: %v then %v", sp.ranges[0], sp.ranges[1])
+	}
+	if ran, _, err := p.Step(ctx); err != nil || !ran {
+		t.Fatalf("next batch: ran=%v err=%v", ran, err)
+	}
+	var total int64
+	for _, n := range l.rows {
+		total += n
+	}
+	if total != 65 {
+		t.Fatalf("aggregated %d trades over all batches, want every record exactly once (65)", total)
+	}
+	if got := l.batches[1].Start; !reflect.DeepEqual(got, offsets.Offsets{0: 30, 1: 20}) {
+		t.Fatalf("second batch starts at %v, want the first batch's end", got)
+	}
+}
+
+func TestStepReportsMoreWhenCapped(t *testing.T) {
+	p, _, bo, _ := newPath()
+	bo.end = offsets.Offsets{0: 150, 1: 150}
+	_, more, err := p.Step(context.Background())
+	if err != nil || !more {
+		t.Fatalf("capped batch: more=%v err=%v, want more=true", more, err)
+	}
+	if got := p.LastProgress(); got.Records != 100 || got.Lag != 200 {
+		t.Fatalf("progress %+v, want 100 records and a lag of 200", got)
+	}
+}

@@ -1,0 +1,168 @@
+// Package config holds the streaming job's settings: environment variables with local defaults,
+// overridable by flags, checked once by Validate.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the job needs. Addresses come in two flavours: as seen by this process
+// (the Go driver) and as seen by the Spark cluster, which differ when Spark runs in containers or
+// on other machines.
+type Config struct {
+	SparkRemote string // Spark Connect URL, sc://host:port (SPARK_REMOTE)
+
+	Topic                string // Kafka topic with the trades (first argument or JOB_TOPIC)
+	KafkaBootstrap       string // brokers as seen by this process (KAFKA_BOOTSTRAP_SERVERS)
+	SparkKafkaBootstrap  string // brokers as seen by Spark executors (SPARK_KAFKA_BOOTSTRAP_SERVERS)
+	MaxOffsetsPerTrigger int64  // cap of Kafka records per micro-batch and path (JOB_MAX_OFFSETS_PER_TRIGGER)
+
+	Keyspace          string // Cassandra keyspace (CASSANDRA_KEYSPACE)
+	CheckpointRoot    string // checkpoint root on the Spark side; empty = the server's spark.sql.streaming.checkpointLocation
+	RawTrigger        time.Duration
+	AggTrigger        time.Duration
+	MarketTZ          string // IANA zone of the market date (MARKET_TZ)
+	ShufflePartitions int    // spark.sql.shuffle.partitions of the session
+
+	MySQLAddr     string // MySQL as seen by this process (MYSQL_ADDR)
+	MySQLDatabase string
+	MySQLUser     string // the job's own user (MYSQL_JOB_USER)
+	MySQLPassword string // (MYSQL_JOB_PASSWORD); never logged
+	SparkMySQLURL string // JDBC URL as seen by Spark executors (SPARK_MYSQL_URL); default built from MySQLAddr
+
+	StatusAddr string        // HTTP status endpoint; empty disables it (JOB_STATUS_ADDR)
+	QueryPoll  time.Duration // how often streaming queries are checked (and the session kept alive)
+	LogJSON    bool
+}
+
+// Load reads the environment (getenv), then flags from args. The first positional argument, if
+// any, is the topic, so that `spark_script trading_data` reads like `producer trading_data`.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	dur := func(k, def string) time.Duration {
+		d, err := time.ParseDuration(env(k, def))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+		}
+		return d
+	}
+	integer := func(k, def string) int64 {
+		n, err := strconv.ParseInt(env(k, def), 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+		}
+		return n
+	}
+	c := Config{
+		SparkRemote:          env("SPARK_REMOTE", "sc://127.0.0.1:15002"),
+		Topic:                env("JOB_TOPIC", "trading_data"),
+		KafkaBootstrap:       env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+		MaxOffsetsPerTrigger: integer("JOB_MAX_OFFSETS_PER_TRIGGER", "200000"),
+		Keyspace:             env("CASSANDRA_KEYSPACE", "trading"),
+		CheckpointRoot:       env("JOB_CHECKPOINT_ROOT", ""),
+		RawTrigger:           dur("JOB_RAW_TRIGGER", "10s"),
+		AggTrigger:           dur("JOB_AGG_TRIGGER", "60s"),
+		MarketTZ:             env("MARKET_TZ", "Asia/Jakarta"),
+		ShufflePartitions:    int(integer("JOB_SHUFFLE_PARTITIONS", "4")),
+		MySQLAddr:            env("MYSQL_ADDR", "127.0.0.1:3306"),
+		MySQLDatabase:        env("MYSQL_DATABASE", "trading"),
+		MySQLUser:            env("MYSQL_JOB_USER", "trading_job"),
+		MySQLPassword:        env("MYSQL_JOB_PASSWORD", ""),
+		SparkMySQLURL:        env("SPARK_MYSQL_URL", ""),
+		StatusAddr:           env("JOB_STATUS_ADDR", "127.0.0.1:4050"),
+		QueryPoll:            dur("JOB_QUERY_POLL", "5s"),
+		LogJSON:              env("LOG_FORMAT", "text") == "json",
+	}
+	c.SparkKafkaBootstrap = env("SPARK_KAFKA_BOOTSTRAP_SERVERS", c.KafkaBootstrap)
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
+
+	fs := flag.NewFlagSet("spark_script", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: spark_script [flags] [topic]
+       spark_script status   (prints the running job's queries and last progress)
+
+Starts the trading pipeline on a Spark Connect server and runs until SIGINT/SIGTERM:
+raw trades from Kafka to Cassandra every raw trigger, volume per (market date, sector) of each
+batch to MySQL every aggregate trigger, bad input to trading.rejects.
+Every flag has an environment variable (in brackets); flags win.
+
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.SparkRemote, "remote", c.SparkRemote, "Spark Connect `url` [SPARK_REMOTE]")
+	fs.StringVar(&c.KafkaBootstrap, "brokers", c.KafkaBootstrap, "Kafka bootstrap servers as seen by this process [KAFKA_BOOTSTRAP_SERVERS]")
+	fs.StringVar(&c.SparkKafkaBootstrap, "spark-brokers", c.SparkKafkaBootstrap, "Kafka bootstrap servers as seen by Spark [SPARK_KAFKA_BOOTSTRAP_SERVERS]")
+	fs.Int64Var(&c.MaxOffsetsPerTrigger, "max-offsets-per-trigger", c.MaxOffsetsPerTrigger, "most Kafka records per micro-batch and path [JOB_MAX_OFFSETS_PER_TRIGGER]")
+	fs.StringVar(&c.Keyspace, "keyspace", c.Keyspace, "Cassandra keyspace [CASSANDRA_KEYSPACE]")
+	fs.StringVar(&c.CheckpointRoot, "checkpoint-root", c.CheckpointRoot, "checkpoint root on the Spark side; empty = server's spark.sql.streaming.checkpointLocation [JOB_CHECKPOINT_ROOT]")
+	fs.DurationVar(&c.RawTrigger, "raw-trigger", c.RawTrigger, "trigger interval of the raw path to Cassandra [JOB_RAW_TRIGGER]")
+	fs.DurationVar(&c.AggTrigger, "agg-trigger", c.AggTrigger, "trigger interval of the aggregate path to MySQL [JOB_AGG_TRIGGER]")
+	fs.StringVar(&c.MarketTZ, "market-tz", c.MarketTZ, "IANA time zone of the market date [MARKET_TZ]")
+	fs.StringVar(&c.MySQLAddr, "mysql-addr", c.MySQLAddr, "MySQL host:port as seen by this process [MYSQL_ADDR]")
+	fs.StringVar(&c.SparkMySQLURL, "spark-mysql-url", c.SparkMySQLURL, "JDBC URL of MySQL as seen by Spark; default from -mysql-addr [SPARK_MYSQL_URL]")
+	fs.StringVar(&c.StatusAddr, "status-addr", c.StatusAddr, "HTTP status endpoint address, empty to disable [JOB_STATUS_ADDR]")
+	fs.BoolVar(&c.LogJSON, "log-json", c.LogJSON, "log as JSON [LOG_FORMAT=json]")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		c.Topic = fs.Arg(0)
+	default:
+		return c, fmt.Errorf("expected at most one topic argument, got %q", fs.Args())
+	}
+	if c.SparkMySQLURL == "" {
+		c.SparkMySQLURL = fmt.Sprintf("jdbc:mysql://%s/%s?sslMode=DISABLED&rewriteBatchedStatements=true&connectionTimeZone=UTC",
+			c.MySQLAddr, c.MySQLDatabase)
+	}
+	return c, c.Validate()
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if !strings.HasPrefix(c.SparkRemote, "sc://") {
+		errs = append(errs, fmt.Errorf("SPARK_REMOTE %q must start with sc://", c.SparkRemote))
+	}
+	if c.Topic == "" {
+		errs = append(errs, errors.New("topic must not be empty"))
+	}
+	if c.KafkaBootstrap == "" || c.SparkKafkaBootstrap == "" {
+		errs = append(errs, errors.New("kafka bootstrap servers must not be empty"))
+	}
+	if c.MaxOffsetsPerTrigger <= 0 {
+		errs = append(errs, fmt.Errorf("max offsets per trigger must be positive, got %d", c.MaxOffsetsPerTrigger))
+	}
+	if c.RawTrigger < time.Second || c.AggTrigger < time.Second {
+		errs = append(errs, fmt.Errorf("triggers must be at least 1s (raw %s, aggregate %s)", c.RawTrigger, c.AggTrigger))
+	}
+	if _, err := time.LoadLocation(c.MarketTZ); err != nil {
+		errs = append(errs, fmt.Errorf("MARKET_TZ %q: %w", c.MarketTZ, err))
+	}
+	if c.ShufflePartitions <= 0 {
+		errs = append(errs, fmt.Errorf("shuffle partitions must be positive, got %d", c.ShufflePartitions))
+	}
+	if c.MySQLPassword == "" {
+		errs = append(errs, errors.New("MYSQL_JOB_PASSWORD is empty: run `make up` (it writes .env) or set it"))
+	}
+	if c.QueryPoll <= 0 {
+		errs = append(errs, errors.New("JOB_QUERY_POLL must be positive"))
+	}
+	return errors.Join(errs...)
+}

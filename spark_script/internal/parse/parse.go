@@ -1,0 +1,163 @@
+// Package parse turns Kafka records holding JSON arrays of trades into validated trade rows and
+// reject rows, as Spark SQL expressions. Both the streaming raw path and the batch aggregate path
+// apply the same stages, so the two paths can never disagree on what a valid trade is.
+//
+// The stages are plain SQL expression strings (for DataFrame.SelectExpr / Filter), kept free of
+// any Spark client type so that they can be read and unit-tested on their own:
+//
+//	kafka rows -> Records -> Elements (one row per array element) -> Checked (typed + reason)
+//	Checked -> Valid (reason IS NULL) -> trade columns
+//	Checked -> Rejected (reason IS NOT NULL) -> reject columns
+package parse
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MaxRawChars bounds the raw text kept with a reject.
+const MaxRawChars = 2000
+
+// elementSchema parses every field as text, so that an ill-typed field is detected by the checks
+// below (with a precise reason) instead of silently turning the whole element into nulls.
+const elementSchema = "id STRING, ticker STRING, created_at STRING, price STRING, market_cap STRING, volume STRING, sector STRING"
+
+// Records selects the Kafka columns the later stages need.
+func Records() []string {
+	return []string{
+		"topic", "partition", "offset", "timestamp AS kafka_ts",
+		"CAST(value AS STRING) AS raw",
+		// An element that is itself an object comes back as its JSON text; a record that is not
+		// a JSON array (or not JSON at all) gives NULL.
+		"from_json(CAST(value AS STRING), 'ARRAY<STRING>') AS elements",
+	}
+}
+
+// Elements explodes the array, keeping one row for a record that is not an array so that it can
+// be rejected. Empty arrays carry no trades and are dropped by NotEmpty.
+func Elements() []string {
+	return []string{
+		"topic", "partition", "offset", "kafka_ts", "raw",
+		"elements IS NULL AS not_array",
+		"posexplode_outer(elements) AS (element, elem)",
+	}
+}
+
+// NotEmpty filters out the single placeholder row of an empty array.
+const NotEmpty = "NOT (NOT not_array AND element IS NULL)"
+
+type check struct{ failed, reason string }
+
+// checks run in order; the first that fails names the reason. Expressions refer to t (the parsed
+// element as text fields).
+var checks = []check{
+	{"not_array", "record is not a JSON array"},
+	{"t IS NULL OR NOT ltrim(elem) LIKE '{%'", "element is not a JSON object"},
+	{"t.id IS NULL", "missing id"},
+	{"NOT t.id RLIKE '^[0-9]{1,18}$'", "id is not a positive integer"},
+	{"t.ticker IS NULL", "missing ticker"},
+	{"NOT t.ticker RLIKE '^[A-Z]{4}$'", "unknown ticker format"},
+	{"t.created_at IS NULL", "missing created_at"},
+	{"CAST(t.created_at AS TIMESTAMP) IS NULL", "unparsable created_at"},
+	{"t.price IS NULL", "missing price"},
+	{"CAST(t.price AS DOUBLE) IS NULL OR isnan(CAST(t.price AS DOUBLE))", "price is not a number"},
+	{"CAST(t.price AS DOUBLE) <= 0 OR CAST(t.price AS DOUBLE) > 1e12", "non-positive or absurd price"},
+	{"t.market_cap IS NULL", "missing market_cap"},
+	{"CAST(t.market_cap AS DOUBLE) IS NULL OR isnan(CAST(t.market_cap AS DOUBLE))", "market_cap is not a number"},
+	{"t.volume IS NULL", "missing volume"},
+	{"NOT t.volume RLIKE '^-?[0-9]{1,18}$'", "volume is not an integer"},
+	{"CAST(t.volume AS BIGINT) <= 0", "non-positive volume"},
+	{"t.sector IS NULL OR trim(t.sector) = ''", "missing sector"},
+}
+
+// Reasons lists every reject reason the checks can give, in check order.
+func Reasons() []string {
+	out := make([]string, len(checks))
+	for i, c := range checks {
+		out[i] = c.reason
+	}
+	return out
+}
+
+// reasonExpr is a CASE that names the first failed check, NULL for a valid element.
+func reasonExpr() string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, c := range checks {
+		fmt.Fprintf(&b, " WHEN %s THEN '%s'", c.failed, c.reason)
+	}
+	b.WriteString(" END AS reason")
+	return b.String()
+}
+
+// Parsed parses each element's text into the struct t.
+func Parsed() []string {
+	return []string{
+		"topic", "partition", "offset", "kafka_ts", "raw", "not_array", "element", "elem",
+		fmt.Sprintf("from_json(elem, '%s') AS t", elementSchema),
+	}
+}
+
+// Checked adds the reason and the typed trade fields (NULL where the element is rejected).
+func Checked() []string {
+	return []string{
+		"topic", "partition", "offset", "kafka_ts", "raw", "element", "elem",
+		reasonExpr(),
+		"CAST(t.id AS BIGINT) AS id",
+		"t.ticker AS ticker",
+		"CAST(t.created_at AS TIMESTAMP) AS created_at",
+		"CAST(t.price AS DOUBLE) AS price",
+		"CAST(t.market_cap AS DOUBLE) AS market_cap",
+		"CAST(t.volume AS BIGINT) AS volume",
+		"t.sector AS sector",
+	}
+}
+
+// IsValid and IsRejected split Checked rows.
+const (
+	IsValid    = "reason IS NULL"
+	IsRejected = "reason IS NOT NULL"
+)
+
+// MarketDate is the market-date expression of a UTC timestamp column in zone tz.
+func MarketDate(col, tz string) string {
+	return fmt.Sprintf("to_date(from_utc_timestamp(%s, '%s'))", col, escape(tz))
+}
+
+// Trades projects valid Checked rows onto the columns of trading.real_time_data.
+func Trades() []string {
+	return []string{"id", "created_at", "ticker", "sector", "volume", "market_cap", "price"}
+}
+
+// TradesByMinute projects valid rows onto trading.trades_by_minute (UTC minute partitions).
+func TradesByMinute() []string {
+	return []string{"date_trunc('MINUTE', created_at) AS minute", "created_at", "id", "ticker", "sector", "volume", "price"}
+}
+
+// TradesByTicker projects valid rows onto trading.trades_by_ticker (market-date partitions).
+func TradesByTicker(tz string) []string {
+	return []string{"ticker", MarketDate("created_at", tz) + " AS day", "created_at", "id", "price", "volume"}
+}
+
+// Rejects projects rejected Checked rows onto trading.rejects.
+func Rejects(tz string) []string {
+	return []string{
+		"topic",
+		"CAST(partition AS INT) AS kafka_partition",
+		MarketDate("kafka_ts", tz) + " AS day",
+		"offset AS kafka_offset",
+		"CAST(coalesce(element, -1) AS INT) AS element",
+		"reason",
+		fmt.Sprintf("substring(coalesce(elem, raw), 1, %d) AS raw", MaxRawChars),
+		"current_timestamp() AS rejected_at",
+	}
+}
+
+// VolumeByDateSector aggregates valid rows per market date and sector: grouping expressions and
+// aggregate expressions for GroupBy(...).Agg(...).
+func VolumeByDateSector(tz string) (groups []string, aggs []string) {
+	return []string{MarketDate("created_at", tz) + " AS date", "sector"},
+		[]string{"sum(volume) AS total_volume", "count(1) AS trades"}
+}
+
+func escape(s string) string { return strings.ReplaceAll(s, "'", "\\'") }

@@ -1,0 +1,206 @@
+// Command stackctl prepares the servers of the stack for the pipeline. The launcher
+// (stack/stack.sh, `make up`) runs it after starting the servers; it also works on its own:
+//
+//	stackctl migrate [-targets mysql,cassandra] [-schema dir] [-any-host]
+//	    apply schema/mysql/*.sql and schema/cassandra/*.cql once each (recorded in
+//	    schema_migrations), create the users trading_job, trading_producer, trading_dashboard
+//	    with least-privilege grants, set settings.market_tz_offset from MARKET_TZ
+//	stackctl topics [-partitions N] [-rf N]
+//	    create trading_data and test_topic (KAFKA_PARTITIONS, RF 1); existing topics are kept
+//	stackctl wait kafka|cassandra|mysql [-timeout 60s]
+//	    wait until the server answers a real request
+//
+// Configuration comes from the environment (docs/contracts.md) and ./.env.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+	_ "time/tzdata" // MARKET_TZ must resolve even where the system has no zoneinfo
+
+	"github.com/joho/godotenv"
+
+	"idxstream/stack/internal/cassadmin"
+	"idxstream/stack/internal/config"
+	"idxstream/stack/internal/kafkaadmin"
+	"idxstream/stack/internal/migrate"
+	"idxstream/stack/internal/mysqladmin"
+	"idxstream/stack/internal/sqlsplit"
+)
+
+func main() {
+	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(os.Stderr, "stackctl: read .env:", err)
+		os.Exit(2)
+	}
+	cfg, err := config.FromEnv(os.Getenv, os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "stackctl: invalid configuration:\n%v\n", err)
+		os.Exit(2)
+	}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	logger := slog.New(h).With("component", "stackctl")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error("failed", "command", cfg.Command, "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	switch cfg.Command {
+	case config.CmdMigrate:
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		return runMigrate(ctx, cfg, logger)
+	case config.CmdTopics:
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		return runTopics(ctx, cfg, logger)
+	case config.CmdWait:
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		return runWait(ctx, cfg, logger)
+	}
+	return fmt.Errorf("unknown command %q", cfg.Command)
+}
+
+func runMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	if cfg.Has(config.TargetMySQL) {
+		if err := migrateMySQL(ctx, cfg, logger.With("db", "mysql")); err != nil {
+			return err
+		}
+	}
+	if cfg.Has(config.TargetCassandra) {
+		if err := migrateCassandra(ctx, cfg, logger.With("db", "cassandra")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func migrateMySQL(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	files, err := migrate.LoadDir(filepath.Join(cfg.SchemaDir, "mysql"), ".sql")
+	if err != nil {
+		return err
+	}
+	adm, err := mysqladmin.Open(ctx, cfg.MySQLAdminDSN, cfg.MySQLDatabase)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	r := migrate.Runner{Exec: adm, Dialect: sqlsplit.MySQL, Logger: logger}
+	res, err := r.Run(ctx, files)
+	if err != nil {
+		return fmt.Errorf("mysql migrations: %w", err)
+	}
+	logger.Info("migrations done", "database", cfg.MySQLDatabase, "applied", len(res.Applied), "already", len(res.Skipped), "changed", len(res.Changed))
+	hosts := []string{"localhost", "127.0.0.1"}
+	if cfg.AnyHost {
+		hosts = append(hosts, "%")
+	}
+	accounts := []mysqladmin.Account{
+		{Name: cfg.JobUser.Name, Password: cfg.JobUser.Password, Role: mysqladmin.RoleJob},
+		{Name: cfg.ProducerUser.Name, Password: cfg.ProducerUser.Password, Role: mysqladmin.RoleProducer},
+		{Name: cfg.DashboardUser.Name, Password: cfg.DashboardUser.Password, Role: mysqladmin.RoleDashboard},
+	}
+	if err := adm.EnsureUsers(ctx, accounts, hosts, logger); err != nil {
+		return err
+	}
+	off, err := adm.SetMarketTZ(ctx, cfg.MarketTZ, time.Now())
+	if err != nil {
+		return err
+	}
+	logger.Info("market time zone set", "zone", cfg.MarketTZ, "offset", off)
+	return nil
+}
+
+func migrateCassandra(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	files, err := migrate.LoadDir(filepath.Join(cfg.SchemaDir, "cassandra"), ".cql")
+	if err != nil {
+		return err
+	}
+	session, err := cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort).CreateSession()
+	if err != nil {
+		return fmt.Errorf("connect to cassandra %v: %w", cfg.CassandraHosts, err)
+	}
+	defer session.Close()
+	exec := &cassadmin.Migrations{Session: session, Keyspace: cfg.CassandraKeyspace, Replication: cfg.CassandraReplication}
+	r := migrate.Runner{Exec: exec, Dialect: sqlsplit.CQL, Logger: logger,
+		Vars: map[string]string{"replication": cfg.CassandraReplication, "keyspace": cfg.CassandraKeyspace}}
+	res, err := r.Run(ctx, files)
+	if err != nil {
+		return fmt.Errorf("cassandra migrations: %w", err)
+	}
+	logger.Info("migrations done", "keyspace", cfg.CassandraKeyspace, "applied", len(res.Applied), "already", len(res.Skipped), "changed", len(res.Changed))
+	return nil
+}
+
+func runTopics(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	adm, err := kafkaadmin.New(cfg.KafkaBrokers, logger)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	for _, t := range cfg.Topics {
+		state, parts, err := adm.EnsureTopic(ctx, t, int32(cfg.Partitions), int16(cfg.ReplicationFactor))
+		if err != nil {
+			return err
+		}
+		if state == kafkaadmin.TopicExisted && parts != cfg.Partitions {
+			logger.Warn("topic exists with another partition count; left as it is", "topic", t, "partitions", parts, "wanted", cfg.Partitions)
+			continue
+		}
+		logger.Info("topic ready", "topic", t, "state", state, "partitions", parts)
+	}
+	return nil
+}
+
+func runWait(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	start := time.Now()
+	switch cfg.Service {
+	case "kafka":
+		adm, err := kafkaadmin.New(cfg.KafkaBrokers, logger)
+		if err != nil {
+			return err
+		}
+		defer adm.Close()
+		n, err := adm.Wait(ctx)
+		if err != nil {
+			return err
+		}
+		logger.Info("kafka answers", "brokers", n, "waited", time.Since(start).Round(time.Millisecond))
+	case "cassandra":
+		v, err := cassadmin.Wait(ctx, cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort))
+		if err != nil {
+			return err
+		}
+		logger.Info("cassandra answers", "release_version", v, "waited", time.Since(start).Round(time.Millisecond))
+	case "mysql":
+		if err := mysqladmin.Wait(ctx, cfg.MySQLAdminDSN); err != nil {
+			return err
+		}
+		logger.Info("mysql answers", "waited", time.Since(start).Round(time.Millisecond))
+	default:
+		return fmt.Errorf("unknown service %q", cfg.Service)
+	}
+	return nil
+}

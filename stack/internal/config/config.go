@@ -1,0 +1,259 @@
+// Package config holds the configuration of stackctl: environment variables of
+// docs/contracts.md with local defaults, overridable by command-line flags, checked by Validate.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Commands stackctl knows.
+const (
+	CmdMigrate = "migrate"
+	CmdTopics  = "topics"
+	CmdWait    = "wait"
+)
+
+// Migration targets.
+const (
+	TargetMySQL     = "mysql"
+	TargetCassandra = "cassandra"
+)
+
+// User is one least-privilege MySQL account.
+type User struct {
+	Name     string
+	Password string // never logged
+}
+
+// Config is everything stackctl needs. Zero values are not meaningful: use FromEnv.
+type Config struct {
+	Command string // migrate | topics | wait
+	Service string // wait: kafka | cassandra | mysql
+
+	StackHome string // STACK_HOME; default ~/.local/share/idxstream
+	SchemaDir string // -schema; default ./schema (stackctl runs from the repository root)
+	Targets   []string
+
+	MySQLAdminDSN string // MYSQL_ADMIN_DSN; default root over the native launcher's unix socket
+	MySQLDatabase string // MYSQL_DATABASE; default trading
+	AnyHost       bool   // -any-host: also create the users for host '%' (Docker: clients come from the bridge)
+	JobUser       User   // MYSQL_JOB_USER / MYSQL_JOB_PASSWORD
+	ProducerUser  User   // MYSQL_PRODUCER_USER / MYSQL_PRODUCER_PASSWORD
+	DashboardUser User   // MYSQL_DASHBOARD_USER / MYSQL_DASHBOARD_PASSWORD
+	MarketTZ      string // MARKET_TZ; default Asia/Jakarta
+
+	KafkaBrokers      []string // KAFKA_BOOTSTRAP_SERVERS; default 127.0.0.1:9092
+	Partitions        int      // KAFKA_PARTITIONS; default 3
+	ReplicationFactor int      // KAFKA_REPLICATION_FACTOR; default 1
+	Topics            []string // trading_data, test_topic
+
+	CassandraHosts       []string // CASSANDRA_HOSTS; default 127.0.0.1 (host or host:port)
+	CassandraPort        int      // CASSANDRA_PORT; default 9042, for hosts given without a port
+	CassandraKeyspace    string   // CASSANDRA_KEYSPACE; default trading
+	CassandraReplication string   // CASSANDRA_REPLICATION; substituted for {{replication}}
+
+	Timeout   time.Duration // -timeout: the whole command; default 60s (migrate: 5m)
+	LogFormat string        // LOG_FORMAT: text | json
+}
+
+// FromEnv builds the configuration from getenv, then applies the flags in args (after the
+// subcommand name). getenv is os.Getenv in production.
+func FromEnv(getenv func(string) string, args []string) (Config, error) {
+	env := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	atoi := func(k string, def int) int {
+		v := env(k, strconv.Itoa(def))
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q is not a number", k, v))
+		}
+		return n
+	}
+	home := getenv("HOME")
+	c := Config{
+		StackHome:            env("STACK_HOME", filepath.Join(env("XDG_DATA_HOME", filepath.Join(home, ".local", "share")), "idxstream")),
+		SchemaDir:            "schema",
+		Targets:              []string{TargetMySQL, TargetCassandra},
+		MySQLDatabase:        env("MYSQL_DATABASE", "trading"),
+		JobUser:              User{env("MYSQL_JOB_USER", "trading_job"), getenv("MYSQL_JOB_PASSWORD")},
+		ProducerUser:         User{env("MYSQL_PRODUCER_USER", "trading_producer"), getenv("MYSQL_PRODUCER_PASSWORD")},
+		DashboardUser:        User{env("MYSQL_DASHBOARD_USER", "trading_dashboard"), getenv("MYSQL_DASHBOARD_PASSWORD")},
+		MarketTZ:             env("MARKET_TZ", "Asia/Jakarta"),
+		KafkaBrokers:         splitList(env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:"+env("KAFKA_PORT", "9092"))),
+		Partitions:           atoi("KAFKA_PARTITIONS", 3),
+		ReplicationFactor:    atoi("KAFKA_REPLICATION_FACTOR", 1),
+		Topics:               []string{"trading_data", "test_topic"},
+		CassandraHosts:       splitList(env("CASSANDRA_HOSTS", "127.0.0.1")),
+		CassandraPort:        atoi("CASSANDRA_PORT", 9042),
+		CassandraKeyspace:    env("CASSANDRA_KEYSPACE", "trading"),
+		CassandraReplication: env("CASSANDRA_REPLICATION", "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
+		Timeout:              60 * time.Second,
+		LogFormat:            env("LOG_FORMAT", "text"),
+	}
+	c.MySQLAdminDSN = env("MYSQL_ADMIN_DSN", "root@unix("+filepath.Join(c.StackHome, "mariadb", "run", "mysqld.sock")+")/")
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		c.Command, args = args[0], args[1:]
+	}
+	if c.Command == CmdWait && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		c.Service, args = args[0], args[1:]
+	}
+	if c.Command == CmdMigrate {
+		c.Timeout = 5 * time.Minute // DDL and schema agreement on a busy 2-core machine
+	}
+	fs := flag.NewFlagSet("stackctl "+c.Command, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	targets := fs.String("targets", strings.Join(c.Targets, ","), "migrate: comma list of mysql, cassandra")
+	fs.StringVar(&c.SchemaDir, "schema", c.SchemaDir, "migrate: directory holding mysql/*.sql and cassandra/*.cql")
+	fs.BoolVar(&c.AnyHost, "any-host", false, "migrate: also create the MySQL users for host '%' (Docker)")
+	fs.IntVar(&c.Partitions, "partitions", c.Partitions, "topics: partitions of each topic (KAFKA_PARTITIONS)")
+	fs.IntVar(&c.ReplicationFactor, "rf", c.ReplicationFactor, "topics: replication factor (KAFKA_REPLICATION_FACTOR)")
+	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "wait: how long to wait for the service; others: for the whole command")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	c.Targets = splitList(*targets)
+	return c, errors.Join(errs...)
+}
+
+// Validate reports every problem of c for its command at once.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	switch c.Command {
+	case CmdMigrate, CmdTopics:
+	case CmdWait:
+		switch c.Service {
+		case "kafka", "cassandra", "mysql":
+		case "":
+			add("wait needs a service: kafka, cassandra or mysql")
+		default:
+			add("wait: unknown service %q (kafka, cassandra or mysql)", c.Service)
+		}
+	case "":
+		add("missing command: migrate, topics or wait")
+	default:
+		add("unknown command %q (migrate, topics or wait)", c.Command)
+	}
+	if c.Timeout <= 0 {
+		add("-timeout must be positive (got %s)", c.Timeout)
+	}
+	if c.Command == CmdMigrate {
+		if len(c.Targets) == 0 {
+			add("-targets is empty")
+		}
+		for _, t := range c.Targets {
+			if t != TargetMySQL && t != TargetCassandra {
+				add("-targets: unknown target %q (mysql, cassandra)", t)
+			}
+		}
+	}
+	needMySQL := (c.Command == CmdMigrate && c.has(TargetMySQL)) || (c.Command == CmdWait && c.Service == "mysql")
+	needCass := (c.Command == CmdMigrate && c.has(TargetCassandra)) || (c.Command == CmdWait && c.Service == "cassandra")
+	needKafka := c.Command == CmdTopics || (c.Command == CmdWait && c.Service == "kafka")
+	if needMySQL {
+		if _, err := mysql.ParseDSN(c.MySQLAdminDSN); err != nil {
+			add("MYSQL_ADMIN_DSN is not a valid DSN: %v", err)
+		}
+		if !validIdent(c.MySQLDatabase) {
+			add("MYSQL_DATABASE=%q is not a plain identifier", c.MySQLDatabase)
+		}
+	}
+	if c.Command == CmdMigrate && c.has(TargetMySQL) {
+		for _, u := range []struct {
+			v string
+			u User
+		}{{"MYSQL_JOB", c.JobUser}, {"MYSQL_PRODUCER", c.ProducerUser}, {"MYSQL_DASHBOARD", c.DashboardUser}} {
+			if !validIdent(u.u.Name) {
+				add("%s_USER=%q is not a plain identifier", u.v, u.u.Name)
+			}
+			if u.u.Password == "" {
+				add("%s_PASSWORD is empty (set it in .env; `make up` creates one)", u.v)
+			}
+		}
+		if _, err := time.LoadLocation(c.MarketTZ); err != nil {
+			add("MARKET_TZ=%q is not a known time zone: %v", c.MarketTZ, err)
+		}
+	}
+	if needCass {
+		if len(c.CassandraHosts) == 0 {
+			add("CASSANDRA_HOSTS is empty")
+		}
+		if c.CassandraPort <= 0 || c.CassandraPort > 65535 {
+			add("CASSANDRA_PORT=%d is not a port", c.CassandraPort)
+		}
+		if !validIdent(c.CassandraKeyspace) {
+			add("CASSANDRA_KEYSPACE=%q is not a plain identifier", c.CassandraKeyspace)
+		}
+		r := strings.TrimSpace(c.CassandraReplication)
+		if !strings.HasPrefix(r, "{") || !strings.HasSuffix(r, "}") || !strings.Contains(r, "'class'") {
+			add("CASSANDRA_REPLICATION=%q is not a replication map like {'class': 'SimpleStrategy', 'replication_factor': 1}", c.CassandraReplication)
+		}
+	}
+	if needKafka {
+		if len(c.KafkaBrokers) == 0 {
+			add("KAFKA_BOOTSTRAP_SERVERS is empty")
+		}
+		if c.Partitions < 1 || c.Partitions > 10000 {
+			add("KAFKA_PARTITIONS=%d must be between 1 and 10000", c.Partitions)
+		}
+		if c.ReplicationFactor < 1 || c.ReplicationFactor > 32767 {
+			add("KAFKA_REPLICATION_FACTOR=%d must be at least 1", c.ReplicationFactor)
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		add("LOG_FORMAT=%q must be text or json", c.LogFormat)
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) has(target string) bool {
+	for _, t := range c.Targets {
+		if t == target {
+			return true
+		}
+	}
+	return false
+}
+
+// Has reports whether migrate should touch target.
+func (c Config) Has(target string) bool { return c.has(target) }
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// validIdent accepts names safe to splice into SQL/CQL as identifiers: letters, digits, '_'.
+func validIdent(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

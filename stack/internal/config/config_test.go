@@ -1,0 +1,134 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+var goodEnv = map[string]string{
+	"HOME":                     "/home/u",
+	"MYSQL_JOB_PASSWORD":       "j",
+	"MYSQL_PRODUCER_PASSWORD":  "p",
+	"MYSQL_DASHBOARD_PASSWORD": "d",
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := FromEnv(envOf(goodEnv), []string{"migrate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"stack home", c.StackHome, "/home/u/.local/share/idxstream"},
+		{"admin dsn", c.MySQLAdminDSN, "root@unix(/home/u/.local/share/idxstream/mariadb/run/mysqld.sock)/"},
+		{"brokers", c.KafkaBrokers, []string{"127.0.0.1:9092"}},
+		{"partitions", c.Partitions, 3},
+		{"targets", c.Targets, []string{"mysql", "cassandra"}},
+		{"job user", c.JobUser.Name, "trading_job"},
+		{"keyspace", c.CassandraKeyspace, "trading"},
+		{"timeout", c.Timeout, 60 * time.Second},
+	}
+	for _, ch := range checks {
+		if !reflect.DeepEqual(ch.got, ch.want) {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+func TestFlagsOverrideEnv(t *testing.T) {
+	env := map[string]string{"KAFKA_PARTITIONS": "6", "KAFKA_BOOTSTRAP_SERVERS": "a:1, b:2"}
+	c, err := FromEnv(envOf(env), []string{"topics", "-partitions", "2", "-rf", "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Partitions != 2 {
+		t.Errorf("partitions = %d, want 2 (flag wins)", c.Partitions)
+	}
+	if !reflect.DeepEqual(c.KafkaBrokers, []string{"a:1", "b:2"}) {
+		t.Errorf("brokers = %q", c.KafkaBrokers)
+	}
+	c, err = FromEnv(envOf(nil), []string{"wait", "cassandra", "-timeout", "5s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Service != "cassandra" || c.Timeout != 5*time.Second {
+		t.Errorf("wait parsed as service %q timeout %s", c.Service, c.Timeout)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		args  []string
+		wants []string // substrings that must all appear
+	}{
+		{"no command", goodEnv, nil, []string{"missing command"}},
+		{"unknown command", goodEnv, []string{"frobnicate"}, []string{`unknown command "frobnicate"`}},
+		{"wait without service", goodEnv, []string{"wait"}, []string{"wait needs a service"}},
+		{"wait unknown service", goodEnv, []string{"wait", "redis"}, []string{`unknown service "redis"`}},
+		{"migrate without passwords", map[string]string{"HOME": "/h"}, []string{"migrate"},
+			[]string{"MYSQL_JOB_PASSWORD is empty", "MYSQL_PRODUCER_PASSWORD is empty", "MYSQL_DASHBOARD_PASSWORD is empty"}},
+		{"bad everything for migrate", withEnv(goodEnv, map[string]string{
+			"MARKET_TZ": "Mars/Olympus", "CASSANDRA_KEYSPACE": "bad-name", "CASSANDRA_REPLICATION": "rf=1",
+			"MYSQL_DATABASE": "x;drop", "MYSQL_JOB_USER": "a'b"}), []string{"migrate", "-targets", "mysql,cassandra,oracle"},
+			[]string{"MARKET_TZ", "CASSANDRA_KEYSPACE", "CASSANDRA_REPLICATION", "MYSQL_DATABASE", "MYSQL_JOB_USER", `unknown target "oracle"`}},
+		{"bad kafka settings", withEnv(goodEnv, map[string]string{"KAFKA_BOOTSTRAP_SERVERS": " , "}), []string{"topics", "-partitions", "0", "-rf", "0"},
+			[]string{"KAFKA_BOOTSTRAP_SERVERS is empty", "KAFKA_PARTITIONS=0", "KAFKA_REPLICATION_FACTOR=0"}},
+		{"bad timeout", goodEnv, []string{"wait", "kafka", "-timeout", "0s"}, []string{"-timeout must be positive"}},
+		{"mysql-only migrate ignores cassandra settings", withEnv(goodEnv, map[string]string{"CASSANDRA_KEYSPACE": "bad-name"}),
+			[]string{"migrate", "-targets", "mysql"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := FromEnv(envOf(tt.env), tt.args)
+			if err != nil {
+				t.Fatalf("FromEnv: %v", err)
+			}
+			err = c.Validate()
+			if len(tt.wants) == 0 {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Validate accepted a bad config")
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFromEnvRejectsNonNumbers(t *testing.T) {
+	_, err := FromEnv(envOf(map[string]string{"KAFKA_PARTITIONS": "three"}), []string{"topics"})
+	if err == nil || !strings.Contains(err.Error(), "KAFKA_PARTITIONS") {
+		t.Fatalf("err = %v, want one naming KAFKA_PARTITIONS", err)
+	}
+}
+
+func withEnv(base, over map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,92 @@
+// Package kafkaadmin is stackctl's one door to Kafka: topic creation and a readiness wait, both
+// through franz-go's kadm.
+package kafkaadmin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kslog"
+)
+
+// Admin wraps a kadm client. Close it when done.
+type Admin struct {
+	cl  *kgo.Client
+	adm *kadm.Client
+}
+
+// New creates a client for brokers; it does not connect yet.
+func New(brokers []string, logger *slog.Logger) (*Admin, error) {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(brokers...),
+		kgo.WithLogger(kslog.New(logger.With("component", "franz-go"))),
+		kgo.RequestTimeoutOverhead(5*time.Second),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	return &Admin{cl: cl, adm: kadm.NewClient(cl)}, nil
+}
+
+// Close closes the client.
+func (a *Admin) Close() { a.cl.Close() }
+
+// Wait asks for the cluster's metadata until the brokers answer (a real Kafka request, not just
+// an open port) or ctx ends. It returns the number of brokers.
+func (a *Admin) Wait(ctx context.Context) (int, error) {
+	var last error
+	for {
+		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
+		b, err := a.adm.ListBrokers(attempt)
+		cancel()
+		if err == nil && len(b) > 0 {
+			return len(b), nil
+		}
+		if err == nil {
+			err = errors.New("metadata lists no brokers")
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("wait for kafka: %w", errors.Join(ctx.Err(), last))
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// TopicState says what EnsureTopic found or did.
+type TopicState string
+
+// Topic states.
+const (
+	TopicCreated TopicState = "created"
+	TopicExisted TopicState = "existed"
+)
+
+// EnsureTopic creates topic with partitions and replication factor rf; an existing topic is
+// left as it is and reported with its partition count.
+func (a *Admin) EnsureTopic(ctx context.Context, topic string, partitions int32, rf int16) (TopicState, int, error) {
+	_, err := a.adm.CreateTopic(ctx, partitions, rf, nil, topic)
+	switch {
+	case err == nil:
+		return TopicCreated, int(partitions), nil
+	case errors.Is(err, kerr.TopicAlreadyExists):
+		td, err := a.adm.ListTopics(ctx, topic)
+		if err != nil {
+			return TopicExisted, 0, fmt.Errorf("describe topic %s: %w", topic, err)
+		}
+		d, ok := td[topic]
+		if !ok || d.Err != nil {
+			return TopicExisted, 0, fmt.Errorf("describe topic %s: %v", topic, d.Err)
+		}
+		return TopicExisted, len(d.Partitions), nil
+	default:
+		return "", 0, fmt.Errorf("create topic %s: %w", topic, err)
+	}
+}

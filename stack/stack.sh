@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# The stack launcher behind `make up|down|status|logs|clean`.
+#
+#   bash stack/stack.sh up               start Kafka, MariaDB/MySQL, Cassandra, Spark; migrate; create topics
+#   bash stack/stack.sh down             stop everything, keep data
+#   bash stack/stack.sh status           one line per service; exit 1 when something is down
+#   bash stack/stack.sh logs [svc] [-f|--no-follow]
+#   bash stack/stack.sh clean [--yes]    stop and delete $STACK_HOME (data, logs, configs); keeps $STACK_CACHE
+#
+# STACK_MODE=auto|docker|native (default auto: docker when `docker info` answers, else native).
+# Native mode assembles the servers from Maven Central, PyPI and Debian packages (stack/native/*.sh).
+set -euo pipefail
+
+# shellcheck source=lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+ALL_SERVICES=(mariadb kafka cassandra spark)   # start order; stop order is the reverse
+SERVICES=()                                    # the ones whose service file exists
+for _svc in "${ALL_SERVICES[@]}"; do
+  if [ -f "$STACK_REPO/stack/native/$_svc.sh" ]; then
+    # shellcheck disable=SC1090
+    . "$STACK_REPO/stack/native/$_svc.sh"
+    SERVICES+=("$_svc")
+  fi
+done
+unset _svc
+
+usage() {
+  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# ---------------------------------------------------------------------------------------------
+# mode
+
+stack_mode() {
+  case "${STACK_MODE:-auto}" in
+    docker|native) echo "$STACK_MODE" ;;
+    auto)
+      if command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; then echo docker; else echo native; fi ;;
+    *) die "STACK_MODE must be auto, docker or native (got '$STACK_MODE')" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# prerequisites (native mode)
+
+APT_UPDATED=0
+apt_install() {  # apt_install PKG...: install Debian packages when root, else explain.
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    die "missing prerequisites; install them first: sudo apt-get install -y $*"
+  fi
+  log "installing missing Debian packages: $*"
+  if [ "$APT_UPDATED" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || die "apt-get update failed"
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 \
+    || die "apt-get install $* failed (see above)"
+}
+
+check_java() {
+  local j v
+  if ! j=$(java17); then
+    v=""
+    [ -n "${JAVA_HOME:-}" ] && v=" (JAVA_HOME=$JAVA_HOME is $("$JAVA_HOME/bin/java" -version 2>&1 | head -1 || echo 'not a JDK'))"
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+      log "no JDK 17 found$v"
+      apt_install openjdk-17-jdk-headless
+      j=$(java17) || die "JDK 17 still not found after installing openjdk-17-jdk-headless"
+    else
+      die "the servers need a JDK 17 and none was found$v. Install one (Debian: sudo apt-get install openjdk-17-jdk-headless) or point JAVA_HOME at a JDK 17."
+    fi
+  fi
+  if [ -n "${JAVA_HOME:-}" ] && [ "$j" != "$JAVA_HOME/bin/java" ]; then
+    log "WARNING: JAVA_HOME=$JAVA_HOME is not a JDK 17 ($("$JAVA_HOME/bin/java" -version 2>&1 | head -1 || echo 'no java there')); using $(dirname "$(dirname "$j")") instead"
+  fi
+  JAVA_HOME=$(dirname "$(dirname "$j")")
+  export JAVA_HOME
+}
+
+check_prereqs() {
+  local missing=()
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+  { command -v mariadbd || [ -x /usr/sbin/mariadbd ]; } >/dev/null 2>&1 || missing+=(mariadb-server)
+  command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
+  command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+  command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+  command -v go >/dev/null 2>&1 || die "Go (1.26 or newer) is needed to build stackctl; install it from go.dev/dl and put it on PATH"
+  check_java
+}
+
+# ---------------------------------------------------------------------------------------------
+# .env and stackctl
+
+ensure_env_file() {
+  local env="$STACK_REPO/.env" ex="$STACK_REPO/.env.example" line name
+  [ -f "$env" ] && return 0
+  [ -f "$ex" ] || die "$ex is missing; cannot create .env"
+  log "creating $env with random passwords (names from .env.example)"
+  umask 077
+  {
+    echo "# Created by stack/stack.sh on $(date -u +%FT%TZ). Local secrets: never commit this file."
+    while IFS= read -r line || [ -n "$line" ]; do
+      case "$line" in \#*|'') continue ;; esac
+      name=${line%%=*}
+      if [[ "$name" == *PASSWORD* ]]; then
+        echo "$name=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
+      else
+        echo "$line"
+      fi
+    done < "$ex"
+  } > "$env.tmp"
+  mv "$env.tmp" "$env"
+}
+
+# build_stackctl: compile stack/cmd/stackctl into $STACK_HOME/bin (Go's build cache makes it quick).
+build_stackctl() {
+  mkdir -p "$STACK_HOME/bin"
+  (cd "$STACK_REPO/stack" && go build -o "$STACK_HOME/bin/stackctl" ./cmd/stackctl) \
+    || die "could not build stackctl (see the Go errors above)"
+  STACKCTL="$STACK_HOME/bin/stackctl"
+  export STACKCTL
+}
+
+# stackctl ARGS...: run from the repo root so that it reads ./.env.
+stackctl() { (cd "$STACK_REPO" && "$STACKCTL" "$@"); }
+
+# ---------------------------------------------------------------------------------------------
+# native commands
+
+svc_call() {  # svc_call SVC ACTION: run <svc>_<action> with the log prefix set.
+  local SERVICE=$1
+  "${1}_$2"
+}
+
+native_fetch_all() {
+  local svc pids=() names=() i rc=0
+  for svc in "${SERVICES[@]}"; do
+    ( svc_call "$svc" fetch ) &
+    pids+=($!); names+=("$svc")
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { log "fetch of ${names[$i]} failed"; rc=1; }
+  done
+  [ $rc -eq 0 ] || die "fetching artifacts failed (see above); re-run 'up' to resume"
+}
+
+native_up() {
+  local t0=$SECONDS svc targets=()
+  log "native mode: STACK_HOME=$STACK_HOME STACK_CACHE=$STACK_CACHE"
+  check_prereqs
+  ensure_env_file
+  build_stackctl
+  mkdir -p "$STACK_HOME/logs" "$STACK_HOME/run" "$STACK_CACHE"
+  native_fetch_all
+  for svc in "${SERVICES[@]}"; do svc_call "$svc" start; done
+  [[ " ${SERVICES[*]} " == *" mariadb "* ]] && targets+=(mysql)
+  [[ " ${SERVICES[*]} " == *" cassandra "* ]] && targets+=(cassandra)
+  if [ ${#targets[@]} -gt 0 ]; then
+    stackctl migrate -targets "$(IFS=,; echo "${targets[*]}")" || die "migrations failed (see above)"
+  fi
+  if [[ " ${SERVICES[*]} " == *" kafka "* ]]; then
+    stackctl topics || die "creating Kafka topics failed (see above)"
+  fi
+  native_status || true
+  log "up in $((SECONDS - t0))s"
+}
+
+native_down() {
+  local i
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_call "${SERVICES[$i]}" stop; done
+  log "stopped (data kept in $STACK_HOME)"
+}
+
+native_status() {
+  local svc line rc=0
+  printf '%-10s %-5s %s\n' SERVICE STATE ADDRESS
+  for svc in "${SERVICES[@]}"; do
+    if line=$(svc_call "$svc" status 2>/dev/null); then :; else rc=1; fi
+    [ -n "$line" ] || line="$svc down"
+    # one or more lines "name state address"; a 'down' anywhere means not healthy
+    while read -r n s a; do
+      printf '%-10s %-5s %s\n' "$n" "$s" "$a"
+      [ "$s" = up ] || rc=1
+    done <<<"$line"
+  done
+  for svc in "${ALL_SERVICES[@]}"; do
+    [[ " ${SERVICES[*]} " == *" $svc "* ]] || { printf '%-10s %-5s %s\n' "$svc" down "(stack/native/$svc.sh missing)"; rc=1; }
+  done
+  return $rc
+}
+
+# ---------------------------------------------------------------------------------------------
+# docker commands
+
+compose() {
+  ( set -a; . "$STACK_REPO/stack/versions.env"; [ -f "$STACK_REPO/.env" ] && . "$STACK_REPO/.env"; set +a
+    cd "$STACK_REPO" && docker compose -f docker-compose.yml "$@" )
+}
+
+docker_up() {
+  local t0=$SECONDS
+  command -v go >/dev/null 2>&1 || die "Go is needed to build stackctl (migrations, topics)"
+  ensure_env_file
+  build_stackctl
+  compose up -d --wait || die "docker compose up failed; see 'bash stack/stack.sh logs'"
+  ( set -a; . "$STACK_REPO/.env"; set +a
+    : "${MYSQL_ADMIN_DSN:=root:${MYSQL_ROOT_PASSWORD}@tcp(${MYSQL_ADDR:-127.0.0.1:${MYSQL_PORT:-3306}})/}"
+    export MYSQL_ADMIN_DSN
+    stackctl wait mysql -timeout 120s && stackctl wait cassandra -timeout 180s && stackctl wait kafka -timeout 120s &&
+    stackctl migrate -any-host && stackctl topics ) || die "migrations or topics failed (see above)"
+  compose ps
+  log "up in $((SECONDS - t0))s"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+confirm_clean() {
+  local yes=$1
+  [ "$yes" = 1 ] || [ "${CI:-}" = true ] && return 0
+  [ -t 0 ] || die "clean deletes $STACK_HOME; re-run with --yes to confirm"
+  read -r -p "Delete all stack data in $STACK_HOME (downloads in $STACK_CACHE are kept)? [y/N] " a
+  [[ "$a" == [yY]* ]] || die "not confirmed; nothing deleted"
+}
+
+cmd_logs() {
+  local follow=auto svc="" files=() f
+  for a in "$@"; do
+    case "$a" in -f|--follow) follow=1 ;; --no-follow) follow=0 ;; -*) usage ;; *) svc=$a ;; esac
+  done
+  [ "$follow" = auto ] && { [ -t 1 ] && follow=1 || follow=0; }
+  if [ "$MODE" = docker ]; then
+    if [ "$follow" = 1 ]; then compose logs -f ${svc:+"$svc"}; else compose logs --tail 100 ${svc:+"$svc"}; fi
+    return
+  fi
+  if [ -n "$svc" ]; then
+    [[ " ${ALL_SERVICES[*]} " == *" $svc "* ]] || die "unknown service '$svc' (one of: ${ALL_SERVICES[*]})"
+    for f in "$STACK_HOME/logs/$svc"*.log; do [ -f "$f" ] && files+=("$f"); done
+  else
+    for f in "$STACK_HOME"/logs/*.log; do [ -f "$f" ] && files+=("$f"); done
+  fi
+  [ ${#files[@]} -gt 0 ] || die "no logs ${svc:+of $svc }in $STACK_HOME/logs"
+  if [ "$follow" = 1 ]; then tail -n 50 -F "${files[@]}"; else tail -n 50 "${files[@]}"; fi
+}
+
+main() {
+  [ $# -ge 1 ] || usage
+  local cmd=$1; shift
+  MODE=$(stack_mode)
+  case "$cmd" in
+    up)
+      if [ "$MODE" = docker ]; then docker_up; else native_up; fi ;;
+    down)
+      if [ "$MODE" = docker ]; then compose down; else native_down; fi ;;
+    status)
+      if [ "$MODE" = docker ]; then compose ps; else native_status; fi ;;
+    logs) cmd_logs "$@" ;;
+    clean)
+      local yes=0
+      [ "${1:-}" = --yes ] || [ "${1:-}" = -y ] && yes=1
+      confirm_clean $yes
+      if [ "$MODE" = docker ]; then
+        compose down -v
+      else
+        native_down
+        case "$STACK_HOME" in ''|/|"$HOME") die "refusing to delete STACK_HOME='$STACK_HOME'" ;; esac
+        rm -rf "$STACK_HOME"
+        log "removed $STACK_HOME (downloads kept in $STACK_CACHE)"
+      fi ;;
+    -h|--help|help) usage ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"
