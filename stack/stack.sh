@@ -15,8 +15,14 @@ set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 ALL_SERVICES=(mariadb kafka cassandra spark)   # start order; stop order is the reverse
-SERVICES=()                                    # the ones whose service file exists
+# STACK_SERVICES="mariadb kafka" limits every command to some services (default: all).
+read -r -a WANTED <<<"${STACK_SERVICES:-${ALL_SERVICES[*]}}"
+for _svc in "${WANTED[@]}"; do
+  [[ " ${ALL_SERVICES[*]} " == *" $_svc "* ]] || { echo "STACK_SERVICES: unknown service '$_svc' (one of: ${ALL_SERVICES[*]})" >&2; exit 2; }
+done
+SERVICES=()                                    # the wanted ones whose service file exists
 for _svc in "${ALL_SERVICES[@]}"; do
+  [[ " ${WANTED[*]} " == *" $_svc "* ]] || continue
   if [ -f "$STACK_REPO/stack/native/$_svc.sh" ]; then
     # shellcheck disable=SC1090
     . "$STACK_REPO/stack/native/$_svc.sh"
@@ -178,18 +184,18 @@ native_down() {
 
 native_status() {
   local svc line rc=0
-  printf '%-10s %-5s %s\n' SERVICE STATE ADDRESS
+  printf '%-14s %-5s %s\n' SERVICE STATE ADDRESS
   for svc in "${SERVICES[@]}"; do
     if line=$(svc_call "$svc" status 2>/dev/null); then :; else rc=1; fi
     [ -n "$line" ] || line="$svc down"
     # one or more lines "name state address"; a 'down' anywhere means not healthy
     while read -r n s a; do
-      printf '%-10s %-5s %s\n' "$n" "$s" "$a"
+      printf '%-14s %-5s %s\n' "$n" "$s" "$a"
       [ "$s" = up ] || rc=1
     done <<<"$line"
   done
-  for svc in "${ALL_SERVICES[@]}"; do
-    [[ " ${SERVICES[*]} " == *" $svc "* ]] || { printf '%-10s %-5s %s\n' "$svc" down "(stack/native/$svc.sh missing)"; rc=1; }
+  for svc in "${WANTED[@]}"; do
+    [[ " ${SERVICES[*]} " == *" $svc "* ]] || { printf '%-14s %-5s %s\n' "$svc" down "(stack/native/$svc.sh missing)"; rc=1; }
   done
   return $rc
 }
@@ -215,6 +221,15 @@ docker_up() {
     stackctl migrate -any-host && stackctl topics ) || die "migrations or topics failed (see above)"
   compose ps
   log "up in $((SECONDS - t0))s"
+}
+
+# docker_status: compose's table; non-zero when a service is not running (or not healthy).
+docker_status() {
+  compose ps -a
+  local bad
+  bad=$(compose ps -a --format '{{.Service}} {{.State}} {{.Health}}' | awk '$2 != "running" || ($3 != "" && $3 != "healthy")')
+  [ -z "$bad" ] || { log "not up: $(echo "$bad" | tr '\n' ';')"; return 1; }
+  [ -n "$(compose ps -q)" ] || { log "no containers; run 'make up'"; return 1; }
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -257,7 +272,7 @@ main() {
     down)
       if [ "$MODE" = docker ]; then compose down; else native_down; fi ;;
     status)
-      if [ "$MODE" = docker ]; then compose ps; else native_status; fi ;;
+      if [ "$MODE" = docker ]; then docker_status; else native_status; fi ;;
     logs) cmd_logs "$@" ;;
     clean)
       local yes=0
@@ -268,12 +283,21 @@ main() {
       else
         native_down
         case "$STACK_HOME" in ''|/|"$HOME") die "refusing to delete STACK_HOME='$STACK_HOME'" ;; esac
-        rm -rf "$STACK_HOME"
-        log "removed $STACK_HOME (downloads kept in $STACK_CACHE)"
+        if [ "${#WANTED[@]}" -eq "${#ALL_SERVICES[@]}" ]; then
+          rm -rf "$STACK_HOME"
+          log "removed $STACK_HOME (downloads kept in $STACK_CACHE)"
+        else  # STACK_SERVICES names a subset: remove only their data, configs, logs and pids
+          local svc
+          for svc in "${WANTED[@]}"; do
+            rm -rf "${STACK_HOME:?}/$svc" "$STACK_HOME/logs/$svc"*.log "$STACK_HOME/run/$svc"*.pid
+          done
+          log "removed the data of ${WANTED[*]} from $STACK_HOME (downloads kept in $STACK_CACHE)"
+        fi
       fi ;;
     -h|--help|help) usage ;;
     *) usage ;;
   esac
 }
 
-main "$@"
+# Run only when executed (sourcing it gives the functions, e.g. for tests).
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi

@@ -8,7 +8,7 @@
 // Wire format of one element (field order fixed, no extra fields):
 //
 //	{"id":1,"ticker":"BBCA","created_at":"2026-11-23T02:15:04.123456Z","price":9875,
-//	 "market_cap":1217339618750000,"volume":500,"sector":"Financials"}
+//	 "market_cap":1217341118750000,"volume":500,"sector":"Financials"}
 //
 // created_at is always UTC with exactly six fractional digits ([TimeLayout]); the job reads it
 // as a STRING and converts it with to_timestamp(created_at, [SparkTimestampPattern]).

@@ -12,24 +12,30 @@ import (
 // path. The output is byte-for-byte what encoding/json would produce for the same trades except
 // that '<', '>' and '&' are not escaped.
 func AppendBatch(dst []byte, ts []Trade) []byte {
+	var tc timeCache
 	dst = append(dst, '[')
 	for i := range ts {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendJSON(dst, ts[i])
+		dst = appendTrade(dst, &ts[i], &tc)
 	}
 	return append(dst, ']')
 }
 
 // AppendJSON appends the JSON object of t (fields in contract order) to dst.
 func AppendJSON(dst []byte, t Trade) []byte {
+	var tc timeCache
+	return appendTrade(dst, &t, &tc)
+}
+
+func appendTrade(dst []byte, t *Trade, tc *timeCache) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = strconv.AppendInt(dst, t.ID, 10)
 	dst = append(dst, `,"ticker":`...)
 	dst = appendString(dst, t.Ticker)
 	dst = append(dst, `,"created_at":"`...)
-	dst = appendTime(dst, t.CreatedAt)
+	dst = tc.append(dst, t.CreatedAt)
 	dst = append(dst, `","price":`...)
 	dst = appendFloat(dst, t.Price)
 	dst = append(dst, `,"market_cap":`...)
@@ -41,9 +47,35 @@ func AppendJSON(dst []byte, t Trade) []byte {
 	return append(dst, '}')
 }
 
-// appendTime writes t in TimeLayout; the zero time is written too (Validate rejects it).
-func appendTime(dst []byte, t time.Time) []byte {
-	return t.UTC().Truncate(time.Microsecond).AppendFormat(dst, TimeLayout)
+// timeCache formats times in TimeLayout, reusing the "2006-01-02T15:04:05." prefix while
+// consecutive trades fall in the same second (the common case in a batch): formatting with
+// time.Format costs more than the rest of a trade's JSON.
+type timeCache struct {
+	sec    int64 // Unix second of prefix; valid only when ok
+	ok     bool
+	prefix [20]byte
+}
+
+// append writes t (converted to UTC, truncated to microseconds) in TimeLayout. The zero time is
+// written too; Validate rejects it.
+func (c *timeCache) append(dst []byte, t time.Time) []byte {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return t.UTC().Truncate(time.Microsecond).AppendFormat(dst, TimeLayout) // not cacheable: prefix length differs
+	}
+	sec := t.Unix()
+	if !c.ok || sec != c.sec {
+		c.sec, c.ok = sec, true
+		time.Unix(sec, 0).UTC().AppendFormat(c.prefix[:0], "2006-01-02T15:04:05.")
+	}
+	dst = append(dst, c.prefix[:]...)
+	us := t.Nanosecond() / 1000
+	var frac [7]byte
+	for i := 5; i >= 0; i-- {
+		frac[i] = byte('0' + us%10)
+		us /= 10
+	}
+	frac[6] = 'Z'
+	return append(dst, frac[:]...)
 }
 
 // appendFloat writes f as JSON numbers are written by encoding/json: shortest representation,
@@ -55,6 +87,11 @@ func appendFloat(dst []byte, f float64) []byte {
 		return append(dst, "null"...)
 	}
 	abs := math.Abs(f)
+	// Fast path: whole numbers below 2^53 (IDX prices, most market caps) print as integers,
+	// which is what the shortest 'f' formatting gives for them too.
+	if abs < 1<<53 && f == math.Trunc(f) && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'

@@ -15,7 +15,7 @@ KAFKA_LOG="$STACK_HOME/logs/kafka.log"
 kafka_fetch() {
   if [ -f "$KAFKA_LIBS/.binding" ]; then log "Kafka $KAFKA_VERSION jars cached in $KAFKA_LIBS"; return 0; fi
   log "fetching Kafka $KAFKA_VERSION (kafka_$KAFKA_SCALA) from Maven Central into $KAFKA_LIBS"
-  mvn -B -q dependency:get -Dartifact="org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION" -Dtransitive=false >/dev/null 2>&1 \
+  mvn -B -q -Dstyle.color=never dependency:get -Dartifact="org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION" -Dtransitive=false >/dev/null 2>&1 \
     || die "org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION is not served by the Maven repository; set KAFKA_VERSION in stack/versions.env to a served 4.x"
   mvn_fetch "$KAFKA_LIBS" "org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION"
   local slf4j log4j binding
@@ -31,7 +31,7 @@ kafka_fetch() {
   local a
   for a in "$binding" log4j-api log4j-core; do
     [ -f "$KAFKA_LIBS/$a-$log4j.jar" ] && continue
-    mvn -B -q dependency:copy -Dartifact="org.apache.logging.log4j:$a:$log4j" -DoutputDirectory="$KAFKA_LIBS" >/dev/null \
+    mvn -B -q -Dstyle.color=never dependency:copy -Dartifact="org.apache.logging.log4j:$a:$log4j" -DoutputDirectory="$KAFKA_LIBS" >/dev/null \
       || die "could not fetch org.apache.logging.log4j:$a:$log4j"
   done
   echo "$binding-$log4j" > "$KAFKA_LIBS/.binding"

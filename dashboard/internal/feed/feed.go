@@ -188,7 +188,7 @@ func errText(err error) string {
 type Broker struct {
 	mu   sync.Mutex
 	subs map[*Subscription]struct{}
-	// onSubscribe, when set, is called after each Subscribe (tests wait on it).
+	// onChange, when set, is called with the subscriber count after each Subscribe and Close.
 	onChange func(n int)
 }
 

@@ -13,14 +13,28 @@ package parse
 import (
 	"fmt"
 	"strings"
+
+	"idxstream/trade"
 )
 
 // MaxRawChars bounds the raw text kept with a reject.
 const MaxRawChars = 2000
 
-// elementSchema parses every field as text, so that an ill-typed field is detected by the checks
-// below (with a precise reason) instead of silently turning the whole element into nulls.
-const elementSchema = "id STRING, ticker STRING, created_at STRING, price STRING, market_cap STRING, volume STRING, sector STRING"
+// elementSchema parses every field of the trade contract (trade.Fields) as text, so that an
+// ill-typed field is detected by the checks below, with a precise reason, instead of turning the
+// whole element into NULLs.
+func elementSchema() string {
+	fs := trade.Fields()
+	cols := make([]string, len(fs))
+	for i, f := range fs {
+		cols[i] = f.Name + " STRING"
+	}
+	return strings.Join(cols, ", ")
+}
+
+// isoTime is the shape of created_at: RFC 3339 with an explicit zone. CAST alone would also take
+// a bare date or a time without zone, and a format mismatch must be a reject, never an exception.
+const isoTime = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 
 // Records selects the Kafka columns the later stages need.
 func Records() []string {
@@ -58,7 +72,7 @@ var checks = []check{
 	{"t.ticker IS NULL", "missing ticker"},
 	{"NOT t.ticker RLIKE '^[A-Z]{4}$'", "unknown ticker format"},
 	{"t.created_at IS NULL", "missing created_at"},
-	{"CAST(t.created_at AS TIMESTAMP) IS NULL", "unparsable created_at"},
+	{"NOT t.created_at RLIKE '" + isoTime + "' OR CAST(t.created_at AS TIMESTAMP) IS NULL", "unparsable created_at"},
 	{"t.price IS NULL", "missing price"},
 	{"CAST(t.price AS DOUBLE) IS NULL OR isnan(CAST(t.price AS DOUBLE))", "price is not a number"},
 	{"CAST(t.price AS DOUBLE) <= 0 OR CAST(t.price AS DOUBLE) > 1e12", "non-positive or absurd price"},
@@ -94,7 +108,7 @@ func reasonExpr() string {
 func Parsed() []string {
 	return []string{
 		"topic", "partition", "offset", "kafka_ts", "raw", "not_array", "element", "elem",
-		fmt.Sprintf("from_json(elem, '%s') AS t", elementSchema),
+		fmt.Sprintf("from_json(elem, '%s') AS t", elementSchema()),
 	}
 }
 

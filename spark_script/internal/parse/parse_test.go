@@ -82,3 +82,12 @@ func TestProjectionsCoverTheirTables(t *testing.T) {
 		})
 	}
 }
+
+func TestElementSchemaCoversTheTradeContract(t *testing.T) {
+	got := elementSchema()
+	for _, f := range []string{"id", "ticker", "created_at", "price", "market_cap", "volume", "sector"} {
+		if !strings.Contains(got, f+" STRING") {
+			t.Errorf("element schema %q lacks %s", got, f)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func TestDefaults(t *testing.T) {
 		{"targets", c.Targets, []string{"mysql", "cassandra"}},
 		{"job user", c.JobUser.Name, "trading_job"},
 		{"keyspace", c.CassandraKeyspace, "trading"},
-		{"timeout", c.Timeout, 60 * time.Second},
+		{"timeout", c.Timeout, 5 * time.Minute}, // migrate gets the long default
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {

@@ -238,3 +238,8 @@ func Wait(ctx context.Context, adminDSN string) error {
 		}
 	}
 }
+
+// QueryRow runs a query that returns one row and scans it into dest.
+func (a *Admin) QueryRow(ctx context.Context, query string, dest ...any) error {
+	return a.db.QueryRowContext(ctx, query).Scan(dest...)
+}

@@ -1,0 +1,187 @@
+// Package dataset defines the data sets the dashboard shows and keeps each one fresh with one
+// feed.Poller: however many pages are open, each data set costs its database one query per
+// interval.
+//
+//	name      source                                                   interval
+//	volume    MySQL view volume_today                                  AggInterval
+//	timeline  MySQL view volume_timeline_today                         AggInterval
+//	batch     MySQL view last_batch                                    AggInterval
+//	trades    Cassandra trades_by_minute, current + previous minute    RawInterval
+//	prices    Cassandra trades_by_ticker, one partition per ticker     RawInterval
+//	          of MySQL's profile (the list is cached: a MySQL outage
+//	          keeps the last list)
+package dataset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"idxstream/dashboard/internal/feed"
+	"idxstream/dashboard/internal/market"
+)
+
+// Names of the data sets, also used as event names.
+const (
+	Volume   = "volume"
+	Timeline = "timeline"
+	Batch    = "batch"
+	Trades   = "trades"
+	Prices   = "prices"
+)
+
+// MySQL is what the data sets need from MySQL (*mysqlstore.Store).
+type MySQL interface {
+	VolumeToday(ctx context.Context) ([]market.SectorVolume, error)
+	Timeline(ctx context.Context) ([]market.TimelinePoint, error)
+	LastBatch(ctx context.Context) (market.Batch, error)
+	Companies(ctx context.Context) ([]market.Company, error)
+}
+
+// Cassandra is what the data sets need from Cassandra (*cassandrastore.Store).
+type Cassandra interface {
+	LatestTrades(ctx context.Context, now time.Time, limit int) ([]market.Trade, error)
+	Series(ctx context.Context, companies []market.Company, day time.Time, points int) ([]market.TickerSeries, error)
+}
+
+// Config configures the data sets.
+type Config struct {
+	MySQL     MySQL
+	Cassandra Cassandra
+	// Location is the market time zone; "today" for trades_by_ticker is the date there.
+	Location *time.Location
+	// RawInterval polls the Cassandra data sets, AggInterval the MySQL ones.
+	RawInterval, AggInterval time.Duration
+	// Timeout bounds one fetch (0: the interval).
+	Timeout time.Duration
+	// LatestTrades and SeriesPoints size the trades table and the price lines.
+	LatestTrades, SeriesPoints int
+	// Publisher hears about every change (usually a *feed.Broker).
+	Publisher feed.Publisher
+	Logger    *slog.Logger
+	// Now replaces time.Now (tests).
+	Now func() time.Time
+}
+
+// Sets holds the pollers of all data sets.
+type Sets struct {
+	Volume   *feed.Poller[[]market.SectorVolume]
+	Timeline *feed.Poller[[]market.TimelinePoint]
+	Batch    *feed.Poller[market.Batch]
+	Trades   *feed.Poller[[]market.Trade]
+	Prices   *feed.Poller[[]market.TickerSeries]
+
+	loc *time.Location
+	now func() time.Time
+}
+
+// New builds the pollers; nothing is fetched until Run or Refresh.
+func New(cfg Config) (*Sets, error) {
+	if cfg.MySQL == nil || cfg.Cassandra == nil {
+		return nil, errors.New("new data sets: a store is nil")
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	pc := func(name string, every time.Duration) feed.PollerConfig {
+		return feed.PollerConfig{Name: name, Interval: every, Timeout: cfg.Timeout,
+			Publisher: cfg.Publisher, Logger: cfg.Logger, Now: cfg.Now}
+	}
+	s := &Sets{loc: cfg.Location, now: cfg.Now}
+	var errs []error
+	var err error
+	s.Volume, err = feed.NewPoller(pc(Volume, cfg.AggInterval), func(ctx context.Context) ([]market.SectorVolume, error) {
+		v, err := cfg.MySQL.VolumeToday(ctx)
+		market.SortVolumes(v)
+		return v, err
+	})
+	errs = append(errs, err)
+	s.Timeline, err = feed.NewPoller(pc(Timeline, cfg.AggInterval), cfg.MySQL.Timeline)
+	errs = append(errs, err)
+	s.Batch, err = feed.NewPoller(pc(Batch, cfg.AggInterval), cfg.MySQL.LastBatch)
+	errs = append(errs, err)
+	s.Trades, err = feed.NewPoller(pc(Trades, cfg.RawInterval), func(ctx context.Context) ([]market.Trade, error) {
+		return cfg.Cassandra.LatestTrades(ctx, cfg.Now(), cfg.LatestTrades)
+	})
+	errs = append(errs, err)
+	tickers := &companyCache{mysql: cfg.MySQL}
+	s.Prices, err = feed.NewPoller(pc(Prices, cfg.RawInterval), func(ctx context.Context) ([]market.TickerSeries, error) {
+		companies, err := tickers.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return cfg.Cassandra.Series(ctx, companies, s.Today(), cfg.SeriesPoints)
+	})
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("new data sets: %w", err)
+	}
+	return s, nil
+}
+
+// Today returns the market date now, as midnight UTC of that date.
+func (s *Sets) Today() time.Time {
+	t := s.now().In(s.loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// Location returns the market time zone.
+func (s *Sets) Location() *time.Location { return s.loc }
+
+// Now returns the current time of the sets' clock.
+func (s *Sets) Now() time.Time { return s.now() }
+
+// Run polls every data set until ctx is done and returns when all pollers have stopped.
+func (s *Sets) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Volume.Run(ctx) })
+	wg.Go(func() { s.Timeline.Run(ctx) })
+	wg.Go(func() { s.Batch.Run(ctx) })
+	wg.Go(func() { s.Trades.Run(ctx) })
+	wg.Go(func() { s.Prices.Run(ctx) })
+	wg.Wait()
+}
+
+// Refresh fetches every data set once, now (tests and start-up).
+func (s *Sets) Refresh(ctx context.Context) {
+	s.Volume.Refresh(ctx)
+	s.Timeline.Refresh(ctx)
+	s.Batch.Refresh(ctx)
+	s.Trades.Refresh(ctx)
+	s.Prices.Refresh(ctx)
+}
+
+// companyCache remembers the last company list so that a MySQL outage does not stop the price
+// lines, which come from Cassandra. The list is re-read at most once a minute.
+type companyCache struct {
+	mysql MySQL
+	mu    sync.Mutex
+	list  []market.Company
+	at    time.Time
+}
+
+func (c *companyCache) get(ctx context.Context) ([]market.Company, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.list != nil && time.Since(c.at) < time.Minute {
+		return c.list, nil
+	}
+	list, err := c.mysql.Companies(ctx)
+	if err != nil {
+		if c.list != nil {
+			return c.list, nil
+		}
+		return nil, fmt.Errorf("list tickers: %w", err)
+	}
+	c.list, c.at = list, time.Now()
+	return list, nil
+}

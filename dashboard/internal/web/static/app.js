@@ -1,0 +1,71 @@
+// Live updates of the dashboard: server-sent events replace page fragments with HTML that the
+// server rendered and escaped; this script only swaps them in and keeps the "ago" texts current.
+'use strict';
+(function () {
+  var live = document.getElementById('live');
+  var names = ['header', 'health', 'volume', 'timeline', 'movers', 'trades'];
+  var skew = 0; // server clock minus this clock, in ms
+
+  function setLive(state, text) {
+    if (!live) return;
+    live.setAttribute('data-state', state);
+    live.textContent = text;
+  }
+
+  function readSkew() {
+    var el = document.querySelector('[data-now]');
+    if (!el) return;
+    var t = Date.parse(el.getAttribute('data-now'));
+    if (!isNaN(t)) skew = t - Date.now();
+  }
+
+  function ago(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    if (ms < 1000) return 'just now';
+    if (s < 60) return s + ' s ago';
+    if (s < 3600) return Math.floor(s / 60) + ' min ago';
+    return Math.floor(s / 3600) + ' h ago';
+  }
+
+  function tick() {
+    var now = Date.now() + skew;
+    document.querySelectorAll('[data-since]').forEach(function (el) {
+      var t = Date.parse(el.getAttribute('data-since'));
+      if (!isNaN(t)) el.textContent = ago(now - t);
+    });
+    document.querySelectorAll('[data-lag-since]').forEach(function (el) {
+      var t = Date.parse(el.getAttribute('data-lag-since'));
+      if (!isNaN(t)) el.textContent = (Math.max(0, now - t) / 1000).toFixed(1) + ' s';
+    });
+  }
+
+  function swap(name, html) {
+    var el = document.getElementById(name + '-body');
+    if (!el) return;
+    // keep disclosure widgets the reader opened
+    var open = Array.prototype.map.call(el.querySelectorAll('details[open]'), function (d, i) { return i; });
+    var wasOpen = el.querySelectorAll('details').length > 0 && open.length > 0;
+    el.innerHTML = html;
+    if (wasOpen) el.querySelectorAll('details').forEach(function (d) { d.open = true; });
+    if (name === 'health') readSkew();
+  }
+
+  readSkew();
+  tick();
+  setInterval(tick, 1000);
+
+  if (!('EventSource' in window)) {
+    setLive('off', 'not supported by this browser; reload to refresh');
+    return;
+  }
+  var es = new EventSource('/events');
+  es.onopen = function () { setLive('on', 'connected'); };
+  es.onerror = function () { setLive('off', 'reconnecting'); };
+  names.forEach(function (name) {
+    es.addEventListener(name, function (e) {
+      swap(name, e.data);
+      tick();
+      document.body.setAttribute('data-updates', String(Number(document.body.getAttribute('data-updates') || 0) + 1));
+    });
+  });
+})();

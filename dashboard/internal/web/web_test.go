@@ -1,0 +1,267 @@
+package web
+
+import (
+	"encoding/json"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"idxstream/dashboard/internal/market"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update): %v", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got ---\n%s", name, got)
+	}
+}
+
+func get(t *testing.T, h http.Handler, target string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, target, nil))
+	return rec
+}
+
+func TestGoldenResponses(t *testing.T) {
+	e := newEnv(t, sampleMySQL(), sampleCassandra())
+	e.sets.Refresh(t.Context())
+	tests := []struct {
+		name, target, golden, contentType string
+	}{
+		{"page", "/", "page.html", "text/html; charset=utf-8"},
+		{"volume today", "/api/volume-today", "volume-today.json", "application/json; charset=utf-8"},
+		{"timeline", "/api/timeline", "timeline.json", "application/json; charset=utf-8"},
+		{"movers", "/api/movers", "movers.json", "application/json; charset=utf-8"},
+		{"prices of one ticker", "/api/prices?ticker=bbca", "prices-bbca.json", "application/json; charset=utf-8"},
+		{"latest trades", "/api/trades/latest", "trades-latest.json", "application/json; charset=utf-8"},
+		{"health", "/api/health", "health.json", "application/json; charset=utf-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := get(t, e.h, tt.target)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != tt.contentType {
+				t.Errorf("Content-Type = %q, want %q", ct, tt.contentType)
+			}
+			golden(t, tt.golden, rec.Body.Bytes())
+		})
+	}
+}
+
+func TestVolumeSortedLargestFirst(t *testing.T) {
+	e := newEnv(t, sampleMySQL(), sampleCassandra())
+	e.sets.Refresh(t.Context())
+	var got envelope[[]market.SectorVolume]
+	if err := json.Unmarshal(get(t, e.h, "/api/volume-today").Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSortedFunc(got.Data, func(a, b market.SectorVolume) int { return int(b.TotalVolume - a.TotalVolume) }) {
+		t.Errorf("volumes not sorted largest first: %+v", got.Data)
+	}
+	page := get(t, e.h, "/").Body.String()
+	var order []string
+	for _, part := range strings.Split(page, `<g class="bar" data-label="`)[1:] {
+		order = append(order, part[:strings.Index(part, `"`)])
+	}
+	want := []string{"Financials", "Energy", "Technology", "Properties &amp; Real Estate"}
+	if !slices.Equal(order, want) {
+		t.Errorf("bars in order %q, want %q", order, want)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t, sampleMySQL(), sampleCassandra())
+	e.sets.Refresh(t.Context())
+	for _, target := range []string{"/", "/api/volume-today", "/static/app.js", "/healthz", "/nope"} {
+		t.Run(target, func(t *testing.T) {
+			h := get(t, e.h, target).Header()
+			csp := h.Get("Content-Security-Policy")
+			for _, want := range []string{"default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"} {
+				if !strings.Contains(csp, want) {
+					t.Errorf("CSP %q lacks %q", csp, want)
+				}
+			}
+			if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+				t.Errorf("CSP allows unsafe code: %q", csp)
+			}
+			for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"} {
+				if got := h.Get(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestPageHasNoInlineScriptOrStyle(t *testing.T) {
+	e := newEnv(t, sampleMySQL(), sampleCassandra())
+	e.sets.Refresh(t.Context())
+	page := get(t, e.h, "/").Body.String()
+	for _, bad := range []string{"<script>", "<style", " style=", " onclick=", " onload="} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q, which the CSP would block", bad)
+		}
+	}
+}
+
+func TestOutputEscaped(t *testing.T) {
+	my, cass := sampleMySQL(), sampleCassandra()
+	evil := `<script>alert("x")</script>`
+	my.volume = append(my.volume, market.SectorVolume{Sector: evil, TotalVolume: 5})
+	cass.trades[0].Sector = evil
+	e := newEnv(t, my, cass)
+	e.sets.Refresh(t.Context())
+	page := get(t, e.h, "/").Body.String()
+	if strings.Contains(page, evil) {
+		t.Error("the page contains an unescaped sector name")
+	}
+	if !strings.Contains(page, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+		t.Error("the escaped sector name is missing")
+	}
+}
+
+func TestDatabaseDownKeepsLastData(t *testing.T) {
+	e := newEnv(t, sampleMySQL(), sampleCassandra())
+	e.sets.Refresh(t.Context())
+	e.my.set(func(f *fakeMySQL) { f.err = errDown })
+	e.cass.set(func(f *fakeCassandra) { f.err = errDown })
+	e.sets.Refresh(t.Context())
+
+	page := get(t, e.h, "/").Body.String()
+	for _, want := range []string{
+		"MySQL is not answering", "Cassandra is not answering", "Showing the last data, fetched at 10:15:30 WIB",
+		`data-label="Financials" data-value="4830500"`, `id="trade-1003"`, `<span class="badge degraded">degraded</span>`,
+		`data-db="MySQL">not answering`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	rec := get(t, e.h, "/api/volume-today")
+	var got envelope[[]market.SectorVolume]
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != http.StatusOK || !got.Stale || got.Error != "MySQL is not answering" || len(got.Data) != 4 {
+		t.Errorf("status %d, answer %+v; want 200, stale, the last 4 sectors", rec.Code, got)
+	}
+	var hl health
+	if err := json.Unmarshal(get(t, e.h, "/api/health").Body.Bytes(), &hl); err != nil {
+		t.Fatal(err)
+	}
+	if hl.Status != "degraded" || hl.Databases[0].Up || hl.Databases[1].Up {
+		t.Errorf("health = %+v, want degraded with both databases down", hl)
+	}
+	if strings.Contains(rec.Body.String(), "connection refused") {
+		t.Error("the JSON answer leaks the driver's error text")
+	}
+}
+
+func TestBeforeFirstLoad(t *testing.T) {
+	tests := []struct {
+		name      string
+		refresh   bool
+		wantError string
+	}{
+		{"not fetched yet", false, "not loaded yet"},
+		{"first fetch failed", true, "MySQL is not answering"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			my := sampleMySQL()
+			my.err = errDown
+			e := newEnv(t, my, sampleCassandra())
+			if tt.refresh {
+				e.sets.Refresh(t.Context())
+			}
+			rec := get(t, e.h, "/api/volume-today")
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+				t.Errorf("status %d Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+			}
+			var got envelope[[]market.SectorVolume]
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Error != tt.wantError || got.Data != nil {
+				t.Errorf("answer %+v, want error %q and no data", got, tt.wantError)
+			}
+			if page := get(t, e.h, "/"); page.Code != http.StatusOK {
+				t.Errorf("page status %d", page.Code)
+			}
+		})
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	e := newEnv(t, sampleMySQL(), sampleCassandra())
+	e.sets.Refresh(t.Context())
+	tests := []struct {
+		target   string
+		status   int
+		ctPrefix string
+	}{
+		{"/static/app.js", 200, "text/javascript"},
+		{"/static/style.css", 200, "text/css"},
+		{"/static/favicon.svg", 200, "image/svg+xml"},
+		{"/static/missing.js", 404, ""},
+		{"/healthz", 200, "application/json"},
+		{"/nope", 404, ""},
+		{"/api/prices?ticker=" + strings.Repeat("X", 40), 400, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target[:min(len(tt.target), 30)], func(t *testing.T) {
+			rec := get(t, e.h, tt.target)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+			if tt.ctPrefix != "" && !strings.HasPrefix(rec.Header().Get("Content-Type"), tt.ctPrefix) {
+				t.Errorf("Content-Type %q, want %s...", rec.Header().Get("Content-Type"), tt.ctPrefix)
+			}
+		})
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/volume-today", nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST status %d, want 405", rec.Code)
+	}
+}
+
+func TestFragmentsFor(t *testing.T) {
+	tests := []struct {
+		name    string
+		changed []string
+		want    []string
+	}{
+		{"nothing", nil, []string{"header", "health"}},
+		{"volume", []string{"volume"}, []string{"header", "health", "volume"}},
+		{"batch only shows in health", []string{"batch"}, []string{"header", "health"}},
+		{"several in page order", []string{"trades", "prices", "timeline"}, []string{"header", "health", "timeline", "movers", "trades"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fragmentsFor(tt.changed); !slices.Equal(got, tt.want) {
+				t.Errorf("fragmentsFor(%v) = %v, want %v", tt.changed, got, tt.want)
+			}
+		})
+	}
+}

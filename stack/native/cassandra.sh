@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# Apache Cassandra $CASSANDRA_VERSION (5.0.x), one node, assembled from Maven Central jars
+# (org.apache.cassandra:cassandra-all + runtime dependencies) and run on JDK 17 without the tarball's
+# bin/ and conf/. Sourced by stack/stack.sh after stack/lib.sh; defines functions and variables only.
+#
+# Listeners (all on 127.0.0.1): CQL $CASSANDRA_PORT (9042), storage/gossip $CASSANDRA_STORAGE_PORT
+# (7000), JMX $CASSANDRA_JMX_PORT (7199, loopback only, for nodetool). Heap $CASSANDRA_HEAP (1G),
+# direct memory $CASSANDRA_DIRECT_MEMORY (256M). Config in $STACK_HOME/cassandra/conf (rewritten on
+# every start from stack/native/cassandra/*.tmpl), data in $STACK_HOME/cassandra/data, log in
+# $STACK_HOME/logs/cassandra.log.
+
+: "${CASSANDRA_PORT:=9042}"
+: "${CASSANDRA_STORAGE_PORT:=7000}"
+: "${CASSANDRA_JMX_PORT:=7199}"
+: "${CASSANDRA_HEAP:=1G}"
+: "${CASSANDRA_DIRECT_MEMORY:=256M}"
+: "${CASSANDRA_START_TIMEOUT:=180}"   # seconds until CQL must answer
+: "${CASSANDRA_STOP_TIMEOUT:=60}"     # seconds between SIGTERM and SIGKILL
+CASSANDRA_DIR="$STACK_HOME/cassandra"
+CASSANDRA_LOG="$STACK_HOME/logs/cassandra.log"
+CASSANDRA_TEMPLATES="$STACK_REPO/stack/native/cassandra"
+
+# cassandra_lib: the jar directory of the current CASSANDRA_VERSION.
+cassandra_lib() { echo "$STACK_CACHE/cassandra-$CASSANDRA_VERSION/lib"; }
+
+# cassandra_served VERSION: true if the Maven repository serves cassandra-all VERSION (POM and jar).
+cassandra_served() {
+  mvn -B -q dependency:get -Dartifact="org.apache.cassandra:cassandra-all:$1" -Dtransitive=false >/dev/null 2>&1
+}
+
+# cassandra_fetch: cassandra-all and its runtime dependencies into $STACK_CACHE/cassandra-V/lib.
+# When the pinned version is not served, tries the neighbouring 5.0.x patches (newer first, then
+# older) and records the one that works as CASSANDRA_VERSION in stack/versions.env.
+cassandra_fetch() {
+  if [ -f "$(cassandra_lib)/.complete" ]; then log "Cassandra $CASSANDRA_VERSION jars cached in $(cassandra_lib)"; return 0; fi
+  log "fetching Cassandra $CASSANDRA_VERSION (cassandra-all) from Maven Central into $(cassandra_lib)"
+  if ! cassandra_served "$CASSANDRA_VERSION"; then
+    local pinned=$CASSANDRA_VERSION patch v found=""
+    [[ "$pinned" =~ ^5\.0\.([0-9]+)$ ]] || die "org.apache.cassandra:cassandra-all:$pinned is not served, and CASSANDRA_VERSION in stack/versions.env is not a 5.0.x version to search around"
+    patch=${BASH_REMATCH[1]}
+    for v in $((patch + 1)) $((patch + 2)) $((patch - 1)) $((patch - 2)) $((patch - 3)); do
+      [ "$v" -ge 0 ] || continue
+      log "cassandra-all:$pinned is not served; trying 5.0.$v"
+      if cassandra_served "5.0.$v"; then found=5.0.$v; break; fi
+    done
+    [ -n "$found" ] || die "org.apache.cassandra:cassandra-all:$pinned is not served and no neighbouring 5.0.x patch is; set CASSANDRA_VERSION in stack/versions.env to a served 5.0.x"
+    sed -i "s/^CASSANDRA_VERSION=.*/CASSANDRA_VERSION=$found/" "$STACK_REPO/stack/versions.env"
+    log "WARNING: cassandra-all:$pinned is not served; using $found and updated stack/versions.env"
+    CASSANDRA_VERSION=$found
+    [ -f "$(cassandra_lib)/.complete" ] && return 0
+  fi
+  mvn_fetch "$(cassandra_lib)" "org.apache.cassandra:cassandra-all:$CASSANDRA_VERSION"
+  local need
+  for need in "cassandra-all-$CASSANDRA_VERSION.jar" 'jamm-*.jar' 'logback-classic-*.jar' 'snakeyaml-*.jar' 'netty-all-*.jar' 'jna-*.jar'; do
+    # shellcheck disable=SC2086
+    compgen -G "$(cassandra_lib)/$need" >/dev/null || die "fetched Cassandra jars in $(cassandra_lib) lack $need; delete that directory and fetch again"
+  done
+}
+
+# cassandra_render TEMPLATE OUT: copy a template, replacing @NAME@ with the value of CASSANDRA_NAME
+# (or STACK-wide names given below).
+cassandra_render() {
+  local data="$CASSANDRA_DIR/data"
+  sed -e "s|@DATA@|$data|g" \
+      -e "s|@PORT@|$CASSANDRA_PORT|g" \
+      -e "s|@STORAGE_PORT@|$CASSANDRA_STORAGE_PORT|g" \
+      "$1" > "$2.tmp" && mv "$2.tmp" "$2"
+}
+
+cassandra_write_config() {
+  mkdir -p "$CASSANDRA_DIR/conf" "$CASSANDRA_DIR/data" "$CASSANDRA_DIR/tmp" "$STACK_HOME/logs"
+  local f
+  for f in cassandra.yaml logback.xml; do
+    [ -f "$CASSANDRA_TEMPLATES/$f.tmpl" ] || die "template $CASSANDRA_TEMPLATES/$f.tmpl is missing"
+    cassandra_render "$CASSANDRA_TEMPLATES/$f.tmpl" "$CASSANDRA_DIR/conf/$f"
+  done
+}
+
+# cassandra_jvm_opts: one option per line (paths contain no spaces by construction, but keep it safe).
+cassandra_jvm_opts() {
+  local lib; lib=$(cassandra_lib)
+  local jamm; jamm=$(compgen -G "$lib/jamm-*.jar" | head -1)
+  cat <<EOF
+-Xms$CASSANDRA_HEAP
+-Xmx$CASSANDRA_HEAP
+-XX:MaxDirectMemorySize=$CASSANDRA_DIRECT_MEMORY
+-XX:MaxMetaspaceSize=256m
+-XX:ReservedCodeCacheSize=128m
+-Xss256k
+-XX:+UseG1GC
+-XX:+ParallelRefProcEnabled
+-XX:MaxTenuringThreshold=1
+-XX:G1HeapRegionSize=4m
+-XX:G1RSetUpdatingPauseTimePercent=5
+-XX:MaxGCPauseMillis=300
+-XX:InitiatingHeapOccupancyPercent=70
+-XX:+UseThreadPriorities
+-XX:+UseTLAB
+-XX:+ResizeTLAB
+-XX:+PerfDisableSharedMem
+-XX:+ExitOnOutOfMemoryError
+-XX:ErrorFile=$CASSANDRA_DIR/hs_err_pid%p.log
+-Djava.io.tmpdir=$CASSANDRA_DIR/tmp
+-Djava.net.preferIPv4Stack=true
+-Djava.awt.headless=true
+-ea
+-da:net.openhft...
+-javaagent:$jamm
+-Djdk.attach.allowAttachSelf=true
+--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED
+--add-exports=java.base/java.lang.ref=ALL-UNNAMED
+--add-exports=java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED
+--add-exports=java.management/com.sun.jmx.remote.security=ALL-UNNAMED
+--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
+--add-exports=java.rmi/sun.rmi.server=ALL-UNNAMED
+--add-exports=java.sql/java.sql=ALL-UNNAMED
+--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED
+--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
+--add-exports=jdk.attach/sun.tools.attach=ALL-UNNAMED
+--add-opens=java.base/java.lang.module=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.loader=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.reflect=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.math=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.module=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.util.jar=ALL-UNNAMED
+--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED
+--add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+--add-opens=java.base/java.io=ALL-UNNAMED
+--add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+--add-opens=java.base/java.lang=ALL-UNNAMED
+--add-opens=java.base/java.util=ALL-UNNAMED
+--add-opens=java.base/java.nio=ALL-UNNAMED
+--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED
+-Dio.netty.tryReflectionSetAccessible=true
+-Dio.netty.allocator.useCacheForAllThreads=true
+-Dio.netty.allocator.maxOrder=11
+-Dcassandra.jmx.local.port=$CASSANDRA_JMX_PORT
+-Dcom.sun.management.jmxremote.rmi.port=$CASSANDRA_JMX_PORT
+-Dcassandra-foreground=yes
+-Dcassandra.config=file://$CASSANDRA_DIR/conf/cassandra.yaml
+-Dlogback.configurationFile=file://$CASSANDRA_DIR/conf/logback.xml
+-Dcassandra.logdir=$STACK_HOME/logs
+-Dcassandra.storagedir=$CASSANDRA_DIR/data
+-Dcassandra.triggers_dir=$CASSANDRA_DIR/conf/triggers
+-Dcassandra.skip_wait_for_gossip_to_settle=0
+EOF
+}
+
+# cassandra_cql_probe PORT: true when a CQL v4 session on 127.0.0.1:PORT completes STARTUP and answers
+# SELECT release_version FROM system.local; prints the version. Needs python3 (a stack prerequisite).
+cassandra_cql_probe() {
+  python3 - "$1" <<'PY' 2>/dev/null
+import socket, struct, sys
+
+def frame(stream, opcode, body):
+    return struct.pack(">BBhBi", 0x04, 0, stream, opcode, len(body)) + body
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("connection closed")
+        buf += chunk
+    return buf
+
+def read_frame(s):
+    _ver, _flags, _stream, opcode, length = struct.unpack(">BBhBi", recv_exact(s, 9))
+    return opcode, recv_exact(s, length)
+
+def string(b):
+    return struct.pack(">H", len(b)) + b
+
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.settimeout(10)
+s.sendall(frame(1, 0x01, struct.pack(">H", 1) + string(b"CQL_VERSION") + string(b"3.0.0")))
+op, _ = read_frame(s)
+if op != 0x02:  # READY
+    sys.exit(1)
+q = b"SELECT release_version FROM system.local"
+s.sendall(frame(2, 0x07, struct.pack(">i", len(q)) + q + struct.pack(">HB", 0x0001, 0)))  # ONE, no flags
+op, body = read_frame(s)
+if op != 0x08 or struct.unpack(">i", body[:4])[0] != 2:  # RESULT / Rows
+    sys.exit(1)
+# Rows: metadata (flags, column count, [global table spec], columns), row count, cells.
+p = 4
+flags, ncols = struct.unpack(">ii", body[p:p + 8]); p += 8
+def skip_string(p):
+    return p + 2 + struct.unpack(">H", body[p:p + 2])[0]
+if flags & 0x0002:  # has_more_pages: paging state
+    p += 4 + struct.unpack(">i", body[p:p + 4])[0]
+if flags & 0x0001:  # global table spec
+    p = skip_string(skip_string(p))
+for _ in range(ncols):
+    if not flags & 0x0001:
+        p = skip_string(skip_string(p))
+    p = skip_string(p)
+    p += 2  # option id (varchar: no payload)
+nrows = struct.unpack(">i", body[p:p + 4])[0]; p += 4
+if nrows < 1:
+    sys.exit(1)
+n = struct.unpack(">i", body[p:p + 4])[0]; p += 4
+print(body[p:p + n].decode())
+PY
+}
+
+# cassandra_wait_ready PID: until the CQL port accepts connections and a real CQL query answers.
+cassandra_wait_ready() {
+  local pid=$1 i version
+  local fail="see $CASSANDRA_LOG (last lines below)"
+  for ((i = 0; i < CASSANDRA_START_TIMEOUT; i++)); do
+    kill -0 "$pid" 2>/dev/null || die "cassandra exited during start-up; $fail
+$(tail -n 20 "$CASSANDRA_LOG" 2>/dev/null)"
+    if port_in_use "$CASSANDRA_PORT"; then
+      if command -v python3 >/dev/null 2>&1; then
+        if version=$(cassandra_cql_probe "$CASSANDRA_PORT"); then
+          log "ready: CQL answers on 127.0.0.1:$CASSANDRA_PORT (release_version $version) after ${i}s"
+          return 0
+        fi
+      elif grep -q 'Starting listening for CQL clients' "$CASSANDRA_LOG" 2>/dev/null; then
+        log "ready: CQL listening on 127.0.0.1:$CASSANDRA_PORT after ${i}s (no python3 for a query probe)"
+        return 0
+      fi
+    fi
+    sleep 1
+  done
+  die "cassandra did not answer CQL on 127.0.0.1:$CASSANDRA_PORT within ${CASSANDRA_START_TIMEOUT}s; $fail
+$(tail -n 20 "$CASSANDRA_LOG" 2>/dev/null)"
+}
+
+cassandra_start() {
+  local pid
+  if pid=$(pid_of cassandra); then
+    log "already running (pid $pid, 127.0.0.1:$CASSANDRA_PORT)"
+    cassandra_wait_ready "$pid"
+    return 0
+  fi
+  # stack.sh runs the fetches in subshells: pick up a CASSANDRA_VERSION that fetch moved.
+  if [ ! -f "$(cassandra_lib)/.complete" ]; then
+    local pinned; pinned=$(sed -n 's/^CASSANDRA_VERSION=//p' "$STACK_REPO/stack/versions.env")
+    [ -n "$pinned" ] && CASSANDRA_VERSION=$pinned
+  fi
+  [ -f "$(cassandra_lib)/.complete" ] || die "Cassandra jars missing in $(cassandra_lib) (run the fetch first)"
+  require_port_free cassandra "$CASSANDRA_PORT" CASSANDRA_PORT
+  require_port_free cassandra "$CASSANDRA_STORAGE_PORT" CASSANDRA_STORAGE_PORT
+  require_port_free cassandra "$CASSANDRA_JMX_PORT" CASSANDRA_JMX_PORT
+  local java; java=$(java17) || die "Cassandra 5.0 needs a JDK 17 (none found; set JAVA_HOME)"
+  cassandra_write_config
+  local opts=()
+  mapfile -t opts < <(cassandra_jvm_opts)
+  log "starting $CASSANDRA_VERSION on 127.0.0.1:$CASSANDRA_PORT (storage $CASSANDRA_STORAGE_PORT, JMX $CASSANDRA_JMX_PORT, heap $CASSANDRA_HEAP, log $CASSANDRA_LOG)"
+  printf '\n===== %s starting Cassandra %s =====\n' "$(date -u +%FT%TZ)" "$CASSANDRA_VERSION" >> "$CASSANDRA_LOG"
+  start_bg cassandra "$CASSANDRA_LOG" "$java" "${opts[@]}" \
+    -cp "$CASSANDRA_DIR/conf:$(cassandra_lib)/*" org.apache.cassandra.service.CassandraDaemon
+  pid=$(cat "$STACK_HOME/run/cassandra.pid")
+  cassandra_wait_ready "$pid"
+}
+
+# cassandra_stop: SIGTERM (Cassandra drains memtables and the commit log in its shutdown hook),
+# then SIGKILL after CASSANDRA_STOP_TIMEOUT seconds.
+cassandra_stop() {
+  pid_of cassandra >/dev/null || { rm -f "$STACK_HOME/run/cassandra.pid"; return 0; }
+  log "stopping (SIGTERM, drain; SIGKILL after ${CASSANDRA_STOP_TIMEOUT}s)"
+  stop_bg cassandra "$CASSANDRA_STOP_TIMEOUT"
+}
+
+cassandra_status() {
+  if pid_of cassandra >/dev/null && port_in_use "$CASSANDRA_PORT"; then
+    echo "cassandra up 127.0.0.1:$CASSANDRA_PORT"
+  else
+    echo "cassandra down 127.0.0.1:$CASSANDRA_PORT"; return 1
+  fi
+}

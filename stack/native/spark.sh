@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# Apache Spark $SPARK_VERSION standalone (one master, one worker) and a Spark Connect server that runs
+# its driver against that master. Sourced by stack/stack.sh after stack/lib.sh; defines spark_fetch,
+# spark_start, spark_stop, spark_status (and spark_* helpers), nothing else.
+#
+# Where Spark comes from (no release tarball is reachable, only package registries):
+#   - the pyspark==$SPARK_VERSION package from PyPI, installed into a venv under $STACK_CACHE, is
+#     SPARK_HOME: it carries Spark's jars/ and bin/ (spark-class, spark-submit);
+#   - Maven Central adds what the Spark distribution lacks: spark-connect (the Connect server),
+#     spark-sql-kafka-0-10 with its token provider, kafka-clients and commons-pool2, the Spark
+#     Cassandra Connector with its driver, MySQL Connector/J. Jars whose artifact Spark already ships
+#     are left out, so the classpath holds one version of each library.
+# The venv also carries the Connect client extras of pyspark (pandas, pyarrow, grpcio), used for the
+# readiness probe and handy for trying queries: $SPARK_VENV/bin/python.
+#
+# Listeners: master 127.0.0.1:$SPARK_MASTER_PORT (UI $SPARK_MASTER_UI_PORT), worker UI
+# 127.0.0.1:$SPARK_WORKER_UI_PORT, driver UI 127.0.0.1:$SPARK_DRIVER_UI_PORT, all on loopback through
+# SPARK_LOCAL_IP and --host. Spark Connect 3.5 listens on ALL interfaces on $SPARK_CONNECT_PORT: its
+# gRPC server binds the wildcard address and the option to choose one
+# (spark.connect.grpc.binding.address) only exists from Spark 4.0. Keep that port firewalled.
+
+: "${SPARK_MASTER_PORT:=7077}"
+: "${SPARK_MASTER_UI_PORT:=8080}"
+: "${SPARK_WORKER_UI_PORT:=8081}"
+: "${SPARK_CONNECT_PORT:=15002}"
+: "${SPARK_DRIVER_UI_PORT:=4040}"
+: "${SPARK_WORKER_CORES:=2}"
+: "${SPARK_WORKER_MEMORY:=2g}"
+: "${SPARK_DAEMON_HEAP:=256m}"          # master and worker JVMs (SPARK_DAEMON_MEMORY)
+: "${SPARK_CONNECT_DRIVER_MEMORY:=}"    # Connect driver heap; empty = spark.driver.memory of spark-defaults.conf (1g)
+
+SPARK_CACHE_DIR="$STACK_CACHE/spark-$SPARK_VERSION"
+SPARK_VENV="$SPARK_CACHE_DIR/venv"
+SPARK_EXTRA_JARS="$SPARK_CACHE_DIR/maven"     # every artifact Maven resolved, before filtering
+SPARK_DIR="$STACK_HOME/spark"
+SPARK_CONF_OUT="$SPARK_DIR/conf"
+
+# Python packages of the Connect client, pinned below the majors pyspark 3.5 was never built for
+# (numpy 2 and pandas 3 break parts of pyspark 3.5; protobuf 6 rejects its generated code's age).
+SPARK_CLIENT_PIP=("pandas>=1.5,<2.3" "numpy>=1.21,<2" "pyarrow>=11,<20" "grpcio>=1.56,<1.72"
+                  "grpcio-status>=1.56,<1.72" "googleapis-common-protos>=1.56.4,<2" "protobuf>=4.21,<6")
+
+# spark_python: a Python 3 that can make a venv.
+spark_python() {
+  local p
+  for p in "${SPARK_PYTHON:-}" python3.11 python3; do
+    [ -n "$p" ] && command -v "$p" >/dev/null || continue
+    "$p" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 8))' 2>/dev/null && { command -v "$p"; return 0; }
+  done
+  return 1
+}
+
+# spark_home prints SPARK_HOME (the pyspark package dir inside the venv).
+spark_home() {
+  local d
+  for d in "$SPARK_VENV"/lib/python3*/site-packages/pyspark; do
+    [ -x "$d/bin/spark-class" ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+# spark_gavs lists the Maven artifacts added to the pyspark jars.
+spark_gavs() {
+  local kafka_clients
+  # kafka-clients must be the version spark-sql-kafka-0-10 was built with (3.4.1 for Spark 3.5.x);
+  # commons-pool2 likewise. Both come transitively from spark-sql-kafka's POM.
+  echo "org.apache.spark:spark-connect_$SPARK_SCALA:$SPARK_VERSION"
+  echo "org.apache.spark:spark-sql-kafka-0-10_$SPARK_SCALA:$SPARK_VERSION"
+  echo "org.apache.spark:spark-token-provider-kafka-0-10_$SPARK_SCALA:$SPARK_VERSION"
+  # The -assembly jar of the connector is not served by the registry; the plain connector plus its
+  # runtime dependencies (java-driver-core-shaded etc.) is the same code, unshaded.
+  echo "com.datastax.spark:spark-cassandra-connector_$SPARK_SCALA:$SPARK_CASSANDRA_CONNECTOR_VERSION"
+  echo "com.mysql:mysql-connector-j:$MYSQL_CONNECTOR_J_VERSION"
+}
+
+# spark_jar_artifact NAME.jar: the artifact id of a jar file name (name minus "-<version>.jar").
+spark_jar_artifact() { sed -E 's/-[0-9][^-]*(-[A-Za-z0-9.]+)*\.jar$//' <<<"$1"; }
+
+# spark_fetch: the pyspark venv (SPARK_HOME) and the extra jars, once; re-running is cheap.
+spark_fetch() {
+  local SERVICE=spark
+  local home
+  if home=$(spark_home) && [ -f "$SPARK_CACHE_DIR/.complete" ]; then
+    log "Spark $SPARK_VERSION cached in $SPARK_CACHE_DIR"; return 0
+  fi
+  local py; py=$(spark_python) || die "Spark needs Python 3.8+ with the venv module (Debian: apt-get install python3-venv)"
+  mkdir -p "$SPARK_CACHE_DIR"
+  if ! home=$(spark_home); then
+    log "installing pyspark==$SPARK_VERSION (Spark's jars and scripts, ~320 MB) into $SPARK_VENV"
+    rm -rf "$SPARK_VENV"
+    "$py" -m venv "$SPARK_VENV" || die "could not create a venv at $SPARK_VENV"
+    "$SPARK_VENV/bin/pip" install -q --disable-pip-version-check --no-cache-dir \
+        "pyspark==$SPARK_VERSION" "${SPARK_CLIENT_PIP[@]}" \
+      || die "pip could not install pyspark==$SPARK_VERSION and its Connect client extras; is PyPI reachable and is $SPARK_VERSION published?"
+    home=$(spark_home) || die "pyspark installed but $SPARK_VENV has no pyspark/bin/spark-class"
+  fi
+  log "fetching the extra jars from Maven Central into $SPARK_EXTRA_JARS"
+  local gav
+  while read -r gav; do
+    mvn -B -q dependency:get -Dartifact="$gav" -Dtransitive=false >/dev/null 2>&1 \
+      || die "$gav is not served by the Maven repository; pick a served version in stack/versions.env"
+  done < <(spark_gavs)
+  # shellcheck disable=SC2046
+  mvn_fetch "$SPARK_EXTRA_JARS" $(spark_gavs)
+  # Add to SPARK_HOME/jars what Spark does not already ship (compared by artifact id).
+  local have j a added=()
+  have=$(cd "$home/jars" && for j in *.jar; do spark_jar_artifact "$j"; done | sort -u)
+  for j in "$SPARK_EXTRA_JARS"/*.jar; do
+    j=$(basename "$j"); a=$(spark_jar_artifact "$j")
+    case "$a" in
+      protobuf-java) continue ;;   # Connector/J's X DevAPI only; JDBC does not use it
+      unused) continue ;;          # org.spark-project.spark:unused, an empty placeholder jar
+    esac
+    grep -qxF "$a" <<<"$have" && continue
+    ln -f "$SPARK_EXTRA_JARS/$j" "$home/jars/$j" 2>/dev/null || cp -f "$SPARK_EXTRA_JARS/$j" "$home/jars/$j"
+    added+=("$j")
+  done
+  printf '%s\n' "${added[@]}" > "$SPARK_CACHE_DIR/added-jars.txt"
+  log "added ${#added[@]} jars to $home/jars (list in $SPARK_CACHE_DIR/added-jars.txt)"
+  touch "$SPARK_CACHE_DIR/.complete"
+}
+
+# spark_env: the environment every Spark process runs with (exported into the caller's shell
+# inside a subshell only: spark_start calls it in ( ) for each process).
+spark_env() {
+  local java; java=$(java17) || die "Spark 3.5 needs a JDK 17 (none found; set JAVA_HOME)"
+  export JAVA_HOME; JAVA_HOME=$(dirname "$(dirname "$java")")
+  export SPARK_HOME; SPARK_HOME=$(spark_home) || die "Spark is not fetched ($SPARK_VENV missing): run spark_fetch"
+  export SPARK_CONF_DIR="$SPARK_CONF_OUT"
+  export SPARK_LOCAL_IP=127.0.0.1          # every Spark listener but Connect's gRPC binds here
+  export SPARK_LOCAL_HOSTNAME=127.0.0.1    # and advertises this name (no reverse DNS of the host)
+  export SPARK_DAEMON_MEMORY="$SPARK_DAEMON_HEAP"
+  export SPARK_LOG_DIR="$STACK_HOME/logs" SPARK_PID_DIR="$STACK_HOME/run"
+  export PYSPARK_PYTHON="$SPARK_VENV/bin/python"
+  unset SPARK_REMOTE SPARK_CONNECT_MODE_ENABLED   # these would turn spark-submit into a Connect client
+}
+
+# spark_write_config: $SPARK_CONF_OUT/spark-defaults.conf = the repo's spark-defaults.conf minus the
+# keys this launcher owns, plus those keys with the native stack's values. Regenerated on each start.
+spark_write_config() {
+  local src="$STACK_REPO/spark-defaults.conf"
+  [ -f "$src" ] || die "missing $src"
+  mkdir -p "$SPARK_CONF_OUT" "$SPARK_DIR/checkpoints" "$SPARK_DIR/work" "$SPARK_DIR/tmp" "$STACK_HOME/logs"
+  local owned=(spark.master spark.driver.host spark.driver.bindAddress spark.ui.port
+    spark.connect.grpc.binding.port spark.sql.streaming.checkpointLocation spark.local.dir)
+  local re; re=$(IFS='|'; echo "${owned[*]//./\\.}")
+  {
+    echo "# Generated by stack/native/spark.sh from $src on every start: edit that file, not this one."
+    echo
+    grep -Ev "^[[:space:]]*($re)([[:space:]=:]|$)" "$src"
+    cat <<EOF
+
+# ---- native launcher (stack/native/spark.sh) ----
+spark.master                            spark://127.0.0.1:$SPARK_MASTER_PORT
+spark.driver.host                       127.0.0.1
+spark.driver.bindAddress                127.0.0.1
+spark.ui.port                           $SPARK_DRIVER_UI_PORT
+spark.connect.grpc.binding.port         $SPARK_CONNECT_PORT
+spark.sql.streaming.checkpointLocation  $SPARK_DIR/checkpoints
+spark.local.dir                         $SPARK_DIR/tmp
+EOF
+  } > "$SPARK_CONF_OUT/spark-defaults.conf"
+  # Spark's built-in log4j2 defaults print INFO to the console, which start_bg sends to the log file;
+  # this copy only quietens the per-request chatter of the Connect server and Kafka consumer config dumps.
+  cat > "$SPARK_CONF_OUT/log4j2.properties" <<'EOF'
+# Written by stack/native/spark.sh.
+rootLogger.level = info
+rootLogger.appenderRef.stdout.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+logger.kafkaconfig.name = org.apache.kafka.clients.consumer.ConsumerConfig
+logger.kafkaconfig.level = warn
+logger.kafkaadminconfig.name = org.apache.kafka.clients.admin.AdminClientConfig
+logger.kafkaadminconfig.level = warn
+logger.kafkaappinfo.name = org.apache.kafka.common.utils.AppInfoParser
+logger.kafkaappinfo.level = warn
+logger.jetty.name = org.sparkproject.jetty
+logger.jetty.level = warn
+EOF
+}
+
+# spark_conf_value KEY: the value of KEY in the generated spark-defaults.conf (last one wins).
+spark_conf_value() {
+  awk -v k="$1" '$1 == k { $1 = ""; sub(/^[ \t]+/, ""); v = $0 } END { print v }' "$SPARK_CONF_OUT/spark-defaults.conf"
+}
+
+# spark_master_json: the master's state as JSON (what its UI serves at /json).
+spark_master_json() { curl -fsS --max-time 5 "http://127.0.0.1:$SPARK_MASTER_UI_PORT/json/" 2>/dev/null; }
+
+# spark_alive_workers: how many workers the master lists as ALIVE.
+spark_alive_workers() {
+  spark_master_json | python3 -c 'import json,sys
+try: d=json.load(sys.stdin)
+except Exception: print(0); sys.exit()
+print(sum(1 for w in d.get("workers", []) if w.get("state") == "ALIVE"))' 2>/dev/null || echo 0
+}
+
+# spark_connect_probe: run `select 1` over Spark Connect with the pyspark client of the venv.
+spark_connect_probe() {
+  PYTHONWARNINGS=ignore timeout 60 "$SPARK_VENV/bin/python" - "sc://127.0.0.1:$SPARK_CONNECT_PORT" <<'EOF' 2>&1
+import sys
+from pyspark.sql.connect.session import SparkSession
+s = SparkSession.builder.remote(sys.argv[1]).getOrCreate()
+v = s.sql("select 1 as one").collect()[0][0]
+s.stop()
+sys.exit(0 if v == 1 else 1)
+EOF
+}
+
+# spark_wait SERVICE SECONDS LOGFILE PID CMD...: poll CMD each second until it succeeds.
+spark_wait() {
+  local svc=$1 secs=$2 logf=$3 pid=$4 i; shift 4
+  for ((i = 0; i < secs; i++)); do
+    "$@" && return 0
+    kill -0 "$pid" 2>/dev/null || die "$svc exited during start-up; see $logf (last lines below)
+$(tail -n 15 "$logf" 2>/dev/null)"
+    sleep 1
+  done
+  die "$svc was not ready within ${secs}s; see $logf (last lines below)
+$(tail -n 15 "$logf" 2>/dev/null)"
+}
+
+spark_worker_registered() { [ "$(spark_alive_workers)" -ge 1 ]; }
+spark_connect_logged() { grep -q 'Spark Connect server started' "$STACK_HOME/logs/spark-connect.log"; }
+
+spark_start() {
+  local SERVICE=spark
+  if pid_of spark-master >/dev/null && pid_of spark-worker >/dev/null && pid_of spark-connect >/dev/null; then
+    log "already running (spark://127.0.0.1:$SPARK_MASTER_PORT, sc://127.0.0.1:$SPARK_CONNECT_PORT)"; return 0
+  fi
+  spark_home >/dev/null && [ -f "$SPARK_CACHE_DIR/.complete" ] || die "Spark is not fetched into $SPARK_CACHE_DIR (run the fetch step first)"
+  # Check every port this start needs before starting anything.
+  pid_of spark-master >/dev/null || {
+    require_port_free spark-master "$SPARK_MASTER_PORT" SPARK_MASTER_PORT
+    require_port_free spark-master "$SPARK_MASTER_UI_PORT" SPARK_MASTER_UI_PORT
+  }
+  pid_of spark-worker >/dev/null || require_port_free spark-worker "$SPARK_WORKER_UI_PORT" SPARK_WORKER_UI_PORT
+  pid_of spark-connect >/dev/null || {
+    require_port_free spark-connect "$SPARK_CONNECT_PORT" SPARK_CONNECT_PORT
+    require_port_free spark-connect "$SPARK_DRIVER_UI_PORT" SPARK_DRIVER_UI_PORT
+  }
+  spark_write_config
+  local logs="$STACK_HOME/logs" pid
+
+  if ! pid_of spark-master >/dev/null; then
+    log "starting master on 127.0.0.1:$SPARK_MASTER_PORT (UI $SPARK_MASTER_UI_PORT, log $logs/spark-master.log)"
+    ( spark_env; start_bg spark-master "$logs/spark-master.log" "$SPARK_HOME/bin/spark-class" \
+        org.apache.spark.deploy.master.Master --host 127.0.0.1 --port "$SPARK_MASTER_PORT" \
+        --webui-port "$SPARK_MASTER_UI_PORT" ) || exit 1
+    pid=$(cat "$STACK_HOME/run/spark-master.pid")
+    wait_port spark-master "$SPARK_MASTER_PORT" 90 "$logs/spark-master.log" "$pid"
+    spark_wait spark-master 60 "$logs/spark-master.log" "$pid" spark_master_json >/dev/null
+  fi
+
+  if ! pid_of spark-worker >/dev/null; then
+    log "starting worker ($SPARK_WORKER_CORES cores, $SPARK_WORKER_MEMORY; UI $SPARK_WORKER_UI_PORT, log $logs/spark-worker.log)"
+    ( spark_env
+      # Remove the work dirs (executor logs, fetched jars) of finished applications after a day.
+      export SPARK_WORKER_OPTS="-Dspark.worker.cleanup.enabled=true -Dspark.worker.cleanup.appDataTtl=86400"
+      start_bg spark-worker "$logs/spark-worker.log" "$SPARK_HOME/bin/spark-class" \
+        org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --cores "$SPARK_WORKER_CORES" \
+        --memory "$SPARK_WORKER_MEMORY" --webui-port "$SPARK_WORKER_UI_PORT" \
+        --work-dir "$SPARK_DIR/work" "spark://127.0.0.1:$SPARK_MASTER_PORT" ) || exit 1
+    pid=$(cat "$STACK_HOME/run/spark-worker.pid")
+    spark_wait spark-worker 90 "$logs/spark-worker.log" "$pid" spark_worker_registered
+  fi
+
+  if ! pid_of spark-connect >/dev/null; then
+    log "starting Spark Connect on port $SPARK_CONNECT_PORT (ALL interfaces: Spark 3.5 cannot bind it to loopback; driver UI $SPARK_DRIVER_UI_PORT, log $logs/spark-connect.log)"
+    local mark; mark=$(wc -l 2>/dev/null < "$logs/spark-connect.log" || echo 0)
+    # spark-submit sizes the Connect server's JVM like a daemon's (SPARK_DAEMON_MEMORY, as for the
+    # Thrift server), not from spark.driver.memory: hand it the driver memory that way.
+    local mem=${SPARK_CONNECT_DRIVER_MEMORY:-$(spark_conf_value spark.driver.memory)}
+    ( spark_env; export SPARK_DAEMON_MEMORY=${mem:-1g}; start_bg spark-connect "$logs/spark-connect.log" "$SPARK_HOME/bin/spark-submit" \
+        --class org.apache.spark.sql.connect.service.SparkConnectServer --name "Spark Connect server" \
+        --master "spark://127.0.0.1:$SPARK_MASTER_PORT" ${SPARK_CONNECT_DRIVER_MEMORY:+--driver-memory "$SPARK_CONNECT_DRIVER_MEMORY"} \
+        --properties-file "$SPARK_CONF_OUT/spark-defaults.conf" ) || exit 1
+    pid=$(cat "$STACK_HOME/run/spark-connect.pid")
+    wait_port spark-connect "$SPARK_CONNECT_PORT" 180 "$logs/spark-connect.log" "$pid"
+    spark_wait spark-connect 60 "$logs/spark-connect.log" "$pid" \
+      sh -c "tail -n +$((mark + 1)) '$logs/spark-connect.log' | grep -q 'Spark Connect server started'"
+    # A real request: `select 1` through the pyspark Connect client (about 3 s).
+    local out
+    if [ -x "$SPARK_VENV/bin/python" ] && "$SPARK_VENV/bin/python" -c 'import pyspark.sql.connect.session' 2>/dev/null; then
+      out=$(spark_connect_probe) || die "Spark Connect opened port $SPARK_CONNECT_PORT but did not answer select 1; see $logs/spark-connect.log
+$out"
+    fi
+  fi
+  log "ready: spark://127.0.0.1:$SPARK_MASTER_PORT (UI http://127.0.0.1:$SPARK_MASTER_UI_PORT), Connect sc://127.0.0.1:$SPARK_CONNECT_PORT"
+}
+
+spark_stop() {
+  local SERVICE=spark n
+  for n in spark-connect spark-worker spark-master; do
+    pid_of "$n" >/dev/null || { rm -f "$STACK_HOME/run/$n.pid"; continue; }
+    log "stopping $n"
+    stop_bg "$n" 30
+  done
+}
+
+# spark_status: one line per process; non-zero if any is down.
+spark_status() {
+  local rc=0 state
+  if pid_of spark-master >/dev/null && port_in_use "$SPARK_MASTER_PORT"; then
+    echo "spark-master up 127.0.0.1:$SPARK_MASTER_PORT (UI http://127.0.0.1:$SPARK_MASTER_UI_PORT)"
+  else echo "spark-master down 127.0.0.1:$SPARK_MASTER_PORT"; rc=1; fi
+  if pid_of spark-worker >/dev/null && port_in_use "$SPARK_WORKER_UI_PORT"; then
+    state=$(spark_alive_workers)
+    echo "spark-worker up 127.0.0.1:$SPARK_WORKER_UI_PORT ($state ALIVE at the master, $SPARK_WORKER_CORES cores, $SPARK_WORKER_MEMORY)"
+    [ "$state" -ge 1 ] || rc=1
+  else echo "spark-worker down 127.0.0.1:$SPARK_WORKER_UI_PORT"; rc=1; fi
+  if pid_of spark-connect >/dev/null && port_in_use "$SPARK_CONNECT_PORT"; then
+    echo "spark-connect up sc://127.0.0.1:$SPARK_CONNECT_PORT (listens on all interfaces; driver UI http://127.0.0.1:$SPARK_DRIVER_UI_PORT)"
+  else echo "spark-connect down sc://127.0.0.1:$SPARK_CONNECT_PORT"; rc=1; fi
+  return $rc
+}
