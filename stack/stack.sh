@@ -103,24 +103,25 @@ check_prereqs() {
 # .env and stackctl
 
 ensure_env_file() {
-  local env="$STACK_REPO/.env" ex="$STACK_REPO/.env.example" line name
-  [ -f "$env" ] && return 0
-  [ -f "$ex" ] || die "$ex is missing; cannot create .env"
-  log "creating $env with random passwords (names from .env.example)"
-  umask 077
-  {
-    echo "# Created by stack/stack.sh on $(date -u +%FT%TZ). Local secrets: never commit this file."
-    while IFS= read -r line || [ -n "$line" ]; do
-      case "$line" in \#*|'') continue ;; esac
-      name=${line%%=*}
-      if [[ "$name" == *PASSWORD* ]]; then
-        echo "$name=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
-      else
-        echo "$line"
-      fi
-    done < "$ex"
-  } > "$env.tmp"
-  mv "$env.tmp" "$env"
+  local env="$STACK_REPO/.env" ex="$STACK_REPO/.env.example" line name added=()
+  [ -f "$ex" ] || { [ -f "$env" ] && return 0; die "$ex is missing; cannot create .env"; }
+  if [ ! -f "$env" ]; then
+    log "creating $env with random passwords (names from .env.example)"
+    (umask 077; echo "# Created by stack/stack.sh on $(date -u +%FT%TZ). Local secrets: never commit this file." > "$env")
+  fi
+  # Append the names .env lacks (a new one in .env.example); existing lines are never changed.
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in \#*|'') continue ;; esac
+    name=${line%%=*}
+    grep -q "^[[:space:]]*\(export[[:space:]]\+\)\?$name=" "$env" && continue
+    if [[ "$name" == *PASSWORD* ]]; then
+      echo "$name=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)" >> "$env"
+    else
+      echo "$line" >> "$env"
+    fi
+    added+=("$name")
+  done < "$ex"
+  [ ${#added[@]} -eq 0 ] || log "added to .env: ${added[*]}"
 }
 
 # build_stackctl: compile stack/cmd/stackctl into $STACK_HOME/bin (Go's build cache makes it quick).
@@ -139,6 +140,7 @@ stackctl() { (cd "$STACK_REPO" && "$STACKCTL" "$@"); }
 # native commands
 
 svc_call() {  # svc_call SVC ACTION: run <svc>_<action> with the log prefix set.
+  # shellcheck disable=SC2034 # SERVICE is read by log() inside the service functions
   local SERVICE=$1
   "${1}_$2"
 }
@@ -146,6 +148,8 @@ svc_call() {  # svc_call SVC ACTION: run <svc>_<action> with the log prefix set.
 native_fetch_all() {
   local svc pids=() names=() i rc=0
   for svc in "${SERVICES[@]}"; do
+    # a running service has what it needs; skipping it keeps a repeated `up` quick
+    svc_call "$svc" status >/dev/null 2>&1 && continue
     ( svc_call "$svc" fetch ) &
     pids+=($!); names+=("$svc")
   done
@@ -166,6 +170,8 @@ native_up() {
   for svc in "${SERVICES[@]}"; do svc_call "$svc" start; done
   [[ " ${SERVICES[*]} " == *" mariadb "* ]] && targets+=(mysql)
   [[ " ${SERVICES[*]} " == *" cassandra "* ]] && targets+=(cassandra)
+  # stackctl talks to the servers this launcher started, whatever the clients' variables say
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}" CASSANDRA_HOSTS="127.0.0.1:${CASSANDRA_PORT:-9042}"
   if [ ${#targets[@]} -gt 0 ]; then
     stackctl migrate -targets "$(IFS=,; echo "${targets[*]}")" || die "migrations failed (see above)"
   fi
@@ -224,12 +230,25 @@ docker_up() {
 }
 
 # docker_status: compose's table; non-zero when a service is not running (or not healthy).
+# One-shot *-init containers count as fine once they exited with status 0.
 docker_status() {
   compose ps -a
   local bad
-  bad=$(compose ps -a --format '{{.Service}} {{.State}} {{.Health}}' | awk '$2 != "running" || ($3 != "" && $3 != "healthy")')
-  [ -z "$bad" ] || { log "not up: $(echo "$bad" | tr '\n' ';')"; return 1; }
+  bad=$(compose ps -a --format '{{.Service}} {{.State}} {{.ExitCode}} {{.Health}}' | awk '
+    $1 ~ /-init$/ { if ($2 == "exited" && $3 == 0) next; if ($2 == "running") next }
+    $1 !~ /-init$/ && $2 == "running" && ($4 == "" || $4 == "healthy") { next }
+    { print $1 "=" $2 }')
   [ -n "$(compose ps -q)" ] || { log "no containers; run 'make up'"; return 1; }
+  [ -z "$bad" ] || { log "not up: $(echo "$bad" | tr '\n' ' ')"; return 1; }
+}
+
+# compose_names SVC: the compose services of a launcher service name.
+compose_names() {
+  case "$1" in
+    mariadb|mysql) echo mysql ;;
+    spark) echo spark-master spark-worker spark-connect ;;
+    *) echo "$1" ;;
+  esac
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -249,7 +268,9 @@ cmd_logs() {
   done
   [ "$follow" = auto ] && { [ -t 1 ] && follow=1 || follow=0; }
   if [ "$MODE" = docker ]; then
-    if [ "$follow" = 1 ]; then compose logs -f ${svc:+"$svc"}; else compose logs --tail 100 ${svc:+"$svc"}; fi
+    local names=()
+    [ -z "$svc" ] || read -r -a names <<<"$(compose_names "$svc")"
+    if [ "$follow" = 1 ]; then compose logs -f "${names[@]}"; else compose logs --tail 100 "${names[@]}"; fi
     return
   fi
   if [ -n "$svc" ]; then
@@ -300,4 +321,4 @@ main() {
 }
 
 # Run only when executed (sourcing it gives the functions, e.g. for tests).
-if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; exit $?; fi  # exit: never read on (safe to edit while running)

@@ -40,7 +40,7 @@ type SparkError struct {
 	ErrorID string
 	// StackTrace is the JVM stack trace when the server is configured to send it.
 	StackTrace string
-	status *status.Status
+	status     *status.Status
 }
 
 func (e *SparkError) Error() string {
@@ -92,7 +92,8 @@ func errorFromStatus(err error) error {
 			break
 		}
 	}
-	msg := st.Message()
+	// 3.5 puts the error class only in the message, sometimes after a line break
+	msg := strings.TrimSpace(st.Message())
 	m := errorClassPrefix.FindStringSubmatch(msg)
 	if info == nil && m == nil {
 		return err

@@ -161,7 +161,9 @@ func (s *Session) releaseAll(ctx context.Context, opID string) {
 		Release:     &connectpb.ReleaseExecuteRequest_ReleaseAll_{ReleaseAll: &connectpb.ReleaseExecuteRequest_ReleaseAll{}},
 	}
 	_, err := retryUnary(ctx, RetryPolicy{MaxRetries: 3, InitialBackoff: 50 * time.Millisecond, MaxBackoff: time.Second, Multiplier: 4},
-		func(ctx context.Context) (*connectpb.ReleaseExecuteResponse, error) { return s.client.ReleaseExecute(ctx, req) })
+		func(ctx context.Context) (*connectpb.ReleaseExecuteResponse, error) {
+			return s.client.ReleaseExecute(ctx, req)
+		})
 	if err != nil {
 		if status.Code(err) == codes.Unimplemented {
 			s.noReattach.Store(true)

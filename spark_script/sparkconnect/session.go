@@ -124,7 +124,9 @@ func Connect(remote string, opts ...Option) (*Session, error) {
 		dial = append(dial, grpc.WithUserAgent(r.UserAgent))
 	}
 	dial = append(dial, o.dial...)
-	conn, err := grpc.NewClient(r.Address(), dial...)
+	// passthrough: the dialer resolves the host itself, as grpc.Dial did (no DNS resolver
+	// polling; one Spark Connect endpoint per session)
+	conn, err := grpc.NewClient("passthrough:///"+r.Address(), dial...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", r, err)
 	}

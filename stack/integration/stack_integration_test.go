@@ -279,7 +279,7 @@ func TestCassandraMigrateTwiceAndWriteRead(t *testing.T) {
 		t.Fatalf("read back v = %d, want 42", v)
 	}
 	var n int
-	if err := s.Query("SELECT COUNT(*) FROM " + c.CassandraKeyspace + ".schema_migrations").ScanContext(ctx, &n); err != nil || n < len(files) {
+	if err := s.Query("SELECT COUNT(*) FROM "+c.CassandraKeyspace+".schema_migrations").ScanContext(ctx, &n); err != nil || n < len(files) {
 		t.Fatalf("schema_migrations has %d rows (err %v), want at least %d", n, err, len(files))
 	}
 }

@@ -57,8 +57,7 @@ cassandra_fetch() {
   done
 }
 
-# cassandra_render TEMPLATE OUT: copy a template, replacing @NAME@ with the value of CASSANDRA_NAME
-# (or STACK-wide names given below).
+# cassandra_render TEMPLATE OUT: copy a template, replacing @DATA@, @PORT@ and @STORAGE_PORT@.
 cassandra_render() {
   local data="$CASSANDRA_DIR/data"
   sed -e "s|@DATA@|$data|g" \
@@ -68,7 +67,7 @@ cassandra_render() {
 }
 
 cassandra_write_config() {
-  mkdir -p "$CASSANDRA_DIR/conf" "$CASSANDRA_DIR/data" "$CASSANDRA_DIR/tmp" "$STACK_HOME/logs"
+  mkdir -p "$CASSANDRA_DIR/conf/triggers" "$CASSANDRA_DIR/data" "$CASSANDRA_DIR/tmp" "$STACK_HOME/logs"
   local f
   for f in cassandra.yaml logback.xml; do
     [ -f "$CASSANDRA_TEMPLATES/$f.tmpl" ] || die "template $CASSANDRA_TEMPLATES/$f.tmpl is missing"
@@ -76,36 +75,12 @@ cassandra_write_config() {
   done
 }
 
-# cassandra_jvm_opts: one option per line (paths contain no spaces by construction, but keep it safe).
-cassandra_jvm_opts() {
-  local lib; lib=$(cassandra_lib)
-  local jamm; jamm=$(compgen -G "$lib/jamm-*.jar" | head -1)
-  cat <<EOF
--Xms$CASSANDRA_HEAP
--Xmx$CASSANDRA_HEAP
--XX:MaxDirectMemorySize=$CASSANDRA_DIRECT_MEMORY
--XX:MaxMetaspaceSize=256m
--XX:ReservedCodeCacheSize=128m
--Xss256k
--XX:+UseG1GC
--XX:+ParallelRefProcEnabled
--XX:MaxTenuringThreshold=1
--XX:G1HeapRegionSize=4m
--XX:G1RSetUpdatingPauseTimePercent=5
--XX:MaxGCPauseMillis=300
--XX:InitiatingHeapOccupancyPercent=70
--XX:+UseThreadPriorities
--XX:+UseTLAB
--XX:+ResizeTLAB
--XX:+PerfDisableSharedMem
--XX:+ExitOnOutOfMemoryError
--XX:ErrorFile=$CASSANDRA_DIR/hs_err_pid%p.log
--Djava.io.tmpdir=$CASSANDRA_DIR/tmp
--Djava.net.preferIPv4Stack=true
--Djava.awt.headless=true
--ea
--da:net.openhft...
--javaagent:$jamm
+# cassandra_jpms_opts: what Cassandra 5.0 needs on JDK 17 (conf/jvm17-server.options of the tarball plus
+# java.nio and java.management/com.sun.jmx.remote.security). Without the --add-* flags start-up dies
+# in FileUtils.<clinit> with "IllegalAccessException: access to public member failed:
+# sun.nio.ch.DirectBuffer.cleaner". nodetool needs the same flags.
+cassandra_jpms_opts() {
+  cat <<'EOF'
 -Djdk.attach.allowAttachSelf=true
 --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED
 --add-exports=java.base/java.lang.ref=ALL-UNNAMED
@@ -133,6 +108,43 @@ cassandra_jvm_opts() {
 --add-opens=java.base/java.nio=ALL-UNNAMED
 --add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED
 -Dio.netty.tryReflectionSetAccessible=true
+-Djava.net.preferIPv4Stack=true
+EOF
+}
+
+# cassandra_jvm_opts: the server's JVM options, one per line. Memory: heap CASSANDRA_HEAP (Xms=Xmx),
+# direct memory capped (chunk cache, networking buffers), metaspace and code cache bounded, small
+# thread stacks; no AlwaysPreTouch, so RSS grows with use instead of starting at the full heap.
+cassandra_jvm_opts() {
+  local jamm; jamm=$(compgen -G "$(cassandra_lib)/jamm-*.jar" | head -1)
+  cat <<EOF
+-Xms$CASSANDRA_HEAP
+-Xmx$CASSANDRA_HEAP
+-XX:MaxDirectMemorySize=$CASSANDRA_DIRECT_MEMORY
+-XX:MaxMetaspaceSize=256m
+-XX:ReservedCodeCacheSize=128m
+-Xss256k
+-XX:+UseG1GC
+-XX:+ParallelRefProcEnabled
+-XX:MaxTenuringThreshold=1
+-XX:G1HeapRegionSize=4m
+-XX:G1RSetUpdatingPauseTimePercent=5
+-XX:MaxGCPauseMillis=300
+-XX:InitiatingHeapOccupancyPercent=70
+-XX:+UseThreadPriorities
+-XX:+UseTLAB
+-XX:+ResizeTLAB
+-XX:+PerfDisableSharedMem
+-XX:+ExitOnOutOfMemoryError
+-XX:ErrorFile=$CASSANDRA_DIR/hs_err_pid%p.log
+-Djava.io.tmpdir=$CASSANDRA_DIR/tmp
+-Djava.awt.headless=true
+-ea
+-da:net.openhft...
+-javaagent:$jamm
+EOF
+  cassandra_jpms_opts
+  cat <<EOF
 -Dio.netty.allocator.useCacheForAllThreads=true
 -Dio.netty.allocator.maxOrder=11
 -Dcassandra.jmx.local.port=$CASSANDRA_JMX_PORT
@@ -145,6 +157,17 @@ cassandra_jvm_opts() {
 -Dcassandra.triggers_dir=$CASSANDRA_DIR/conf/triggers
 -Dcassandra.skip_wait_for_gossip_to_settle=0
 EOF
+}
+
+# cassandra_nodetool ARGS...: nodetool against the running node over loopback JMX, e.g.
+# `cassandra_nodetool status`, `cassandra_nodetool flush trading`.
+cassandra_nodetool() {
+  local java; java=$(java17) || die "nodetool needs a JDK 17"
+  local opts=(); mapfile -t opts < <(cassandra_jpms_opts)
+  "$java" -Xmx128m "${opts[@]}" -Dcassandra.storagedir="$CASSANDRA_DIR/data" \
+    -Dlogback.configurationFile="file://$CASSANDRA_DIR/conf/logback.xml" -Duser.home="$CASSANDRA_DIR" \
+    -cp "$CASSANDRA_DIR/conf:$(cassandra_lib)/*" org.apache.cassandra.tools.NodeTool \
+    -h 127.0.0.1 -p "$CASSANDRA_JMX_PORT" "$@"
 }
 
 # cassandra_cql_probe PORT: true when a CQL v4 session on 127.0.0.1:PORT completes STARTUP and answers

@@ -15,7 +15,7 @@ KAFKA_LOG="$STACK_HOME/logs/kafka.log"
 kafka_fetch() {
   if [ -f "$KAFKA_LIBS/.binding" ]; then log "Kafka $KAFKA_VERSION jars cached in $KAFKA_LIBS"; return 0; fi
   log "fetching Kafka $KAFKA_VERSION (kafka_$KAFKA_SCALA) from Maven Central into $KAFKA_LIBS"
-  mvn -B -q -Dstyle.color=never dependency:get -Dartifact="org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION" -Dtransitive=false >/dev/null 2>&1 \
+  mvn -B -q dependency:get -Dartifact="org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION" -Dtransitive=false >/dev/null 2>&1 \
     || die "org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION is not served by the Maven repository; set KAFKA_VERSION in stack/versions.env to a served 4.x"
   mvn_fetch "$KAFKA_LIBS" "org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION"
   local slf4j log4j binding
@@ -23,15 +23,15 @@ kafka_fetch() {
   log4j=$(cd "$KAFKA_LIBS" && ls log4j-api-*.jar 2>/dev/null | sed 's/^log4j-api-\(.*\)\.jar$/\1/' | head -1)
   : "${log4j:=$LOG4J_VERSION}"
   case "$slf4j" in
-    1.*) binding=log4j-slf4j-impl ;;
-    2.*) binding=log4j-slf4j2-impl ;;
+    1.*) binding='log4j-slf4j-impl' ;;
+    2.*) binding='log4j-slf4j2-impl' ;;
     *) die "no slf4j-api jar among the Kafka jars in $KAFKA_LIBS; cannot choose a logging binding" ;;
   esac
   log "slf4j-api $slf4j -> adding org.apache.logging.log4j:$binding:$log4j"
   local a
   for a in "$binding" log4j-api log4j-core; do
     [ -f "$KAFKA_LIBS/$a-$log4j.jar" ] && continue
-    mvn -B -q -Dstyle.color=never dependency:copy -Dartifact="org.apache.logging.log4j:$a:$log4j" -DoutputDirectory="$KAFKA_LIBS" >/dev/null \
+    mvn -B -q dependency:copy -Dartifact="org.apache.logging.log4j:$a:$log4j" -DoutputDirectory="$KAFKA_LIBS" >/dev/null \
       || die "could not fetch org.apache.logging.log4j:$a:$log4j"
   done
   echo "$binding-$log4j" > "$KAFKA_LIBS/.binding"
@@ -114,7 +114,7 @@ $(tail -n 15 "$KAFKA_LOG")"
   wait_port kafka "$KAFKA_PORT" 120 "$KAFKA_LOG" "$pid"
   # A bound port is not proof: wait until the broker answers a real request.
   if [ -n "${STACKCTL:-}" ]; then
-    (cd "$STACK_REPO" && "$STACKCTL" wait kafka -timeout 90s) || {
+    (cd "$STACK_REPO" && KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" "$STACKCTL" wait kafka -timeout 90s) || {
       kill -0 "$pid" 2>/dev/null || die "kafka exited during start-up; see $KAFKA_LOG (last lines below)
 $(tail -n 15 "$KAFKA_LOG")"
       die "kafka did not answer requests within 90s; see $KAFKA_LOG

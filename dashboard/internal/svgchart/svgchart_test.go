@@ -2,8 +2,8 @@ package svgchart
 
 import (
 	"encoding/xml"
-	"fmt"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"

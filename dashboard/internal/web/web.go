@@ -65,6 +65,7 @@ type Handler struct {
 	tmpl  *template.Template
 	mux   *http.ServeMux
 	cache fragmentCache
+	json  jsonCache
 	done  chan struct{}
 	close func()
 }

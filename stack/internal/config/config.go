@@ -164,8 +164,8 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	needMySQL := (c.Command == CmdMigrate && c.has(TargetMySQL)) || (c.Command == CmdWait && c.Service == "mysql")
-	needCass := (c.Command == CmdMigrate && c.has(TargetCassandra)) || (c.Command == CmdWait && c.Service == "cassandra")
+	needMySQL := (c.Command == CmdMigrate && c.Has(TargetMySQL)) || (c.Command == CmdWait && c.Service == "mysql")
+	needCass := (c.Command == CmdMigrate && c.Has(TargetCassandra)) || (c.Command == CmdWait && c.Service == "cassandra")
 	needKafka := c.Command == CmdTopics || (c.Command == CmdWait && c.Service == "kafka")
 	if needMySQL {
 		if _, err := mysql.ParseDSN(c.MySQLAdminDSN); err != nil {
@@ -175,7 +175,7 @@ func (c Config) Validate() error {
 			add("MYSQL_DATABASE=%q is not a plain identifier", c.MySQLDatabase)
 		}
 	}
-	if c.Command == CmdMigrate && c.has(TargetMySQL) {
+	if c.Command == CmdMigrate && c.Has(TargetMySQL) {
 		for _, u := range []struct {
 			v string
 			u User
@@ -223,7 +223,8 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (c Config) has(target string) bool {
+// Has reports whether migrate should touch target.
+func (c Config) Has(target string) bool {
 	for _, t := range c.Targets {
 		if t == target {
 			return true
@@ -231,9 +232,6 @@ func (c Config) has(target string) bool {
 	}
 	return false
 }
-
-// Has reports whether migrate should touch target.
-func (c Config) Has(target string) bool { return c.has(target) }
 
 func splitList(s string) []string {
 	var out []string

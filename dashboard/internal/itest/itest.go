@@ -1,0 +1,246 @@
+// Package itest helps the dashboard's integration and browser tests reach the shared stack: it
+// loads the repository's .env, reads addresses from the variables of docs/contracts.md, fails
+// (INTEGRATION_REQUIRED=1) or skips when a server is unreachable, and opens the write-capable
+// clients that tests use to insert their own rows (the dashboard's user is read-only).
+package itest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/go-sql-driver/mysql"
+	"github.com/joho/godotenv"
+)
+
+// Env returns the variable's value, or def when it is unset or empty. The repository's .env is
+// loaded first (variables already set win).
+func Env(name, def string) string {
+	loadDotEnv()
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+var dotEnvLoaded bool
+
+func loadDotEnv() {
+	if dotEnvLoaded {
+		return
+	}
+	dotEnvLoaded = true
+	dir, err := os.Getwd()
+	if err != nil {
+		return
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			_ = godotenv.Load(filepath.Join(dir, ".env")) // optional
+			return
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return
+		}
+		dir = parent
+	}
+}
+
+// Unavailable fails the test when INTEGRATION_REQUIRED=1 and skips it otherwise.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("INTEGRATION_REQUIRED") == "1" {
+		t.Fatalf("%s (INTEGRATION_REQUIRED=1)", msg)
+	}
+	t.Skipf("%s; start the stack with `make up` (INTEGRATION_REQUIRED=1 turns this into a failure)", msg)
+}
+
+// Reachable requires a TCP listener at addr.
+func Reachable(t testing.TB, what, addr string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+	if err != nil {
+		Unavailable(t, "%s at %s is unreachable: %v", what, addr, err)
+		return
+	}
+	c.Close()
+}
+
+// MySQL describes the MySQL of the stack.
+type MySQL struct {
+	Addr, Database       string
+	DashUser, DashPass   string
+	JobUser, JobPassword string
+}
+
+// MySQLFromEnv reads MYSQL_ADDR, MYSQL_DATABASE and the dashboard and job users, and requires
+// the server to be reachable.
+func MySQLFromEnv(t testing.TB) MySQL {
+	t.Helper()
+	m := MySQL{
+		Addr: Env("MYSQL_ADDR", "127.0.0.1:3306"), Database: Env("MYSQL_DATABASE", "trading"),
+		DashUser: Env("MYSQL_DASHBOARD_USER", "trading_dashboard"), DashPass: Env("MYSQL_DASHBOARD_PASSWORD", ""),
+		JobUser: Env("MYSQL_JOB_USER", "trading_job"), JobPassword: Env("MYSQL_JOB_PASSWORD", ""),
+	}
+	Reachable(t, "MySQL", m.Addr)
+	if m.DashPass == "" || m.JobPassword == "" {
+		Unavailable(t, "MYSQL_DASHBOARD_PASSWORD or MYSQL_JOB_PASSWORD is not set (and not in .env)")
+	}
+	return m
+}
+
+// Open opens a pool as user (closed in t.Cleanup) and checks that it answers.
+func (m MySQL) Open(t testing.TB, user, password string) *sql.DB {
+	t.Helper()
+	c := mysql.NewConfig()
+	c.User, c.Passwd, c.Net, c.Addr, c.DBName = user, password, "tcp", m.Addr, m.Database
+	c.ParseTime, c.Loc = true, time.UTC
+	c.Params = map[string]string{"time_zone": "'+00:00'"}
+	c.Timeout = 5 * time.Second
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	t.Cleanup(func() { db.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		Unavailable(t, "MySQL at %s does not accept user %s: %v", m.Addr, user, err)
+	}
+	return db
+}
+
+// Cassandra describes the Cassandra of the stack.
+type Cassandra struct {
+	Hosts    []string
+	Keyspace string
+}
+
+// CassandraFromEnv reads CASSANDRA_HOSTS and CASSANDRA_KEYSPACE and requires the first host to
+// be reachable.
+func CassandraFromEnv(t testing.TB) Cassandra {
+	t.Helper()
+	c := Cassandra{Keyspace: Env("CASSANDRA_KEYSPACE", "trading")}
+	for _, h := range strings.Split(Env("CASSANDRA_HOSTS", "127.0.0.1"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.Hosts = append(c.Hosts, h)
+		}
+	}
+	addr := c.Hosts[0]
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(addr, Env("CASSANDRA_PORT", "9042"))
+	}
+	Reachable(t, "Cassandra", addr)
+	return c
+}
+
+// Session opens a gocql session (no auth; closed in t.Cleanup) for inserting test rows.
+func (c Cassandra) Session(t testing.TB) *gocql.Session {
+	t.Helper()
+	cl := gocql.NewCluster(c.Hosts...)
+	cl.Keyspace = c.Keyspace
+	cl.Consistency = gocql.LocalOne
+	cl.Timeout, cl.ConnectTimeout = 10*time.Second, 10*time.Second
+	s, err := cl.CreateSession()
+	if err != nil {
+		Unavailable(t, "Cassandra at %v (keyspace %s) does not answer: %v", c.Hosts, c.Keyspace, err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// RandomID returns a random negative id, far from the producers' positive ids.
+func RandomID() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return -int64(binary.BigEndian.Uint64(b[:])>>2) - 1
+}
+
+// RandomTag returns n random upper-case letters, for test tickers and sector names.
+func RandomTag(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = 'A' + b[i]%26
+	}
+	return string(b)
+}
+
+// MarketToday asks MySQL's market_today view for the market date the views use.
+func MarketToday(t testing.TB, db *sql.DB) time.Time {
+	t.Helper()
+	var d time.Time
+	if err := db.QueryRowContext(t.Context(), "SELECT today FROM market_today").Scan(&d); err != nil {
+		t.Fatalf("read market_today: %v", err)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// SectorRow is one test row of aggregated_data.
+type SectorRow struct {
+	Sector string
+	Volume int64
+}
+
+// InsertAggregates inserts rows into aggregated_data for date as the job user, under a random
+// negative batch id that no job batch uses, and deletes them in t.Cleanup.
+func InsertAggregates(t testing.TB, job *sql.DB, date time.Time, processedAt time.Time, rows []SectorRow) {
+	t.Helper()
+	batch := RandomID()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := job.ExecContext(ctx, "DELETE FROM aggregated_data WHERE batch_id = ?", batch); err != nil {
+			t.Errorf("clean up aggregated_data batch %d: %v", batch, err)
+		}
+	})
+	for i, r := range rows {
+		pid := fmt.Sprintf("itest%d-%d:%s:%s", batch, i, date.Format(time.DateOnly), r.Sector)
+		if _, err := job.ExecContext(t.Context(), `INSERT INTO aggregated_data
+			(processing_id, batch_id, processed_at, sector, total_volume, date) VALUES (?, ?, ?, ?, ?, ?)`,
+			pid, batch, processedAt.UTC(), r.Sector, r.Volume, date.Format(time.DateOnly)); err != nil {
+			t.Fatalf("insert aggregated_data as the job user: %v", err)
+		}
+	}
+}
+
+// Trade is one test trade for trades_by_minute.
+type Trade struct {
+	ID        int64
+	CreatedAt time.Time
+	Ticker    string
+	Sector    string
+	Volume    int64
+	Price     float64
+}
+
+// InsertMinuteTrade inserts tr into trades_by_minute and deletes it in t.Cleanup.
+func InsertMinuteTrade(t testing.TB, s *gocql.Session, tr Trade) {
+	t.Helper()
+	minute := tr.CreatedAt.UTC().Truncate(time.Minute)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Query("DELETE FROM trades_by_minute WHERE minute = ? AND created_at = ? AND id = ?",
+			minute, tr.CreatedAt, tr.ID).ExecContext(ctx); err != nil {
+			t.Errorf("clean up trades_by_minute row %d: %v", tr.ID, err)
+		}
+	})
+	if err := s.Query(`INSERT INTO trades_by_minute (minute, created_at, id, ticker, sector, volume, price)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, minute, tr.CreatedAt, tr.ID, tr.Ticker, tr.Sector, tr.Volume, tr.Price,
+	).ExecContext(t.Context()); err != nil {
+		t.Fatalf("insert into trades_by_minute: %v", err)
+	}
+}

@@ -1,0 +1,326 @@
+//go:build integration
+
+// Integration tests against the shared stack's real Kafka (KAFKA_BOOTSTRAP_SERVERS) and MariaDB
+// (MYSQL_ADDR, MYSQL_PRODUCER_USER/PASSWORD from ../.env). Each test uses its own topic, deleted
+// with t.Cleanup; its row in id_blocks stays (the producer user has no DELETE), which is harmless
+// because ids only need to be unique per topic.
+//
+//	go test -tags integration ./...                       # skips when a server is down
+//	INTEGRATION_REQUIRED=1 go test -tags integration ./... # fails instead
+//	PRODUCER_BROKER_RESTART_TEST=1 go test -tags integration -run BrokerRestart -v .
+//	    restarts Kafka with PRODUCER_BROKER_RESTART_CMD (default `bash stack/stack.sh restart kafka`,
+//	    run from the repository root) while the producer runs: only on a stack nobody else uses.
+//	go test -tags integration -run '^$' -bench Produce .   # trades/s into the local broker
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/joho/godotenv"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"idxstream/producer/internal/config"
+	"idxstream/producer/internal/feed"
+	"idxstream/producer/internal/ids"
+	"idxstream/producer/internal/market"
+	"idxstream/producer/internal/publish"
+	"idxstream/producer/internal/store"
+	"idxstream/trade"
+)
+
+// unreachable skips, or fails when INTEGRATION_REQUIRED=1.
+func unreachable(tb testing.TB, format string, a ...any) {
+	tb.Helper()
+	msg := fmt.Sprintf(format, a...)
+	if os.Getenv("INTEGRATION_REQUIRED") == "1" {
+		tb.Fatalf("%s (INTEGRATION_REQUIRED=1)", msg)
+	}
+	tb.Skipf("%s (start the stack with `make up`)", msg)
+}
+
+// testConfig loads the producer config the way main does, for topic.
+func testConfig(tb testing.TB, topic string, args ...string) config.Config {
+	tb.Helper()
+	_ = godotenv.Load("../.env")
+	cfg, err := config.Load(append(args, "--progress", "0", topic), os.Getenv, io.Discard)
+	if err != nil {
+		tb.Fatalf("config: %v", err)
+	}
+	return cfg
+}
+
+// freshTopic (re)creates topic with 3 partitions and deletes it at the end.
+func freshTopic(tb testing.TB, cfg config.Config) {
+	tb.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.Ping(ctx); err != nil {
+		cl.Close()
+		unreachable(tb, "kafka at %v unreachable: %v", cfg.Brokers, err)
+	}
+	_, _ = adm.DeleteTopics(ctx, cfg.Topic)
+	for {
+		resp, err := adm.CreateTopic(ctx, 3, 1, nil, cfg.Topic)
+		if err == nil && resp.Err == nil {
+			break
+		}
+		if ctx.Err() != nil || (resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists)) {
+			tb.Fatalf("create topic %s: %v %v", cfg.Topic, err, resp.Err)
+		}
+		time.Sleep(200 * time.Millisecond) // the deletion is still in progress
+	}
+	for { // wait until the broker's metadata shows the new topic with its partitions
+		tds, err := adm.ListTopics(ctx, cfg.Topic)
+		if td, ok := tds[cfg.Topic]; err == nil && ok && td.Err == nil && len(td.Partitions) == 3 {
+			break
+		}
+		if ctx.Err() != nil {
+			tb.Fatalf("topic %s never appeared: %v", cfg.Topic, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = adm.DeleteTopics(ctx, cfg.Topic)
+		cl.Close()
+	})
+}
+
+func checkMySQL(tb testing.TB, cfg config.Config) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, cfg.MySQL)
+	if err != nil {
+		unreachable(tb, "mysql: %v", err)
+	}
+	db.Close()
+}
+
+// consumeAll reads every record of the topic from the start until `want` trades were seen (or
+// 60 s passed), checking each record against the schema, and then until the topic is quiet.
+func consumeAll(t *testing.T, cfg config.Config, want int) []trade.Trade {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ConsumeTopics(cfg.Topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var all []trade.Trade
+	for len(all) < want && ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		fs.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("fetch %s/%d: %v", topic, p, err)
+			}
+		})
+		fs.EachRecord(func(r *kgo.Record) {
+			if err := trade.ConformsToSchema(r.Value); err != nil {
+				t.Fatalf("record at %d/%d does not conform: %v", r.Partition, r.Offset, err)
+			}
+			ts, err := trade.DecodeBatch(r.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, ts...)
+		})
+	}
+	// then read until the topic stays quiet for 3 s: more than expected would be a duplicate
+	for {
+		idle, cancelIdle := context.WithTimeout(context.Background(), 3*time.Second)
+		before := len(all)
+		cl.PollFetches(idle).EachRecord(func(r *kgo.Record) {
+			ts, err := trade.DecodeBatch(r.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, ts...)
+		})
+		cancelIdle()
+		if len(all) == before {
+			break
+		}
+	}
+	return all
+}
+
+func sortedIDs(ts []trade.Trade) []int64 {
+	out := make([]int64, len(ts))
+	for i, tr := range ts {
+		out[i] = tr.ID
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// checkContiguous: ids unique and contiguous.
+func checkContiguous(t *testing.T, ids []int64) {
+	t.Helper()
+	for i := 1; i < len(ids); i++ {
+		if ids[i] != ids[i-1]+1 {
+			t.Fatalf("ids not contiguous/unique: %d then %d", ids[i-1], ids[i])
+		}
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestIntegrationCountAllInTopic(t *testing.T) {
+	const n = 20000
+	cfg := testConfig(t, "producer_it_count", "--count", strconv.Itoa(n), "--rate", "100000", "--interval", "20ms")
+	checkMySQL(t, cfg)
+	freshTopic(t, cfg)
+	if err := run(context.Background(), cfg, discardLogger()); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	got := consumeAll(t, cfg, n)
+	if len(got) != n {
+		t.Fatalf("%d trades in the topic, want %d", len(got), n)
+	}
+	checkContiguous(t, sortedIDs(got))
+	for _, tr := range got {
+		if err := trade.Validate(tr); err != nil {
+			t.Fatalf("invalid trade in topic: %+v: %v", tr, err)
+		}
+	}
+}
+
+func TestIntegrationRestartContinuesIDs(t *testing.T) {
+	const n = 500
+	cfg := testConfig(t, "producer_it_restart", "--count", strconv.Itoa(n), "--rate", "50000", "--interval", "10ms", "--id-block", "1000")
+	checkMySQL(t, cfg)
+	freshTopic(t, cfg)
+	for range 2 {
+		if err := run(context.Background(), cfg, discardLogger()); err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	}
+	got := sortedIDs(consumeAll(t, cfg, 2*n))
+	if len(got) != 2*n {
+		t.Fatalf("%d trades, want %d", len(got), 2*n)
+	}
+	// two contiguous runs of n; the second starts after the first's block (never before)
+	first, second := got[:n], got[n:]
+	checkContiguous(t, first)
+	checkContiguous(t, second)
+	if second[0] <= first[n-1] {
+		t.Fatalf("second run starts at id %d, not after %d", second[0], first[n-1])
+	}
+}
+
+func TestIntegrationMissingTopicIsAClearError(t *testing.T) {
+	cfg := testConfig(t, "producer_it_does_not_exist", "--count", "10")
+	checkMySQL(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := run(ctx, cfg, discardLogger())
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("does not exist")) {
+		t.Errorf("run = %v, want a 'does not exist' error", err)
+	}
+}
+
+// TestIntegrationBrokerRestart restarts the broker while the producer runs and checks that
+// nothing is lost or doubled. It needs PRODUCER_BROKER_RESTART_TEST=1 because it disturbs every
+// user of the stack.
+func TestIntegrationBrokerRestart(t *testing.T) {
+	if os.Getenv("PRODUCER_BROKER_RESTART_TEST") != "1" {
+		t.Skip("restarts the shared Kafka broker: set PRODUCER_BROKER_RESTART_TEST=1 on a stack nobody else uses")
+	}
+	restart := os.Getenv("PRODUCER_BROKER_RESTART_CMD")
+	if restart == "" {
+		restart = "bash stack/stack.sh restart kafka"
+	}
+	cfg := testConfig(t, "producer_it_broker_restart", "--rate", "5000", "--interval", "50ms", "--duration", "60s", "--flush-timeout", "2m")
+	checkMySQL(t, cfg)
+	freshTopic(t, cfg)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil))) }()
+	time.Sleep(10 * time.Second)
+	cmd := exec.Command("bash", "-c", restart)
+	cmd.Dir = ".." // the repository root
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v", restart, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("producer across a broker restart: %v", err)
+	}
+	// The summary's id range tells how many trades were produced: all ids in the topic once.
+	got := sortedIDs(consumeAll(t, cfg, 1))
+	if len(got) == 0 {
+		t.Fatal("nothing in the topic")
+	}
+	checkContiguous(t, got) // unique and no gap: nothing lost, nothing doubled
+	t.Logf("%d trades, ids %d..%d", len(got), got[0], got[len(got)-1])
+}
+
+// BenchmarkProduce measures the trades per second the producer sustains into the local broker
+// (generation, ids from MySQL, JSON encoding, compression, acks=all), per compression codec.
+func BenchmarkProduce(b *testing.B) {
+	for _, comp := range []string{"lz4", "zstd", "snappy", "none"} {
+		b.Run(comp, func(b *testing.B) {
+			cfg := testConfig(b, "producer_it_bench", "--compression", comp)
+			checkMySQL(b, cfg)
+			freshTopic(b, cfg)
+			ctx := context.Background()
+			db, err := store.Open(ctx, cfg.MySQL)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			companies, err := db.Companies(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pub, err := publish.New(publish.Config{Brokers: cfg.Brokers, Topic: cfg.Topic, Compression: comp}, discardLogger())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pub.Close()
+			n := max(int64(b.N), 1000)
+			f := feed.New(feed.Config{Interval: 10 * time.Millisecond, Rate: 1e8, Count: n, KeyGroups: 6, MaxRecordTrades: 1000},
+				market.New(companies, 1), ids.New(db, cfg.Topic, 1000000), pub, discardLogger(), time.Now)
+			b.ResetTimer()
+			start := time.Now()
+			if _, err := f.Run(ctx, ctx); err != nil {
+				b.Fatal(err)
+			}
+			if err := pub.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			secs := time.Since(start).Seconds()
+			b.StopTimer()
+			st := pub.Stats()
+			if st.Trades != n || st.Failed != 0 {
+				b.Fatalf("acked %d of %d trades, %d records failed", st.Trades, n, st.Failed)
+			}
+			b.ReportMetric(float64(n)/secs, "trades/s")
+			b.ReportMetric(float64(st.Bytes)/float64(n), "json-B/trade")
+		})
+	}
+}

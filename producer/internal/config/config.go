@@ -1,0 +1,270 @@
+// Package config builds the producer's Config from environment variables (defaults for the local
+// stack, see docs/contracts.md) overridden by command-line flags, and validates it.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"idxstream/producer/internal/publish"
+	"idxstream/producer/internal/store"
+)
+
+// DefaultTopic is used when no topic argument is given.
+const DefaultTopic = "trading_data"
+
+// Config is everything the producer needs. Build it with Load.
+type Config struct {
+	Topic   string   // positional argument; default trading_data
+	Brokers []string // --brokers, KAFKA_BOOTSTRAP_SERVERS; default 127.0.0.1:9092
+
+	Interval        time.Duration // --interval; default 1s
+	Rate            float64       // --rate trades/s; default 0 = one trade per company per tick
+	Count           int64         // --count trades, then stop; default 0 = no limit
+	Duration        time.Duration // --duration, then stop; default 0 = no limit
+	Seed            uint64        // --seed; 0 = derived from the clock (logged, to reproduce)
+	KeyGroups       int           // --key-groups record keys; default 6
+	MaxRecordTrades int           // --record-trades most trades per record; default 1000
+	IDBlock         int64         // --id-block ids reserved per MySQL round trip; default 100000
+
+	Compression     string        // --compression none|gzip|snappy|lz4|zstd; default lz4
+	Linger          time.Duration // --linger; 0 = franz-go default (10ms)
+	DeliveryTimeout time.Duration // --delivery-timeout; 0 = retry until shutdown
+	FlushTimeout    time.Duration // --flush-timeout on shutdown; default 30s
+	Progress        time.Duration // --progress period of the progress line; default 5s
+
+	MySQL store.Config // MYSQL_ADDR, MYSQL_DATABASE, MYSQL_PRODUCER_USER, MYSQL_PRODUCER_PASSWORD
+
+	LogFormat string     // --log-format text|json, LOG_FORMAT; default text
+	LogLevel  slog.Level // --log-level, LOG_LEVEL; default info
+}
+
+// UsageError is returned for bad flags, arguments or values; the program exits with code 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Load reads the environment through getenv, then parses args (without the program name).
+// Flags may come before or after the topic. -h/--help writes the usage to out and returns
+// flag.ErrHelp. Any other problem is a *UsageError listing every problem found.
+func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	var problems []error
+	envDur := func(k string, def time.Duration) time.Duration {
+		v := getenv(k)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s=%q: not a duration", k, v))
+			return def
+		}
+		return d
+	}
+	envFloat := func(k string, def float64) float64 {
+		v := getenv(k)
+		if v == "" {
+			return def
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s=%q: not a number", k, v))
+			return def
+		}
+		return x
+	}
+	envUint := func(k string, def uint64) uint64 {
+		v := getenv(k)
+		if v == "" {
+			return def
+		}
+		x, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s=%q: not an unsigned integer", k, v))
+			return def
+		}
+		return x
+	}
+
+	c := Config{
+		Topic: DefaultTopic,
+		MySQL: store.Config{
+			Addr:     env("MYSQL_ADDR", "127.0.0.1:3306"),
+			Database: env("MYSQL_DATABASE", "trading"),
+			User:     env("MYSQL_PRODUCER_USER", "trading_producer"),
+			Password: getenv("MYSQL_PRODUCER_PASSWORD"),
+		},
+	}
+	brokers := env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+	logLevel := env("LOG_LEVEL", "info")
+
+	fs := flag.NewFlagSet("producer", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&brokers, "brokers", brokers, "Kafka bootstrap servers, comma-separated (env KAFKA_BOOTSTRAP_SERVERS)")
+	fs.DurationVar(&c.Interval, "interval", envDur("PRODUCER_INTERVAL", time.Second), "time between ticks; each tick every company trades once, or as often as --rate needs (env PRODUCER_INTERVAL)")
+	fs.Float64Var(&c.Rate, "rate", envFloat("PRODUCER_RATE", 0), "target trades per second over all companies; 0 = one trade per company per tick (env PRODUCER_RATE)")
+	fs.Int64Var(&c.Count, "count", 0, "stop after this many trades; 0 = no limit")
+	fs.DurationVar(&c.Duration, "duration", 0, "stop after this long, e.g. 30s; 0 = no limit")
+	fs.Uint64Var(&c.Seed, "seed", envUint("PRODUCER_SEED", 0), "seed of the market simulation; 0 = from the clock (the seed used is logged so the run can be reproduced) (env PRODUCER_SEED)")
+	fs.IntVar(&c.KeyGroups, "key-groups", 6, "number of record keys; companies are dealt into this many groups, spread evenly over the partitions")
+	fs.IntVar(&c.MaxRecordTrades, "record-trades", 1000, "most trades in one Kafka record (one JSON array)")
+	fs.Int64Var(&c.IDBlock, "id-block", 100000, "ids reserved in MySQL id_blocks per reservation")
+	fs.StringVar(&c.Compression, "compression", env("PRODUCER_COMPRESSION", "lz4"), "batch compression: none, gzip, snappy, lz4 or zstd (env PRODUCER_COMPRESSION)")
+	fs.DurationVar(&c.Linger, "linger", 0, "how long a partition's batch waits for more records; 0 = franz-go default (10ms)")
+	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", 0, "fail a record not acknowledged within this; 0 = retry until shutdown")
+	fs.DurationVar(&c.FlushTimeout, "flush-timeout", 30*time.Second, "on shutdown, how long to wait for the broker to acknowledge what was produced")
+	fs.DurationVar(&c.Progress, "progress", 5*time.Second, "period of the progress log line; 0 = none")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env LOG_FORMAT)")
+	fs.StringVar(&logLevel, "log-level", logLevel, "log level: debug, info, warn or error (env LOG_LEVEL)")
+	fs.Usage = func() {
+		fmt.Fprintf(out, `Usage: producer [flags] [topic]
+
+Simulates IDX trades for the companies in MySQL trading.profile and writes them to the Kafka
+topic (default %s) as records holding JSON arrays of trades. Ids come from blocks reserved in
+MySQL trading.id_blocks, so they never repeat across runs. SIGINT/SIGTERM stops producing,
+waits for the broker to acknowledge what was produced, prints a summary and exits 0.
+
+MySQL comes from MYSQL_ADDR (127.0.0.1:3306), MYSQL_DATABASE (trading), MYSQL_PRODUCER_USER
+(trading_producer) and MYSQL_PRODUCER_PASSWORD; ./.env is read first. Exit codes: 0 done,
+1 runtime error (unreachable server, delivery error), 2 bad flags or settings.
+
+Flags:
+`, DefaultTopic)
+		fs.PrintDefaults()
+	}
+
+	// Flags may follow the topic: parse, take one positional, parse the rest.
+	var positional []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return Config{}, err
+			}
+			return Config{}, &UsageError{err}
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		rest = rest[1:]
+	}
+	switch len(positional) {
+	case 0:
+	case 1:
+		c.Topic = positional[0]
+	default:
+		problems = append(problems, fmt.Errorf("one topic expected, got %d arguments: %s", len(positional), strings.Join(positional, " ")))
+	}
+	for _, b := range strings.Split(brokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			c.Brokers = append(c.Brokers, b)
+		}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		problems = append(problems, fmt.Errorf("log level %q: want debug, info, warn or error", logLevel))
+	}
+	if err := c.Validate(); err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return c, &UsageError{errors.Join(problems...)}
+	}
+	return c, nil
+}
+
+// Validate reports every problem with c at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Topic == "" || len(c.Topic) > 249 || strings.ContainsFunc(c.Topic, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}) || c.Topic == "." || c.Topic == ".." {
+		bad("topic %q: want 1-249 characters of [a-zA-Z0-9._-]", c.Topic)
+	}
+	if len(c.Brokers) == 0 {
+		bad("no Kafka bootstrap servers (--brokers / KAFKA_BOOTSTRAP_SERVERS)")
+	}
+	if c.Interval <= 0 {
+		bad("--interval %s: must be > 0", c.Interval)
+	}
+	if c.Rate < 0 || c.Rate > 1e8 {
+		bad("--rate %g: must be between 0 and 1e8 trades/s", c.Rate)
+	}
+	if c.Count < 0 {
+		bad("--count %d: must be >= 0", c.Count)
+	}
+	if c.Duration < 0 {
+		bad("--duration %s: must be >= 0", c.Duration)
+	}
+	if c.KeyGroups < 1 || c.KeyGroups > 10000 {
+		bad("--key-groups %d: must be between 1 and 10000", c.KeyGroups)
+	}
+	if c.MaxRecordTrades < 1 || c.MaxRecordTrades > 5000 {
+		bad("--record-trades %d: must be between 1 and 5000 (a record must stay under the broker's 1 MB limit)", c.MaxRecordTrades)
+	}
+	if c.IDBlock < 1 {
+		bad("--id-block %d: must be >= 1", c.IDBlock)
+	}
+	if !publish.ValidCompression(c.Compression) {
+		bad("--compression %q: want none, gzip, snappy, lz4 or zstd", c.Compression)
+	}
+	if c.Linger < 0 || c.Linger > time.Minute {
+		bad("--linger %s: must be between 0 and 1m", c.Linger)
+	}
+	if c.DeliveryTimeout != 0 && c.DeliveryTimeout < time.Second {
+		bad("--delivery-timeout %s: must be 0 or >= 1s", c.DeliveryTimeout)
+	}
+	if c.FlushTimeout <= 0 {
+		bad("--flush-timeout %s: must be > 0", c.FlushTimeout)
+	}
+	if c.Progress < 0 {
+		bad("--progress %s: must be >= 0", c.Progress)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("--log-format %q: want text or json", c.LogFormat)
+	}
+	if c.MySQL.Addr == "" {
+		bad("MYSQL_ADDR is empty")
+	}
+	if c.MySQL.Database == "" {
+		bad("MYSQL_DATABASE is empty")
+	}
+	if c.MySQL.User == "" {
+		bad("MYSQL_PRODUCER_USER is empty")
+	}
+	if c.MySQL.Password == "" {
+		bad("MYSQL_PRODUCER_PASSWORD is empty (set it in .env; `make up` writes one)")
+	}
+	return errors.Join(errs...)
+}
+
+// LogValue hides the password when the config is logged.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("topic", c.Topic),
+		slog.String("brokers", strings.Join(c.Brokers, ",")),
+		slog.Duration("interval", c.Interval),
+		slog.Float64("rate", c.Rate),
+		slog.Int64("count", c.Count),
+		slog.Duration("duration", c.Duration),
+		slog.Int("key_groups", c.KeyGroups),
+		slog.Int("record_trades", c.MaxRecordTrades),
+		slog.String("compression", c.Compression),
+		slog.String("mysql", c.MySQL.User+"@"+c.MySQL.Addr+"/"+c.MySQL.Database),
+	)
+}

@@ -1,0 +1,244 @@
+// Package feed paces the market simulation into Kafka records.
+//
+// Each tick (every Interval) the feed generates rounds of trades, one trade per company per
+// round. Without a target rate a tick is one round, so every company trades once per tick. With
+// a target rate R trades/s, the feed generates as many rounds as keep the total at R × elapsed
+// time (catching up if a tick ran late), and spreads the rounds' created_at over the interval
+// that just passed.
+//
+// Records: companies are dealt (in ticker order) into KeyGroups groups; a record holds the
+// trades of one group from up to as many consecutive rounds as fit in MaxRecordTrades, keyed
+// "g<N>" so that the groups spread evenly over the topic's partitions (see package publish).
+// A group's trades therefore stay in order on one partition. With the defaults (24 companies,
+// 6 groups, one round per tick) a tick is 6 records of 4 trades; at 100,000 trades/s it is
+// about 100 records of 1,000 trades per second.
+package feed
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"idxstream/producer/internal/market"
+	"idxstream/producer/internal/publish"
+	"idxstream/trade"
+)
+
+// Config paces the feed.
+type Config struct {
+	Interval        time.Duration // time between ticks (> 0)
+	Rate            float64       // target trades per second; 0 = one round per tick
+	Count           int64         // stop after this many trades; 0 = no limit
+	Duration        time.Duration // stop after this long; 0 = no limit
+	KeyGroups       int           // record keys (partition groups), >= 1
+	MaxRecordTrades int           // most trades in one record, >= 1
+	Progress        time.Duration // progress line period; 0 = none
+}
+
+// IDAssigner sets the ids of trades (package ids).
+type IDAssigner interface {
+	Assign(ctx context.Context, ts []trade.Trade) error
+}
+
+// Sink receives records (package publish).
+type Sink interface {
+	Publish(ctx context.Context, key, value []byte, trades int)
+	Failed() <-chan struct{}
+	Err() error
+	Stats() publish.Stats
+}
+
+// Summary describes a finished run.
+type Summary struct {
+	Produced int64         // trades handed to the sink
+	Records  int64         // records handed to the sink
+	Elapsed  time.Duration // from start to the end of the last tick
+}
+
+// Feed runs the loop. Create it with New.
+type Feed struct {
+	cfg    Config
+	gen    *market.Generator
+	ids    IDAssigner
+	sink   Sink
+	logger *slog.Logger
+	now    func() time.Time
+
+	produced atomic.Int64 // trades handed to the sink, for the progress line
+
+	groups [][]int // company indexes per key group
+	keys   [][]byte
+	round  []trade.Trade
+	batch  []trade.Trade
+}
+
+// New returns a feed; now is the clock (time.Now in production).
+func New(cfg Config, gen *market.Generator, ids IDAssigner, sink Sink, logger *slog.Logger, now func() time.Time) *Feed {
+	n := len(gen.Companies())
+	g := min(max(cfg.KeyGroups, 1), max(n, 1))
+	f := &Feed{cfg: cfg, gen: gen, ids: ids, sink: sink, logger: logger, now: now,
+		groups: make([][]int, g), keys: make([][]byte, g)}
+	for i := range n {
+		f.groups[i%g] = append(f.groups[i%g], i)
+	}
+	for i := range f.keys {
+		f.keys[i] = publish.GroupKey(i)
+	}
+	f.cfg.MaxRecordTrades = max(cfg.MaxRecordTrades, 1)
+	return f
+}
+
+// Run produces until ctx ends, Count or Duration is reached, or a delivery or id error occurs.
+// ctx stops the loop between chunks of rounds; produceCtx is passed to the sink and must outlive
+// a graceful shutdown (records still buffered fail when it ends). Run does not flush.
+func (f *Feed) Run(ctx, produceCtx context.Context) (Summary, error) {
+	start := f.now()
+	var sum Summary
+	var stopTimer <-chan time.Time
+	if f.cfg.Duration > 0 {
+		t := time.NewTimer(f.cfg.Duration)
+		defer t.Stop()
+		stopTimer = t.C
+	}
+	if f.cfg.Progress > 0 {
+		done := make(chan struct{})
+		defer close(done)
+		go f.progress(done, start)
+	}
+	ticker := time.NewTicker(f.cfg.Interval)
+	defer ticker.Stop()
+	n := len(f.gen.Companies())
+	var rounds int64 // rounds generated so far
+	for {
+		due := rounds + 1 // rounds due by the end of this tick
+		if f.cfg.Rate > 0 {
+			elapsed := f.now().Sub(start) + f.cfg.Interval
+			due = int64(f.cfg.Rate * elapsed.Seconds() / float64(n))
+		}
+		err := f.tick(ctx, produceCtx, due-rounds, &sum)
+		rounds = max(rounds, due)
+		sum.Elapsed = f.now().Sub(start)
+		if err != nil {
+			return sum, err
+		}
+		if f.cfg.Count > 0 && sum.Produced >= f.cfg.Count {
+			return sum, nil
+		}
+		select {
+		case <-ctx.Done():
+			return sum, nil
+		case <-stopTimer:
+			return sum, nil
+		case <-f.sink.Failed():
+			return sum, f.sink.Err()
+		case <-ticker.C:
+		}
+	}
+}
+
+// progress logs one line every Progress until done is closed.
+func (f *Feed) progress(done <-chan struct{}, start time.Time) {
+	t := time.NewTicker(f.cfg.Progress)
+	defer t.Stop()
+	var last publish.Stats
+	lastAt := start
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		at := f.now()
+		st := f.sink.Stats()
+		f.logger.Info("progress",
+			"produced", f.produced.Load(),
+			"acked", st.Trades,
+			"rate_per_s", int64(float64(st.Trades-last.Trades)/max(at.Sub(lastAt).Seconds(), 1e-9)),
+			"avg_rate_per_s", int64(float64(st.Trades)/max(at.Sub(start).Seconds(), 1e-9)),
+			"records", st.Records,
+			"errors", st.Failed,
+		)
+		last, lastAt = st, at
+	}
+}
+
+// tick generates `rounds` rounds in chunks that fill records of about MaxRecordTrades per group.
+func (f *Feed) tick(ctx, produceCtx context.Context, rounds int64, sum *Summary) error {
+	if rounds <= 0 {
+		return nil
+	}
+	n := len(f.gen.Companies())
+	largest := len(f.groups[0]) // groups are dealt round-robin, so the first is the largest
+	perChunk := int64(max(f.cfg.MaxRecordTrades/max(largest, 1), 1))
+	tickEnd := f.now()
+	step := time.Duration(0)
+	if f.cfg.Rate > 0 {
+		step = f.cfg.Interval / time.Duration(rounds)
+	}
+	for done := int64(0); done < rounds; {
+		if ctx.Err() != nil {
+			return nil
+		}
+		select {
+		case <-f.sink.Failed():
+			return f.sink.Err()
+		default:
+		}
+		k := min(perChunk, rounds-done)
+		f.batch = f.batch[:0]
+		var width []int // companies in each round of the chunk
+		for r := range k {
+			w := n
+			if f.cfg.Count > 0 {
+				w = int(min(int64(n), f.cfg.Count-sum.Produced-int64(len(f.batch))))
+			}
+			if w <= 0 {
+				k = r
+				break
+			}
+			at := tickEnd.Add(-time.Duration(rounds-done-r-1) * step)
+			f.batch = f.gen.Round(f.batch, at, w)
+			width = append(width, w)
+		}
+		if len(f.batch) == 0 {
+			return nil
+		}
+		if err := f.ids.Assign(ctx, f.batch); err != nil {
+			return err
+		}
+		f.emit(produceCtx, width, sum)
+		done += k
+		if f.cfg.Count > 0 && sum.Produced >= f.cfg.Count {
+			return nil
+		}
+	}
+	return nil
+}
+
+// emit writes one record per key group from the chunk in f.batch (rounds of the given widths).
+func (f *Feed) emit(produceCtx context.Context, width []int, sum *Summary) {
+	for g, members := range f.groups {
+		f.round = f.round[:0]
+		off := 0
+		for _, w := range width {
+			for _, i := range members {
+				if i < w {
+					f.round = append(f.round, f.batch[off+i])
+				}
+			}
+			off += w
+		}
+		if len(f.round) == 0 {
+			continue
+		}
+		for lo := 0; lo < len(f.round); lo += f.cfg.MaxRecordTrades {
+			part := f.round[lo:min(lo+f.cfg.MaxRecordTrades, len(f.round))]
+			value := trade.AppendBatch(make([]byte, 0, len(part)*160+2), part)
+			f.sink.Publish(produceCtx, f.keys[g], value, len(part))
+			sum.Records++
+			sum.Produced += int64(len(part))
+			f.produced.Store(sum.Produced)
+		}
+	}
+}

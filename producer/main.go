@@ -1,0 +1,142 @@
+// Command producer simulates Indonesia Stock Exchange trades and writes them to Kafka.
+//
+//	go run ./producer [flags] [topic]
+//
+// See `go run ./producer --help` for the flags and their environment variables.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/joho/godotenv"
+
+	"idxstream/producer/internal/config"
+	"idxstream/producer/internal/feed"
+	"idxstream/producer/internal/ids"
+	"idxstream/producer/internal/market"
+	"idxstream/producer/internal/publish"
+	"idxstream/producer/internal/store"
+)
+
+func main() {
+	_ = godotenv.Load() // ./.env is optional; variables already set win
+	cfg, err := config.Load(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "producer: %v\nRun with --help for the flags.\n", err)
+		os.Exit(2)
+	}
+	logger := newLogger(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error("producer failed", "component", "producer", "err", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	return slog.New(h)
+}
+
+// run wires MySQL, the market model, the id allocator and Kafka, produces until ctx ends or a
+// limit is reached, then flushes and logs a summary. It returns an error when anything was not
+// delivered.
+func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
+	logger := base.With("component", "producer")
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	logger.Info("starting", "config", cfg, "seed", seed)
+
+	db, err := store.Open(ctx, cfg.MySQL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	companies, err := db.Companies(ctx)
+	if err != nil {
+		return err
+	}
+	logger.Info("companies loaded", "count", len(companies))
+
+	pub, err := publish.New(publish.Config{
+		Brokers: cfg.Brokers, Topic: cfg.Topic, Compression: cfg.Compression,
+		Linger: cfg.Linger, DeliveryTimeout: cfg.DeliveryTimeout,
+	}, base.With("component", "publish"))
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	pctx, pcancel := context.WithTimeout(ctx, 15*time.Second)
+	err = pub.Ping(pctx)
+	if err == nil {
+		err = pub.CheckTopic(pctx, cfg.Topic)
+	} else {
+		err = fmt.Errorf("%w (is Kafka up at %v? `make status`)", err, cfg.Brokers)
+	}
+	pcancel()
+	if err != nil {
+		return err
+	}
+
+	// Records keep this context while buffered: it survives SIGINT so that a graceful stop
+	// delivers them, and ends FlushTimeout after the signal so that a dead broker cannot hang us.
+	produceCtx, abandon := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandon()
+	stopAbandon := context.AfterFunc(ctx, func() { time.AfterFunc(cfg.FlushTimeout, abandon) })
+	defer stopAbandon()
+
+	alloc := ids.New(db, cfg.Topic, cfg.IDBlock)
+	f := feed.New(feed.Config{
+		Interval: cfg.Interval, Rate: cfg.Rate, Count: cfg.Count, Duration: cfg.Duration,
+		KeyGroups: cfg.KeyGroups, MaxRecordTrades: cfg.MaxRecordTrades, Progress: cfg.Progress,
+	}, market.New(companies, seed), alloc, pub, logger, time.Now)
+
+	sum, runErr := f.Run(ctx, produceCtx)
+	if ctx.Err() != nil {
+		logger.Info("signal received: flushing", "timeout", cfg.FlushTimeout)
+	}
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.FlushTimeout)
+	flushErr := pub.Flush(fctx)
+	fcancel()
+	if flushErr != nil {
+		abandon() // fail what is still buffered so that it is counted below
+		_ = pub.Flush(context.Background())
+	}
+
+	st := pub.Stats()
+	first, last := alloc.Range()
+	logger.Info("summary",
+		"produced", sum.Produced, "acked", st.Trades, "failed", st.FailedTrades,
+		"records", st.Records, "failed_records", st.Failed,
+		"bytes", st.Bytes, "elapsed", sum.Elapsed.Round(time.Millisecond),
+		"rate_per_s", int64(float64(st.Trades)/max(sum.Elapsed.Seconds(), 1e-9)),
+		"first_id", first, "last_id", last, "seed", seed)
+
+	return errors.Join(runErr, flushErr, deliveryErr(st, pub.Err()))
+}
+
+func deliveryErr(st publish.Stats, first error) error {
+	if st.Failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d trades in %d records were not delivered; first error: %w", st.FailedTrades, st.Failed, first)
+}

@@ -1,0 +1,143 @@
+// Package job wires the streaming job together: the Spark Connect session, the raw path's
+// supervised streaming queries, the aggregate path's batch loop and the status endpoint.
+package job
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"idxstream/spark_script/internal/aggpath"
+	"idxstream/spark_script/internal/batchlog"
+	"idxstream/spark_script/internal/config"
+	"idxstream/spark_script/internal/offsets"
+	"idxstream/spark_script/internal/pipeline"
+	"idxstream/spark_script/internal/rawpath"
+	"idxstream/spark_script/internal/statusapi"
+	sc "idxstream/spark_script/sparkconnect"
+)
+
+// Status is what GET /status returns.
+type Status struct {
+	Topic     string           `json:"topic"`
+	Session   string           `json:"spark_session"`
+	Raw       []rawpath.State  `json:"raw_queries"`
+	Aggregate aggpath.Progress `json:"aggregate"`
+}
+
+// Run runs the job until ctx ends. It returns an error when the job cannot start (stack not up,
+// schema missing, bad settings) or a part fails for good; outages while running are retried.
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	session, err := sc.Connect(cfg.SparkRemote, sc.WithLogger(logger.With("component", "sparkconnect")),
+		sc.WithClientType("idxstream-job"))
+	if err != nil {
+		return fmt.Errorf("spark connect: %w", err)
+	}
+	defer session.Close()
+	startCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	version, err := session.SparkVersion(startCtx)
+	if err != nil {
+		return fmt.Errorf("no Spark Connect server answers at %s (is the stack up? `make up`): %w", cfg.SparkRemote, err)
+	}
+	for k, v := range map[string]string{
+		"spark.sql.session.timeZone":   "UTC",
+		"spark.sql.shuffle.partitions": strconv.Itoa(cfg.ShufflePartitions),
+	} {
+		if err := session.Conf().Set(startCtx, k, v); err != nil {
+			return fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	logger.Info("connected to Spark", "remote", cfg.SparkRemote, "version", version, "session", session.SessionID())
+
+	db, err := openMySQL(startCtx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	kafka, err := offsets.NewReader(strings.Split(cfg.KafkaBootstrap, ","))
+	if err != nil {
+		return err
+	}
+	defer kafka.Close()
+	if _, _, err := kafka.Bounds(startCtx, cfg.Topic); err != nil {
+		return fmt.Errorf("kafka at %s: %w (is the stack up, and the topic created by `make up`?)", cfg.KafkaBootstrap, err)
+	}
+
+	p := pipeline.New(session, pipeline.Settings{
+		Topic: cfg.Topic, KafkaBootstrap: cfg.SparkKafkaBootstrap, MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger,
+		Keyspace: cfg.Keyspace, CheckpointRoot: cfg.CheckpointRoot, RawTrigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ,
+		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword,
+	})
+	var specs []rawpath.Spec
+	for _, sink := range pipeline.Sinks() {
+		specs = append(specs, rawpath.Spec{Name: p.QueryName(sink), Start: func(ctx context.Context) (rawpath.Query, error) {
+			return p.StartRaw(ctx, sink)
+		}})
+	}
+	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: logger.With("component", "raw-path")}
+	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger,
+		Log: batchlog.New(db), Bounds: kafka, Spark: p, Logger: logger.With("component", "aggregate-path")}
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	goRun := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				mu.Unlock()
+				stop() // one part failing for good stops the job, so that it can be restarted whole
+			}
+		}()
+	}
+	goRun("raw path", raw.Run)
+	goRun("aggregate path", agg.Run)
+	if cfg.StatusAddr != "" {
+		goRun("status endpoint", func(ctx context.Context) error {
+			return statusapi.Serve(ctx, cfg.StatusAddr, func(context.Context) any {
+				return Status{Topic: cfg.Topic, Session: session.SessionID(), Raw: raw.States(), Aggregate: agg.LastProgress()}
+			}, logger.With("component", "status"))
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func openMySQL(ctx context.Context, cfg config.Config) (*sql.DB, error) {
+	mc := mysql.NewConfig()
+	mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = cfg.MySQLUser, cfg.MySQLPassword, "tcp", cfg.MySQLAddr, cfg.MySQLDatabase
+	mc.ParseTime, mc.Loc = true, time.UTC
+	db, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		return nil, fmt.Errorf("mysql: %w", err)
+	}
+	var n int
+	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables
+		WHERE table_schema = ? AND table_name IN ('agg_batches', 'aggregated_data')`, cfg.MySQLDatabase).Scan(&n)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("mysql at %s as %s: %w (is the stack up? `make up`)", cfg.MySQLAddr, cfg.MySQLUser, err)
+	}
+	if n != 2 {
+		db.Close()
+		return nil, fmt.Errorf("mysql database %s lacks agg_batches or aggregated_data (or %s may not see them): run `make up`, which applies schema/", cfg.MySQLDatabase, cfg.MySQLUser)
+	}
+	return db, nil
+}

@@ -1,0 +1,169 @@
+// Package pipeline builds the job's Spark plans with the project's Spark Connect client: the
+// Kafka sources, the parse-and-validate stages (package parse), the raw path's streaming sinks to
+// Cassandra and the aggregate path's batch write to MySQL. It knows the tables; it does not
+// decide when anything runs (rawpath and aggpath do).
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"idxstream/spark_script/internal/batchlog"
+	"idxstream/spark_script/internal/offsets"
+	"idxstream/spark_script/internal/parse"
+	sc "idxstream/spark_script/sparkconnect"
+)
+
+// Settings are the parts of the job's configuration the plans use.
+type Settings struct {
+	Topic                string
+	KafkaBootstrap       string // as seen by Spark
+	MaxOffsetsPerTrigger int64
+	Keyspace             string
+	CheckpointRoot       string // empty: spark.sql.streaming.checkpointLocation/<query name>
+	RawTrigger           time.Duration
+	MarketTZ             string
+	MySQLURL             string // JDBC URL as seen by Spark
+	MySQLUser            string
+	MySQLPassword        string
+}
+
+// Pipeline builds and starts the plans on one Spark Connect session.
+type Pipeline struct {
+	s   *sc.Session
+	set Settings
+}
+
+// New uses session s.
+func New(s *sc.Session, set Settings) *Pipeline { return &Pipeline{s: s, set: set} }
+
+// Sink is one Cassandra table the raw path fills.
+type Sink struct {
+	Table string
+	rows  func(checked *sc.DataFrame, tz string) *sc.DataFrame
+}
+
+// Sinks are the raw path's tables, each fed by its own streaming query: every valid trade to
+// real_time_data and the two query-first tables of the dashboard, every reject to rejects.
+func Sinks() []Sink {
+	valid := func(cols func(string) []string) func(*sc.DataFrame, string) *sc.DataFrame {
+		return func(df *sc.DataFrame, tz string) *sc.DataFrame { return df.Where(parse.IsValid).SelectExpr(cols(tz)...) }
+	}
+	return []Sink{
+		{"real_time_data", valid(func(string) []string { return parse.Trades() })},
+		{"trades_by_minute", valid(func(string) []string { return parse.TradesByMinute() })},
+		{"trades_by_ticker", valid(parse.TradesByTicker)},
+		{"rejects", func(df *sc.DataFrame, tz string) *sc.DataFrame {
+			return df.Where(parse.IsRejected).SelectExpr(parse.Rejects(tz)...)
+		}},
+	}
+}
+
+// QueryName is the streaming query of a sink for the topic. It also names the checkpoint, so a
+// new run of the job resumes where the last run of the same query stopped.
+func (p *Pipeline) QueryName(sink Sink) string {
+	return sanitize(p.set.Topic) + "__" + sink.Table
+}
+
+// Checked applies the parse stages to a DataFrame of Kafka rows.
+func Checked(kafka *sc.DataFrame) *sc.DataFrame {
+	return kafka.SelectExpr(parse.Records()...).
+		SelectExpr(parse.Elements()...).
+		Where(parse.NotEmpty).
+		SelectExpr(parse.Parsed()...).
+		SelectExpr(parse.Checked()...)
+}
+
+// StartRaw starts the streaming query that fills sink. The first run of a query reads the topic
+// from the earliest offset; later runs resume from the checkpoint.
+func (p *Pipeline) StartRaw(ctx context.Context, sink Sink) (*sc.StreamingQuery, error) {
+	src := p.s.ReadStream().Format("kafka").
+		Option("kafka.bootstrap.servers", p.set.KafkaBootstrap).
+		Option("subscribe", p.set.Topic).
+		Option("startingOffsets", "earliest").
+		Option("maxOffsetsPerTrigger", strconv.FormatInt(p.set.MaxOffsetsPerTrigger, 10)).
+		Load()
+	name := p.QueryName(sink)
+	w := sink.rows(Checked(src), p.set.MarketTZ).WriteStream().
+		Format("org.apache.spark.sql.cassandra").
+		Option("keyspace", p.set.Keyspace).
+		Option("table", sink.Table).
+		OutputMode(sc.OutputModeAppend).
+		Trigger(sc.ProcessingTime(p.set.RawTrigger)).
+		QueryName(name)
+	if p.set.CheckpointRoot != "" {
+		w = w.Option("checkpointLocation", path.Join(p.set.CheckpointRoot, name))
+	}
+	q, err := w.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start query %s: %w", name, err)
+	}
+	return q, nil
+}
+
+// Aggregate runs one batch of the aggregate path: exactly the batch's Kafka range, valid trades
+// only, volume and trade count per market date and sector, appended to trading.aggregated_data
+// with the batch id and the batch's planned time as processed_at.
+func (p *Pipeline) Aggregate(ctx context.Context, b *batchlog.Batch) error {
+	parts := make([]int, 0, len(b.End))
+	for part := range b.End {
+		parts = append(parts, int(part))
+	}
+	sort.Ints(parts)
+	// assign, not subscribe: the range names its partitions, and partitions added to the topic
+	// after the batch was planned belong to later batches.
+	assign, err := json.Marshal(map[string][]int{b.Topic: parts})
+	if err != nil {
+		return fmt.Errorf("batch %d: %w", b.ID, err)
+	}
+	src := p.s.Read().Format("kafka").
+		Option("kafka.bootstrap.servers", p.set.KafkaBootstrap).
+		Option("assign", string(assign)).
+		Option("startingOffsets", offsets.SparkJSON(b.Topic, b.Start)).
+		Option("endingOffsets", offsets.SparkJSON(b.Topic, b.End)).
+		Load()
+	groups, aggs := parse.VolumeByDateSector(p.set.MarketTZ)
+	out := Checked(src).Where(parse.IsValid).
+		GroupBy(exprs(groups)...).Agg(exprs(aggs)...).
+		SelectExpr(
+			fmt.Sprintf("concat('%d:', CAST(date AS STRING), ':', sector) AS processing_id", b.ID),
+			fmt.Sprintf("CAST(%d AS BIGINT) AS batch_id", b.ID),
+			fmt.Sprintf("CAST('%s' AS TIMESTAMP) AS processed_at", b.PlannedAt.UTC().Format("2006-01-02 15:04:05.000000")),
+			"sector", "total_volume", "trades", "date",
+		)
+	err = out.Write().Format("jdbc").Mode(sc.SaveModeAppend).Options(map[string]string{
+		"url":      p.set.MySQLURL,
+		"dbtable":  "aggregated_data",
+		"user":     p.set.MySQLUser,
+		"password": p.set.MySQLPassword,
+		"driver":   "com.mysql.cj.jdbc.Driver",
+	}).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("write batch %d to MySQL: %w", b.ID, err)
+	}
+	return nil
+}
+
+func exprs(sql []string) []sc.Column {
+	cols := make([]sc.Column, len(sql))
+	for i, s := range sql {
+		cols[i] = sc.Expr(s)
+	}
+	return cols
+}
+
+// sanitize keeps query names to characters safe in a checkpoint path.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+}

@@ -1,0 +1,217 @@
+// Package rawpath keeps the raw path's streaming queries running: it starts them, polls them
+// (which also keeps the Spark Connect session alive: the server stops a session's queries after
+// about an hour without calls), logs one line per micro-batch, restarts a failed query from its
+// checkpoint with backoff, and stops them all on shutdown.
+package rawpath
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	sc "idxstream/spark_script/sparkconnect"
+)
+
+// Query is the part of *sc.StreamingQuery the supervisor uses.
+type Query interface {
+	ID() string
+	RunID() string
+	Status(ctx context.Context) (sc.QueryStatus, error)
+	LastProgress(ctx context.Context) (*sc.Progress, error)
+	Exception(ctx context.Context) (*sc.QueryException, error)
+	Stop(ctx context.Context) error
+}
+
+// Spec names a query and how to start it.
+type Spec struct {
+	Name  string
+	Start func(ctx context.Context) (Query, error)
+}
+
+// State is what the status endpoint shows of one query.
+type State struct {
+	Name       string       `json:"name"`
+	ID         string       `json:"id,omitempty"`
+	RunID      string       `json:"run_id,omitempty"`
+	Active     bool         `json:"active"`
+	Status     string       `json:"status,omitempty"`
+	Restarts   int          `json:"restarts"`
+	LastError  string       `json:"last_error,omitempty"`
+	Progress   *sc.Progress `json:"last_progress,omitempty"`
+	KafkaLag   int64        `json:"kafka_lag"`
+	RestartsAt *time.Time   `json:"restart_at,omitempty"`
+}
+
+// Supervisor runs a set of queries.
+type Supervisor struct {
+	Specs      []Spec
+	Poll       time.Duration // how often each query is checked
+	MaxBackoff time.Duration // longest wait before a restart (default 1 min)
+	Logger     *slog.Logger
+
+	mu     sync.Mutex
+	states []State
+}
+
+type running struct {
+	spec      Spec
+	q         Query
+	lastBatch int64
+	backoff   time.Duration
+	restartAt time.Time
+}
+
+// States is safe to call from other goroutines.
+func (s *Supervisor) States() []State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]State(nil), s.states...)
+}
+
+// startAll starts every query once; an error here (a missing table, a bad option, an unreachable
+// server) is returned, since restarting would not help.
+func (s *Supervisor) startAll(ctx context.Context) ([]*running, error) {
+	rs := make([]*running, 0, len(s.Specs))
+	for _, spec := range s.Specs {
+		q, err := spec.Start(ctx)
+		if err != nil {
+			s.stopAll(rs)
+			return nil, err
+		}
+		s.Logger.Info("streaming query started", "query", spec.Name, "id", q.ID(), "run_id", q.RunID())
+		rs = append(rs, &running{spec: spec, q: q, lastBatch: -1})
+	}
+	s.mu.Lock()
+	s.states = make([]State, len(rs))
+	for i, r := range rs {
+		s.states[i] = State{Name: r.spec.Name, ID: r.q.ID(), RunID: r.q.RunID(), Active: true}
+	}
+	s.mu.Unlock()
+	return rs, nil
+}
+
+// Run starts the queries, then supervises them until ctx ends and stops them. It returns an
+// error only when a query cannot be started at all (the other queries are stopped then).
+func (s *Supervisor) Run(ctx context.Context) error {
+	rs, err := s.startAll(ctx)
+	if err != nil {
+		return err
+	}
+	maxBackoff := s.MaxBackoff
+	if maxBackoff <= 0 {
+		maxBackoff = time.Minute
+	}
+	tick := time.NewTicker(s.Poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.stopAll(rs)
+			return nil
+		case <-tick.C:
+		}
+		for i, r := range rs {
+			s.check(ctx, i, r, maxBackoff)
+		}
+	}
+}
+
+func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff time.Duration) {
+	log := s.Logger.With("query", r.spec.Name)
+	if r.q == nil { // waiting to restart
+		if time.Now().Before(r.restartAt) {
+			return
+		}
+		q, err := r.spec.Start(ctx)
+		if err != nil {
+			r.backoff = min(r.backoff*2, maxBackoff)
+			r.restartAt = time.Now().Add(r.backoff)
+			log.Error("restart failed; will retry", "err", err, "retry_in", r.backoff)
+			s.update(i, func(st *State) { st.LastError = err.Error(); st.RestartsAt = &r.restartAt })
+			return
+		}
+		r.q, r.lastBatch = q, -1
+		log.Info("streaming query restarted from its checkpoint", "id", q.ID(), "run_id", q.RunID())
+		s.update(i, func(st *State) { st.Restarts++; st.RunID = q.RunID(); st.Active = true; st.RestartsAt = nil })
+		return
+	}
+	st, err := r.q.Status(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("query status unavailable", "err", err)
+		}
+		return
+	}
+	if !st.IsActive {
+		msg := "stopped without an error"
+		if exc, err := r.q.Exception(ctx); err == nil && exc != nil {
+			msg = exc.Error()
+		}
+		r.backoff = max(min(r.backoff*2, maxBackoff), 2*time.Second)
+		r.restartAt = time.Now().Add(r.backoff)
+		log.Error("streaming query failed; restarting from its checkpoint", "err", msg, "retry_in", r.backoff)
+		r.q = nil
+		s.update(i, func(st *State) { st.Active = false; st.LastError = msg; st.RestartsAt = &r.restartAt })
+		return
+	}
+	p, err := r.q.LastProgress(ctx)
+	if err != nil || p == nil {
+		s.update(i, func(x *State) { x.Status = st.Message })
+		return
+	}
+	lag := Lag(p)
+	if p.BatchID != r.lastBatch {
+		r.lastBatch = p.BatchID
+		r.backoff = 0 // a batch went through: the query is healthy again
+		log.Info("batch", "path", "raw", "batch", p.BatchID, "rows_in", p.NumInputRows,
+			"rows_per_s", fmt.Sprintf("%.0f", p.ProcessedRowsPerSecond), "duration_ms", p.BatchDuration, "kafka_lag", lag)
+	}
+	s.update(i, func(x *State) { x.Status = st.Message; x.Progress = p; x.KafkaLag = lag; x.Active = true })
+}
+
+func (s *Supervisor) update(i int, f func(*State)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i < len(s.states) {
+		f(&s.states[i])
+	}
+}
+
+// stopAll stops the queries with a context of its own: shutdown happens after ctx ended.
+func (s *Supervisor) stopAll(rs []*running) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, r := range rs {
+		if r.q == nil {
+			continue
+		}
+		if err := r.q.Stop(ctx); err != nil {
+			s.Logger.Error("stop query", "query", r.spec.Name, "err", err)
+			continue
+		}
+		s.Logger.Info("streaming query stopped", "query", r.spec.Name)
+	}
+}
+
+// Lag is how many Kafka records the batch left behind: latestOffset minus endOffset, summed over
+// the partitions of every source (0 when the source does not report latestOffset).
+func Lag(p *sc.Progress) int64 {
+	var lag int64
+	for _, src := range p.Sources {
+		var end, latest map[string]map[string]int64
+		if json.Unmarshal(src.EndOffset, &end) != nil || json.Unmarshal(src.LatestOffset, &latest) != nil {
+			continue
+		}
+		for topic, parts := range latest {
+			for part, l := range parts {
+				if d := l - end[topic][part]; d > 0 {
+					lag += d
+				}
+			}
+		}
+	}
+	return lag
+}

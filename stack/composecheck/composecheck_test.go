@@ -1,0 +1,675 @@
+package composecheck
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// Paths from this package's directory (stack/composecheck) to the files under test.
+var (
+	repoRoot     = filepath.Join("..", "..")
+	composeFile  = filepath.Join(repoRoot, "docker-compose.yml")
+	versionsFile = filepath.Join(repoRoot, "stack", "versions.env")
+)
+
+const fakeRootPassword = "not-a-real-secret"
+
+// Services that run once and exit; every other service is long-running.
+var initServices = []string{"kafka-init", "cassandra-init"}
+
+// writeEnv writes a KEY=VALUE file into dir and returns its path.
+func writeEnv(t *testing.T, dir, name string, kv map[string]string) string {
+	t.Helper()
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + kv[k] + "\n")
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fakeDotEnv stands for the repository's .env (which holds real passwords and is not read).
+func fakeDotEnv(t *testing.T) string {
+	t.Helper()
+	return writeEnv(t, t.TempDir(), ".env", map[string]string{"MYSQL_ROOT_PASSWORD": fakeRootPassword})
+}
+
+func versions(t *testing.T) map[string]string {
+	t.Helper()
+	v, err := ReadEnvFile(versionsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// load loads docker-compose.yml as `make up` does: stack/versions.env plus .env.
+func load(t *testing.T) *types.Project {
+	t.Helper()
+	p, err := Load(context.Background(), composeFile, versionsFile, fakeDotEnv(t))
+	if err != nil {
+		t.Fatalf("docker-compose.yml does not load with stack/versions.env: %v", err)
+	}
+	return p
+}
+
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, ok := p.Services[name]
+	if !ok {
+		t.Fatalf("service %q missing", name)
+	}
+	return s
+}
+
+func env(s types.ServiceConfig, key string) string {
+	if v, ok := s.Environment[key]; ok && v != nil {
+		return *v
+	}
+	return ""
+}
+
+func TestReadEnvFileHasTheVersions(t *testing.T) {
+	v := versions(t)
+	for _, k := range []string{"KAFKA_VERSION", "CASSANDRA_VERSION", "MYSQL_IMAGE_VERSION", "SPARK_VERSION",
+		"SPARK_SCALA", "SPARK_CASSANDRA_CONNECTOR_VERSION", "MYSQL_CONNECTOR_J_VERSION"} {
+		if v[k] == "" {
+			t.Errorf("stack/versions.env has no %s", k)
+		}
+	}
+}
+
+func TestLoadNeedsAnEnvFile(t *testing.T) {
+	if _, err := Load(context.Background(), composeFile); err == nil {
+		t.Fatal("Load without env files succeeded; it must not fall back to the repository's .env")
+	}
+}
+
+func TestServices(t *testing.T) {
+	p := load(t)
+	want := []string{"cassandra", "cassandra-init", "kafka", "kafka-init", "mysql",
+		"spark-connect", "spark-master", "spark-worker"}
+	got := p.ServiceNames()
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("services = %v, want %v", got, want)
+	}
+}
+
+// The image tags are the versions of stack/versions.env, the same the native launcher runs.
+func TestImagesArePinnedToVersionsEnv(t *testing.T) {
+	p := load(t)
+	v := versions(t)
+	sparkTag := v["SPARK_VERSION"] + "-scala" + v["SPARK_SCALA"] + "-java17-python3-ubuntu"
+	tests := []struct {
+		service, image string
+	}{
+		{"kafka", "apache/kafka:" + v["KAFKA_VERSION"]},
+		{"kafka-init", "apache/kafka:" + v["KAFKA_VERSION"]},
+		{"cassandra", "cassandra:" + v["CASSANDRA_VERSION"]},
+		{"cassandra-init", "cassandra:" + v["CASSANDRA_VERSION"]},
+		{"mysql", "mysql:" + v["MYSQL_IMAGE_VERSION"]},
+		{"spark-master", "apache/spark:" + sparkTag},
+	}
+	for _, tc := range tests {
+		t.Run(tc.service, func(t *testing.T) {
+			s := service(t, p, tc.service)
+			if s.Image != tc.image {
+				t.Errorf("image = %q, want %q", s.Image, tc.image)
+			}
+			if s.Build != nil {
+				t.Errorf("official image expected, but the service has a build section")
+			}
+		})
+	}
+}
+
+// The Spark image that carries the connector jars is built from the official image with every
+// version passed from stack/versions.env, and its tag names them so that a bump rebuilds it.
+func TestSparkImageBuildArgs(t *testing.T) {
+	p := load(t)
+	v := versions(t)
+	wantArgs := []string{"SPARK_VERSION", "SPARK_SCALA", "SPARK_CASSANDRA_CONNECTOR_VERSION", "MYSQL_CONNECTOR_J_VERSION"}
+	dockerfileArgs := requiredDockerfileArgs(t, filepath.Join(repoRoot, "stack", "docker", "spark", "Dockerfile"))
+	for _, name := range []string{"spark-worker", "spark-connect"} {
+		t.Run(name, func(t *testing.T) {
+			s := service(t, p, name)
+			if s.Build == nil {
+				t.Fatal("no build section")
+			}
+			wantCtx, _ := filepath.Abs(filepath.Join(repoRoot, "stack", "docker", "spark"))
+			if s.Build.Context != wantCtx {
+				t.Errorf("build context = %q, want %q", s.Build.Context, wantCtx)
+			}
+			for _, k := range wantArgs {
+				got := s.Build.Args[k]
+				if got == nil || *got != v[k] {
+					t.Errorf("build arg %s = %v, want %q", k, deref(got), v[k])
+				}
+				if !strings.Contains(s.Image, v[k]) {
+					t.Errorf("image tag %q does not name %s=%s", s.Image, k, v[k])
+				}
+			}
+			for _, k := range dockerfileArgs {
+				if _, ok := s.Build.Args[k]; !ok {
+					t.Errorf("the Dockerfile needs build arg %s, compose does not pass it", k)
+				}
+			}
+		})
+	}
+	if w, c := service(t, p, "spark-worker"), service(t, p, "spark-connect"); w.Image != c.Image {
+		t.Errorf("spark-worker runs %q but spark-connect %q: executors and driver need the same jars", w.Image, c.Image)
+	}
+	dockerfile, err := os.ReadFile(filepath.Join(repoRoot, "stack", "docker", "spark", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := "FROM apache/spark:${SPARK_VERSION}-scala${SPARK_SCALA}-java17-python3-ubuntu"
+	if !strings.Contains(string(dockerfile), from) {
+		t.Errorf("the Dockerfile does not start from the official Java 17 image (%s)", from)
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<unset>"
+	}
+	return *s
+}
+
+// requiredDockerfileArgs lists the ARGs of a Dockerfile that have no default value.
+func requiredDockerfileArgs(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	re := regexp.MustCompile(`^ARG\s+([A-Za-z_][A-Za-z0-9_]*)\s*$`)
+	var args []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(strings.TrimSpace(sc.Text())); m != nil && !slices.Contains(args, m[1]) {
+			args = append(args, m[1])
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(args) == 0 {
+		t.Fatalf("%s declares no ARG without default", path)
+	}
+	return args
+}
+
+func TestHealthchecksAndRestart(t *testing.T) {
+	p := load(t)
+	for _, name := range p.ServiceNames() {
+		t.Run(name, func(t *testing.T) {
+			s := service(t, p, name)
+			if slices.Contains(initServices, name) {
+				if s.Restart != "no" {
+					t.Errorf("one-shot service has restart %q, want \"no\"", s.Restart)
+				}
+				return
+			}
+			if s.Restart != "unless-stopped" {
+				t.Errorf("restart = %q, want unless-stopped", s.Restart)
+			}
+			hc := s.HealthCheck
+			if hc == nil || hc.Disable || len(hc.Test) < 2 {
+				t.Fatalf("long-running service without a healthcheck: %+v", hc)
+			}
+			if hc.Test[0] != "CMD" && hc.Test[0] != "CMD-SHELL" {
+				t.Errorf("healthcheck test starts with %q, want CMD or CMD-SHELL", hc.Test[0])
+			}
+			if hc.Interval == nil || hc.Timeout == nil || hc.Retries == nil || hc.StartPeriod == nil {
+				t.Errorf("healthcheck without explicit interval/timeout/retries/start_period: %+v", hc)
+			}
+		})
+	}
+}
+
+// What each healthcheck probes, so that a check cannot silently become `true`.
+func TestHealthcheckProbes(t *testing.T) {
+	p := load(t)
+	tests := []struct {
+		service string
+		want    []string // substrings of the joined test command
+	}{
+		{"kafka", []string{"kafka-broker-api-versions.sh", "--bootstrap-server localhost:"}},
+		{"cassandra", []string{"cqlsh", "select release_version from system.local"}},
+		{"mysql", []string{"mysqladmin", "ping"}},
+		{"spark-master", []string{"wget", "http://localhost:8080/", "ALIVE"}},
+		{"spark-worker", []string{"wget", "http://localhost:8081/", "masterurl"}},
+		{"spark-connect", []string{"/dev/tcp/127.0.0.1/15002"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.service, func(t *testing.T) {
+			hc := service(t, p, tc.service).HealthCheck
+			if hc == nil {
+				t.Fatal("no healthcheck")
+			}
+			cmd := strings.Join(hc.Test, " ")
+			for _, w := range tc.want {
+				if !strings.Contains(cmd, w) {
+					t.Errorf("healthcheck %q does not contain %q", cmd, w)
+				}
+			}
+		})
+	}
+}
+
+func TestPortsArePublishedOnLoopbackOnly(t *testing.T) {
+	p := load(t)
+	want := map[string]map[string]uint32{ // service -> published -> container port
+		"kafka":         {"9092": 9092},
+		"cassandra":     {"9042": 9042},
+		"mysql":         {"3306": 3306},
+		"spark-master":  {"7077": 7077, "8080": 8080},
+		"spark-worker":  {"8081": 8081},
+		"spark-connect": {"15002": 15002, "4040": 4040},
+	}
+	for _, name := range p.ServiceNames() {
+		t.Run(name, func(t *testing.T) {
+			s := service(t, p, name)
+			got := map[string]uint32{}
+			for _, port := range s.Ports {
+				if port.HostIP != "127.0.0.1" {
+					t.Errorf("port %s:%d published on host_ip %q, want 127.0.0.1", port.Published, port.Target, port.HostIP)
+				}
+				if port.Published == "" {
+					t.Errorf("port %d has no fixed host port", port.Target)
+				}
+				got[port.Published] = port.Target
+			}
+			if w := want[name]; len(got) != len(w) {
+				t.Errorf("published ports = %v, want %v", got, w)
+			} else {
+				for pub, target := range w {
+					if got[pub] != target {
+						t.Errorf("published ports = %v, want %v", got, w)
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestNamedVolumes(t *testing.T) {
+	p := load(t)
+	declared := make([]string, 0, len(p.Volumes))
+	for name := range p.Volumes {
+		declared = append(declared, name)
+	}
+	sort.Strings(declared)
+	wantDeclared := []string{"cassandra-data", "kafka-data", "mysql-data", "spark-checkpoints"}
+	if !slices.Equal(declared, wantDeclared) {
+		t.Errorf("declared volumes = %v, want %v", declared, wantDeclared)
+	}
+
+	tests := []struct {
+		service, volume, target string
+	}{
+		{"kafka", "kafka-data", "/var/lib/kafka/data"},
+		{"cassandra", "cassandra-data", "/var/lib/cassandra"},
+		{"mysql", "mysql-data", "/var/lib/mysql"},
+		{"spark-connect", "spark-checkpoints", "/opt/spark/checkpoints"},
+		{"spark-worker", "spark-checkpoints", "/opt/spark/checkpoints"},
+	}
+	used := map[string]bool{}
+	for _, tc := range tests {
+		t.Run(tc.service+"/"+tc.volume, func(t *testing.T) {
+			s := service(t, p, tc.service)
+			for _, m := range s.Volumes {
+				if m.Type == types.VolumeTypeVolume && m.Source == tc.volume && m.Target == tc.target {
+					used[tc.volume] = true
+					return
+				}
+			}
+			t.Errorf("%s does not mount volume %s at %s; mounts: %+v", tc.service, tc.volume, tc.target, s.Volumes)
+		})
+	}
+	for _, v := range wantDeclared {
+		if !used[v] {
+			t.Errorf("volume %s is declared but not used where expected", v)
+		}
+	}
+	// Kafka's log dir must be the mounted volume, or the data would live in the container.
+	if got := env(service(t, p, "kafka"), "KAFKA_LOG_DIRS"); got != "/var/lib/kafka/data" {
+		t.Errorf("KAFKA_LOG_DIRS = %q, want the volume's mount point", got)
+	}
+	// spark.sql.streaming.checkpointLocation points into the checkpoint volume.
+	if cmd := strings.Join(service(t, p, "spark-connect").Command, " "); !strings.Contains(cmd,
+		"spark.sql.streaming.checkpointLocation=/opt/spark/checkpoints") {
+		t.Errorf("spark-connect does not put its checkpoints into the volume: %s", cmd)
+	}
+}
+
+// bindSource returns the host path bound at target in s, or "".
+func bindSource(s types.ServiceConfig, target string) string {
+	for _, m := range s.Volumes {
+		if m.Type == types.VolumeTypeBind && m.Target == target {
+			return m.Source
+		}
+	}
+	return ""
+}
+
+// Every bind mount names a path of this repository that exists and is mounted read-only.
+func TestBindMountsExist(t *testing.T) {
+	p := load(t)
+	for _, name := range p.ServiceNames() {
+		for _, m := range service(t, p, name).Volumes {
+			if m.Type != types.VolumeTypeBind {
+				continue
+			}
+			if _, err := os.Stat(m.Source); err != nil {
+				t.Errorf("%s binds %s, which does not exist: %v", name, m.Source, err)
+			}
+			if !m.ReadOnly {
+				t.Errorf("%s binds %s read-write, want read-only", name, m.Source)
+			}
+		}
+	}
+}
+
+func TestSchemaAndTopicInit(t *testing.T) {
+	p := load(t)
+	abs := func(parts ...string) string {
+		a, err := filepath.Abs(filepath.Join(append([]string{repoRoot}, parts...)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+
+	t.Run("mysql", func(t *testing.T) {
+		s := service(t, p, "mysql")
+		if got, want := bindSource(s, "/docker-entrypoint-initdb.d"), abs("schema", "mysql"); got != want {
+			t.Errorf("/docker-entrypoint-initdb.d is bound to %q, want %q", got, want)
+		}
+		if got := env(s, "MYSQL_DATABASE"); got != "trading" {
+			t.Errorf("MYSQL_DATABASE = %q, want trading", got)
+		}
+		if got := env(s, "MYSQL_ROOT_PASSWORD"); got != fakeRootPassword {
+			t.Errorf("MYSQL_ROOT_PASSWORD = %q, want the value of .env", got)
+		}
+		files, _ := filepath.Glob(abs("schema", "mysql", "*.sql"))
+		if len(files) == 0 {
+			t.Error("schema/mysql has no .sql files for the entrypoint to apply")
+		}
+	})
+
+	t.Run("cassandra-init", func(t *testing.T) {
+		s := service(t, p, "cassandra-init")
+		schemaDir := env(s, "SCHEMA_DIR")
+		if got, want := bindSource(s, schemaDir), abs("schema", "cassandra"); schemaDir == "" || got != want {
+			t.Errorf("SCHEMA_DIR %q is bound to %q, want %q", schemaDir, got, want)
+		}
+		if got := env(s, "CASSANDRA_HOST"); got != "cassandra" {
+			t.Errorf("CASSANDRA_HOST = %q, want the service name cassandra", got)
+		}
+		script := initScript(t, s)
+		body := readFile(t, script)
+		for _, w := range []string{"cqlsh", "{{replication}}", "'replication_factor': 1"} {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s does not contain %q", script, w)
+			}
+		}
+		cql, _ := filepath.Glob(abs("schema", "cassandra", "*.cql"))
+		if len(cql) == 0 {
+			t.Error("schema/cassandra has no .cql files")
+		}
+	})
+
+	t.Run("kafka-init", func(t *testing.T) {
+		s := service(t, p, "kafka-init")
+		topics := strings.Fields(env(s, "KAFKA_TOPICS"))
+		for _, w := range []string{"trading_data", "test_topic"} {
+			if !slices.Contains(topics, w) {
+				t.Errorf("KAFKA_TOPICS = %v, missing %s", topics, w)
+			}
+		}
+		if got := env(s, "KAFKA_PARTITIONS"); got != "3" {
+			t.Errorf("KAFKA_PARTITIONS = %q, want the default 3", got)
+		}
+		if got := env(s, "KAFKA_BOOTSTRAP"); got != "kafka:19092" {
+			t.Errorf("KAFKA_BOOTSTRAP = %q, want the broker's INTERNAL listener kafka:19092", got)
+		}
+		if adv := env(service(t, p, "kafka"), "KAFKA_ADVERTISED_LISTENERS"); !strings.Contains(adv, "INTERNAL://kafka:19092") ||
+			!strings.Contains(adv, "PLAINTEXT://127.0.0.1:9092") {
+			t.Errorf("KAFKA_ADVERTISED_LISTENERS = %q, want PLAINTEXT://127.0.0.1:9092 and INTERNAL://kafka:19092", adv)
+		}
+		script := initScript(t, s)
+		body := readFile(t, script)
+		for _, w := range []string{"kafka-topics.sh", "--create", "--if-not-exists", "$KAFKA_PARTITIONS"} {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s does not contain %q", script, w)
+			}
+		}
+	})
+}
+
+// initScript maps the script a one-shot service runs (`bash <path in container>`) to its host file.
+func initScript(t *testing.T, s types.ServiceConfig) string {
+	t.Helper()
+	if len(s.Command) != 2 || s.Command[0] != "bash" {
+		t.Fatalf("command = %v, want [bash <script>]", s.Command)
+	}
+	inContainer := s.Command[1]
+	for _, m := range s.Volumes {
+		if m.Type == types.VolumeTypeBind && strings.HasPrefix(inContainer, m.Target+"/") {
+			return filepath.Join(m.Source, strings.TrimPrefix(inContainer, m.Target+"/"))
+		}
+	}
+	t.Fatalf("script %s is not in a bind mount", inContainer)
+	return ""
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestDependsOnOrder(t *testing.T) {
+	p := load(t)
+	const healthy, completed = types.ServiceConditionHealthy, types.ServiceConditionCompletedSuccessfully
+	want := map[string]map[string]string{
+		"kafka":          {},
+		"cassandra":      {},
+		"mysql":          {},
+		"spark-master":   {},
+		"kafka-init":     {"kafka": healthy},
+		"cassandra-init": {"cassandra": healthy},
+		"spark-worker":   {"spark-master": healthy},
+		"spark-connect": {"spark-master": healthy, "spark-worker": healthy, "kafka": healthy,
+			"cassandra": healthy, "kafka-init": completed, "cassandra-init": completed},
+	}
+	for _, name := range p.ServiceNames() {
+		t.Run(name, func(t *testing.T) {
+			got := map[string]string{}
+			for dep, d := range service(t, p, name).DependsOn {
+				got[dep] = d.Condition
+			}
+			w, ok := want[name]
+			if !ok {
+				t.Fatalf("no expected dependencies for %s", name)
+			}
+			if len(got) != len(w) {
+				t.Errorf("depends_on = %v, want %v", got, w)
+				return
+			}
+			for dep, cond := range w {
+				if got[dep] != cond {
+					t.Errorf("depends_on[%s] = %q, want %q", dep, got[dep], cond)
+				}
+			}
+		})
+	}
+	// The order compose starts services in: every service after what it depends on.
+	var order []string
+	if err := p.ForEachService(nil, func(name string, _ *types.ServiceConfig) error {
+		order = append(order, name)
+		return nil
+	}); err != nil {
+		t.Fatalf("walk services in dependency order: %v", err)
+	}
+	pos := map[string]int{}
+	for i, n := range order {
+		pos[n] = i
+	}
+	for name, deps := range want {
+		for dep := range deps {
+			if pos[dep] >= pos[name] {
+				t.Errorf("start order %v puts %s before its dependency %s", order, name, dep)
+			}
+		}
+	}
+}
+
+func TestJVMHeaps(t *testing.T) {
+	p := load(t)
+	tests := []struct {
+		service, key, want string
+	}{
+		{"kafka", "KAFKA_HEAP_OPTS", "-Xms512m -Xmx512m"},
+		{"cassandra", "MAX_HEAP_SIZE", "1G"},
+		{"spark-master", "SPARK_DAEMON_MEMORY", "256m"},
+		{"spark-worker", "SPARK_DAEMON_MEMORY", "256m"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.service, func(t *testing.T) {
+			if got := env(service(t, p, tc.service), tc.key); got != tc.want {
+				t.Errorf("%s = %q, want %q", tc.key, got, tc.want)
+			}
+		})
+	}
+	// cassandra-env.sh refuses MAX_HEAP_SIZE without HEAP_NEWSIZE.
+	if env(service(t, p, "cassandra"), "HEAP_NEWSIZE") == "" {
+		t.Error("cassandra sets MAX_HEAP_SIZE without HEAP_NEWSIZE")
+	}
+}
+
+// spark-defaults.conf is written for the native stack on 127.0.0.1. Every key of it whose value is
+// a loopback address must be overridden for the compose network, and the file must be mounted.
+func TestSparkConnectOverridesLoopbackDefaults(t *testing.T) {
+	p := load(t)
+	s := service(t, p, "spark-connect")
+	conf, _ := filepath.Abs(filepath.Join(repoRoot, "spark-defaults.conf"))
+	if got := bindSource(s, "/opt/spark/conf/spark-defaults.conf"); got != conf {
+		t.Errorf("spark-defaults.conf bound from %q, want %q", got, conf)
+	}
+	cmd := strings.Join(s.Command, " ")
+	for _, w := range []string{"org.apache.spark.sql.connect.service.SparkConnectServer",
+		"--master spark://spark-master:7077", "spark.connect.grpc.binding.port=15002",
+		"spark.driver.host=spark-connect"} {
+		if !strings.Contains(cmd, w) {
+			t.Errorf("spark-connect command lacks %q: %s", w, cmd)
+		}
+	}
+	f, err := os.Open(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	loopback := 0
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		key, val := fields[0], strings.Join(fields[1:], " ")
+		if !strings.Contains(val, "127.0.0.1") && !strings.Contains(val, "localhost") {
+			continue
+		}
+		loopback++
+		if !slices.ContainsFunc(s.Command, func(a string) bool { return strings.HasPrefix(a, key+"=") }) {
+			t.Errorf("spark-defaults.conf sets %s %s, which spark-connect does not override with --conf", key, val)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if loopback == 0 {
+		t.Log("spark-defaults.conf has no loopback address to override")
+	}
+}
+
+// A run without stack/versions.env (or without .env's root password) must stop with an error that
+// names the missing variable, never fall back to some default version.
+func TestMissingVariableFailsClearly(t *testing.T) {
+	v := versions(t)
+	required := []string{"KAFKA_VERSION", "CASSANDRA_VERSION", "MYSQL_IMAGE_VERSION", "SPARK_VERSION",
+		"SPARK_SCALA", "SPARK_CASSANDRA_CONNECTOR_VERSION", "MYSQL_CONNECTOR_J_VERSION", "MYSQL_ROOT_PASSWORD"}
+	for _, missing := range required {
+		t.Run(missing, func(t *testing.T) {
+			all := map[string]string{"MYSQL_ROOT_PASSWORD": fakeRootPassword}
+			for k, val := range v {
+				all[k] = val
+			}
+			delete(all, missing)
+			envFile := writeEnv(t, t.TempDir(), "env", all)
+			_, err := Load(context.Background(), composeFile, envFile)
+			if err == nil {
+				t.Fatalf("loading without %s succeeded", missing)
+			}
+			if !strings.Contains(err.Error(), missing) {
+				t.Errorf("error does not name %s: %v", missing, err)
+			}
+		})
+	}
+	t.Run("no versions file", func(t *testing.T) {
+		_, err := Load(context.Background(), composeFile, fakeDotEnv(t))
+		if err == nil || !strings.Contains(err.Error(), "required variable") {
+			t.Fatalf("loading with .env only: err = %v, want a required-variable error", err)
+		}
+	})
+}
+
+// Every reference to a versions.env variable in docker-compose.yml is ${NAME:?...}: a default
+// (${NAME:-x}) or a plain ${NAME} would let a run without versions.env start other versions.
+func TestVersionReferencesAreRequired(t *testing.T) {
+	v := versions(t)
+	text := readFile(t, composeFile)
+	ref := regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}`)
+	seen := map[string]int{}
+	for _, m := range ref.FindAllStringSubmatch(text, -1) {
+		name, rest := m[1], m[2]
+		if _, isVersion := v[name]; !isVersion {
+			continue
+		}
+		seen[name]++
+		if !strings.HasPrefix(rest, ":?") {
+			t.Errorf("%s is referenced as %q; want ${%s:?} so that a missing versions.env fails", name, m[0], name)
+		}
+	}
+	for _, k := range []string{"KAFKA_VERSION", "CASSANDRA_VERSION", "MYSQL_IMAGE_VERSION", "SPARK_VERSION"} {
+		if seen[k] == 0 {
+			t.Errorf("docker-compose.yml never references %s", k)
+		}
+	}
+}
