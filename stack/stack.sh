@@ -89,7 +89,7 @@ check_prereqs() {
   local missing=()
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
-  command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+  command -v python3 >/dev/null 2>&1 && python3 -c 'import pip' >/dev/null 2>&1 || missing+=(python3-pip)
   { command -v mariadbd || [ -x /usr/sbin/mariadbd ]; } >/dev/null 2>&1 || missing+=(mariadb-server)
   command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
   command -v ss >/dev/null 2>&1 || missing+=(iproute2)
@@ -126,10 +126,14 @@ ensure_env_file() {
 
 # build_stackctl: compile stack/cmd/stackctl into $STACK_HOME/bin (Go's build cache makes it quick).
 build_stackctl() {
-  mkdir -p "$STACK_HOME/bin"
-  (cd "$STACK_REPO/stack" && go build -o "$STACK_HOME/bin/stackctl" ./cmd/stackctl) \
-    || die "could not build stackctl (see the Go errors above)"
   STACKCTL="$STACK_HOME/bin/stackctl"
+  mkdir -p "$STACK_HOME/bin"
+  # skip the build (seconds on a busy machine) when no source of the module is newer than the binary
+  if [ ! -x "$STACKCTL" ] || [ -n "$(find "$STACK_REPO/stack" "$STACK_REPO/go.work" \( -name '*.go' -o -name 'go.*' \) \
+        -newer "$STACKCTL" -print -quit 2>/dev/null)" ]; then
+    (cd "$STACK_REPO/stack" && go build -o "$STACKCTL" ./cmd/stackctl) \
+      || die "could not build stackctl (see the Go errors above)"
+  fi
   export STACKCTL
 }
 
@@ -162,12 +166,19 @@ native_fetch_all() {
 native_up() {
   local t0=$SECONDS svc targets=()
   log "native mode: STACK_HOME=$STACK_HOME STACK_CACHE=$STACK_CACHE"
-  check_prereqs
-  ensure_env_file
-  build_stackctl
-  mkdir -p "$STACK_HOME/logs" "$STACK_HOME/run" "$STACK_CACHE"
-  native_fetch_all
-  for svc in "${SERVICES[@]}"; do svc_call "$svc" start; done
+  if native_status >/dev/null 2>&1; then
+    # everything runs already: nothing to check, fetch or start (keeps a repeated `up` quick)
+    log "all services already up"
+    ensure_env_file
+    build_stackctl
+  else
+    check_prereqs
+    ensure_env_file
+    build_stackctl
+    mkdir -p "$STACK_HOME/logs" "$STACK_HOME/run" "$STACK_CACHE"
+    native_fetch_all
+    for svc in "${SERVICES[@]}"; do svc_call "$svc" start; done
+  fi
   [[ " ${SERVICES[*]} " == *" mariadb "* ]] && targets+=(mysql)
   [[ " ${SERVICES[*]} " == *" cassandra "* ]] && targets+=(cassandra)
   # stackctl talks to the servers this launcher started, whatever the clients' variables say

@@ -81,8 +81,13 @@ func errorFromStatus(err error) error {
 	if errors.As(err, &se) {
 		return err
 	}
-	st, ok := status.FromError(err)
-	if !ok || st.Code() == codes.OK {
+	// the status itself, not status.FromError's copy whose message includes any wrapping
+	var gs interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &gs) {
+		return err
+	}
+	st := gs.GRPCStatus()
+	if st.Code() == codes.OK {
 		return err
 	}
 	var info *errdetails.ErrorInfo

@@ -51,14 +51,20 @@ type execution struct {
 	s            *Session
 	req          *connectpb.ExecutePlanRequest
 	reattachable bool
-	started      bool   // the ExecutePlan request reached the server (a response arrived)
+	sent         bool   // ExecutePlan was sent: resume with ReattachExecute from now on
+	received     bool   // at least one response arrived
 	lastResponse string // response_id of the last processed response
-	complete     bool
+	complete     bool   // ResultComplete arrived
+	failures     int    // consecutive failed attempts
 }
 
 func (e *execution) open(ctx context.Context) (grpc.ServerStreamingClient[connectpb.ExecutePlanResponse], error) {
-	if !e.started {
-		return e.s.client.ExecutePlan(ctx, e.req)
+	if !e.sent || !e.reattachable {
+		st, err := e.s.client.ExecutePlan(ctx, e.req)
+		if err == nil {
+			e.sent = true
+		}
+		return st, err
 	}
 	rr := &connectpb.ReattachExecuteRequest{
 		SessionId:   e.req.SessionId,
@@ -72,42 +78,45 @@ func (e *execution) open(ctx context.Context) (grpc.ServerStreamingClient[connec
 	return e.s.client.ReattachExecute(ctx, rr)
 }
 
-func (e *execution) run(ctx context.Context, fn func(*connectpb.ExecutePlanResponse) error) error {
-	failures := 0
-	// retry handles a failed attempt: it reports whether to try again (after a backoff).
-	retry := func(err error) (bool, error) {
-		switch {
-		case e.reattachable && e.started && status.Code(err) == codes.Unimplemented:
-			// a server without ReattachExecute (before 3.5) ends a plain stream: that is the end
-			e.s.noReattach.Store(true)
-			return false, nil
-		case e.reattachable && e.started && isOperationNotFound(err) && e.lastResponse == "":
-			// the server never registered the operation: send it again
-			e.started = false
-		case !isRetryable(err):
-			return false, err
-		case !e.reattachable && e.started:
-			// results were already consumed and the server cannot resume: give up
-			return false, err
-		}
-		if failures >= e.s.retry.MaxRetries {
-			return false, err
-		}
-		e.s.logger.DebugContext(ctx, "retrying execution", "operation_id", e.req.GetOperationId(), "error", err, "retry", failures+1)
-		if serr := e.s.retry.sleep(ctx, failures); serr != nil {
-			return false, err
-		}
-		failures++
+// retry decides what to do after a failed attempt: it reports whether to try again (after a
+// backoff) or returns the error to give up with (nil: the execution is over).
+func (e *execution) retry(ctx context.Context, err error) (bool, error) {
+	switch {
+	case e.reattachable && e.sent && status.Code(err) == codes.Unimplemented:
+		// a server without ReattachExecute (before 3.5) ends a plain stream: that is the end
+		e.s.noReattach.Store(true)
+		return false, nil
+	case e.reattachable && e.sent && !e.received && isOperationNotFound(err):
+		// the server never registered the operation: send it again, now (this is part of
+		// the recovery from the previous failure, not a new one)
+		e.sent = false
 		return true, nil
+	case !isRetryable(err):
+		return false, err
+	case !e.reattachable && e.received:
+		// results were already consumed and the server cannot resume: give up
+		return false, err
 	}
+	if e.failures >= e.s.retry.MaxRetries {
+		return false, err
+	}
+	e.failures++
+	e.s.logger.DebugContext(ctx, "retrying execution", "operation_id", e.req.GetOperationId(), "error", err, "retry", e.failures)
+	if serr := e.s.retry.sleep(ctx, e.failures-1); serr != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (e *execution) run(ctx context.Context, fn func(*connectpb.ExecutePlanResponse) error) error {
 	for {
 		stream, err := e.open(ctx)
 		if err != nil {
-			if again, rerr := retry(err); again {
-				continue
-			} else {
+			again, rerr := e.retry(ctx, err)
+			if !again {
 				return rerr
 			}
+			continue
 		}
 		for {
 			resp, err := stream.Recv()
@@ -115,17 +124,17 @@ func (e *execution) run(ctx context.Context, fn func(*connectpb.ExecutePlanRespo
 				break
 			}
 			if err != nil {
-				again, rerr := retry(err)
+				again, rerr := e.retry(ctx, err)
 				if !again {
 					return rerr
 				}
 				break
 			}
-			e.started = true
+			e.received = true
 			if id := resp.GetResponseId(); id != "" {
 				e.lastResponse = id
 			}
-			failures = 0
+			e.failures = 0
 			if resp.GetResultComplete() != nil {
 				e.complete = true
 				continue
@@ -137,11 +146,8 @@ func (e *execution) run(ctx context.Context, fn func(*connectpb.ExecutePlanRespo
 		if !e.reattachable || e.complete {
 			return nil
 		}
-		if !e.started {
-			// EOF before any response on a reattachable execution: resend it
-			continue
-		}
-		// stream ended without ResultComplete: more to come, reattach
+		// the stream ended without ResultComplete: more to come (Spark ends streams every
+		// 2 minutes by design), reattach after the last processed response
 		if err := ctx.Err(); err != nil {
 			return err
 		}

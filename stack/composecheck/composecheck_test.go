@@ -529,6 +529,19 @@ func TestDependsOnOrder(t *testing.T) {
 			}
 		})
 	}
+	// `docker compose up --wait` (make up) reports an exited one-shot container as a failure unless
+	// a long-running service waits for it with service_completed_successfully.
+	for _, initSvc := range initServices {
+		adopted := false
+		for name, s := range p.Services {
+			if d, ok := s.DependsOn[initSvc]; ok && !slices.Contains(initServices, name) && d.Condition == completed {
+				adopted = true
+			}
+		}
+		if !adopted {
+			t.Errorf("no long-running service waits for %s with %s: `up --wait` would fail", initSvc, completed)
+		}
+	}
 	// The order compose starts services in: every service after what it depends on.
 	var order []string
 	if err := p.ForEachService(nil, func(name string, _ *types.ServiceConfig) error {

@@ -117,12 +117,18 @@ func TestKafkaProduceConsumeTradingData(t *testing.T) {
 
 func jobDB(t *testing.T, c config.Config) *sql.DB {
 	t.Helper()
+	return userDB(t, c, c.JobUser)
+}
+
+// userDB connects over TCP (MYSQL_ADDR) as u to the trading database.
+func userDB(t *testing.T, c config.Config, u config.User) *sql.DB {
+	t.Helper()
 	addr := os.Getenv("MYSQL_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:3306"
 	}
 	mc := mysql.NewConfig()
-	mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = c.JobUser.Name, c.JobUser.Password, "tcp", addr, c.MySQLDatabase
+	mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = u.Name, u.Password, "tcp", addr, c.MySQLDatabase
 	mc.Timeout = 5 * time.Second
 	conn, err := mysql.NewConnector(mc)
 	if err != nil {
@@ -131,7 +137,7 @@ func jobDB(t *testing.T, c config.Config) *sql.DB {
 	db := sql.OpenDB(conn)
 	t.Cleanup(func() { db.Close() })
 	if err := db.PingContext(ctxT(t, 10*time.Second)); err != nil {
-		unreachable(t, "mysql "+addr+" as "+c.JobUser.Name, err)
+		unreachable(t, "mysql "+addr+" as "+u.Name, err)
 	}
 	return db
 }
@@ -281,5 +287,59 @@ func TestCassandraMigrateTwiceAndWriteRead(t *testing.T) {
 	var n int
 	if err := s.Query("SELECT COUNT(*) FROM "+c.CassandraKeyspace+".schema_migrations").ScanContext(ctx, &n); err != nil || n < len(files) {
 		t.Fatalf("schema_migrations has %d rows (err %v), want at least %d", n, err, len(files))
+	}
+}
+
+// TestUserGrants checks each application user against what docs/contracts.md allows it: the
+// statements it needs work, and a write outside its role is refused (1142). Rows written here use
+// their own keys (a date in 1999, a unique topic) and are removed again.
+func TestUserGrants(t *testing.T) {
+	c := cfg(t)
+	ctx := ctxT(t, time.Minute)
+	if err := mysqladmin.Wait(ctxT(t, 10*time.Second), c.MySQLAdminDSN); err != nil {
+		unreachable(t, "mysql (admin)", err)
+	}
+	adm, err := mysqladmin.Open(ctx, c.MySQLAdminDSN, c.MySQLDatabase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { adm.Close() })
+	pid := unique("it-grants-")
+	topic := unique("it_grants_")
+	t.Cleanup(func() {
+		_ = adm.Exec(context.Background(), "DELETE FROM aggregated_data WHERE processing_id = '"+pid+"'")
+		_ = adm.Exec(context.Background(), "DELETE FROM id_blocks WHERE topic = '"+topic+"'")
+	})
+	tests := []struct {
+		name    string
+		user    config.User
+		stmt    string
+		allowed bool
+	}{
+		{"job writes aggregated_data", c.JobUser, "INSERT INTO aggregated_data (processing_id, batch_id, processed_at, sector, total_volume, `date`) VALUES ('" + pid + "', -1, UTC_TIMESTAMP(6), 'it', 100, '1999-01-01')", true},
+		{"job replaces its rows", c.JobUser, "DELETE FROM aggregated_data WHERE processing_id = '" + pid + "'", true},
+		{"job reads profile", c.JobUser, "SELECT COUNT(*) FROM profile", true},
+		{"job cannot drop tables", c.JobUser, "DROP TABLE agg_batches", false},
+		{"producer reads profile", c.ProducerUser, "SELECT COUNT(*) FROM profile", true},
+		{"producer reserves ids", c.ProducerUser, "INSERT INTO id_blocks (topic, next_id) VALUES ('" + topic + "', 1) ON DUPLICATE KEY UPDATE next_id = next_id + 1", true},
+		{"producer cannot write aggregates", c.ProducerUser, "DELETE FROM aggregated_data WHERE processing_id = '" + pid + "'", false},
+		{"dashboard reads views", c.DashboardUser, "SELECT * FROM volume_today", true},
+		{"dashboard cannot write", c.DashboardUser, "UPDATE settings SET value = value WHERE name = 'market_tz'", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := userDB(t, c, tt.user)
+			_, err := db.ExecContext(ctx, tt.stmt)
+			if tt.allowed {
+				if err != nil {
+					t.Fatalf("%s: %v", tt.user.Name, err)
+				}
+				return
+			}
+			var me *mysql.MySQLError
+			if !errors.As(err, &me) || (me.Number != 1142 && me.Number != 1044) {
+				t.Fatalf("%s: err = %v, want access denied", tt.user.Name, err)
+			}
+		})
 	}
 }

@@ -16,12 +16,25 @@
 : "${CASSANDRA_DIRECT_MEMORY:=256M}"
 : "${CASSANDRA_START_TIMEOUT:=180}"   # seconds until CQL must answer
 : "${CASSANDRA_STOP_TIMEOUT:=60}"     # seconds between SIGTERM and SIGKILL
+# CASSANDRA_JVM_EXTRA_OPTS: optional extra JVM options (space-separated), appended last.
 CASSANDRA_DIR="$STACK_HOME/cassandra"
 CASSANDRA_LOG="$STACK_HOME/logs/cassandra.log"
 CASSANDRA_TEMPLATES="$STACK_REPO/stack/native/cassandra"
 
 # cassandra_lib: the jar directory of the current CASSANDRA_VERSION.
 cassandra_lib() { echo "$STACK_CACHE/cassandra-$CASSANDRA_VERSION/lib"; }
+
+# cassandra_pid: the pid of our running node: the recorded pid, alive and really a CassandraDaemon (a pid
+# file left over from before a reboot may name an unrelated process, which must never be signalled).
+cassandra_pid() {
+  local p
+  p=$(pid_of cassandra) || return 1
+  if ps -o args= -p "$p" 2>/dev/null | grep -q 'org.apache.cassandra.service.CassandraDaemon'; then
+    echo "$p"
+  else
+    rm -f "$STACK_HOME/run/cassandra.pid"; return 1
+  fi
+}
 
 # cassandra_served VERSION: true if the Maven repository serves cassandra-all VERSION (POM and jar).
 cassandra_served() {
@@ -43,7 +56,7 @@ cassandra_fetch() {
       log "cassandra-all:$pinned is not served; trying 5.0.$v"
       if cassandra_served "5.0.$v"; then found=5.0.$v; break; fi
     done
-    [ -n "$found" ] || die "org.apache.cassandra:cassandra-all:$pinned is not served and no neighbouring 5.0.x patch is; set CASSANDRA_VERSION in stack/versions.env to a served 5.0.x"
+    [ -n "$found" ] || die "org.apache.cassandra:cassandra-all:$pinned is not served and no neighbouring 5.0.x patch is (or the Maven repository is unreachable); set CASSANDRA_VERSION in stack/versions.env to a served 5.0.x"
     sed -i "s/^CASSANDRA_VERSION=.*/CASSANDRA_VERSION=$found/" "$STACK_REPO/stack/versions.env"
     log "WARNING: cassandra-all:$pinned is not served; using $found and updated stack/versions.env"
     CASSANDRA_VERSION=$found
@@ -52,7 +65,6 @@ cassandra_fetch() {
   mvn_fetch "$(cassandra_lib)" "org.apache.cassandra:cassandra-all:$CASSANDRA_VERSION"
   local need
   for need in "cassandra-all-$CASSANDRA_VERSION.jar" 'jamm-*.jar' 'logback-classic-*.jar' 'snakeyaml-*.jar' 'netty-all-*.jar' 'jna-*.jar'; do
-    # shellcheck disable=SC2086
     compgen -G "$(cassandra_lib)/$need" >/dev/null || die "fetched Cassandra jars in $(cassandra_lib) lack $need; delete that directory and fetch again"
   done
 }
@@ -228,9 +240,10 @@ print(body[p:p + n].decode())
 PY
 }
 
-# cassandra_wait_ready PID: until the CQL port accepts connections and a real CQL query answers.
+# cassandra_wait_ready PID [LOG_OFFSET]: until the CQL port accepts connections and a real CQL query
+# answers (without python3: the log line of this run, after byte LOG_OFFSET, that CQL listens).
 cassandra_wait_ready() {
-  local pid=$1 i version
+  local pid=$1 from=$((${2:-0} + 1)) i version
   local fail="see $CASSANDRA_LOG (last lines below)"
   for ((i = 0; i < CASSANDRA_START_TIMEOUT; i++)); do
     kill -0 "$pid" 2>/dev/null || die "cassandra exited during start-up; $fail
@@ -241,7 +254,7 @@ $(tail -n 20 "$CASSANDRA_LOG" 2>/dev/null)"
           log "ready: CQL answers on 127.0.0.1:$CASSANDRA_PORT (release_version $version) after ${i}s"
           return 0
         fi
-      elif grep -q 'Starting listening for CQL clients' "$CASSANDRA_LOG" 2>/dev/null; then
+      elif tail -c "+$from" "$CASSANDRA_LOG" 2>/dev/null | grep -q 'Starting listening for CQL clients'; then
         log "ready: CQL listening on 127.0.0.1:$CASSANDRA_PORT after ${i}s (no python3 for a query probe)"
         return 0
       fi
@@ -254,7 +267,7 @@ $(tail -n 20 "$CASSANDRA_LOG" 2>/dev/null)"
 
 cassandra_start() {
   local pid
-  if pid=$(pid_of cassandra); then
+  if pid=$(cassandra_pid); then
     log "already running (pid $pid, 127.0.0.1:$CASSANDRA_PORT)"
     cassandra_wait_ready "$pid"
     return 0
@@ -270,26 +283,28 @@ cassandra_start() {
   require_port_free cassandra "$CASSANDRA_JMX_PORT" CASSANDRA_JMX_PORT
   local java; java=$(java17) || die "Cassandra 5.0 needs a JDK 17 (none found; set JAVA_HOME)"
   cassandra_write_config
-  local opts=()
+  local opts=() extra=()
   mapfile -t opts < <(cassandra_jvm_opts)
+  read -r -a extra <<<"${CASSANDRA_JVM_EXTRA_OPTS:-}"   # e.g. GC logging while debugging
   log "starting $CASSANDRA_VERSION on 127.0.0.1:$CASSANDRA_PORT (storage $CASSANDRA_STORAGE_PORT, JMX $CASSANDRA_JMX_PORT, heap $CASSANDRA_HEAP, log $CASSANDRA_LOG)"
+  local offset=0; [ -f "$CASSANDRA_LOG" ] && offset=$(wc -c < "$CASSANDRA_LOG")
   printf '\n===== %s starting Cassandra %s =====\n' "$(date -u +%FT%TZ)" "$CASSANDRA_VERSION" >> "$CASSANDRA_LOG"
-  start_bg cassandra "$CASSANDRA_LOG" "$java" "${opts[@]}" \
+  start_bg cassandra "$CASSANDRA_LOG" "$java" "${opts[@]}" ${extra[@]+"${extra[@]}"} \
     -cp "$CASSANDRA_DIR/conf:$(cassandra_lib)/*" org.apache.cassandra.service.CassandraDaemon
   pid=$(cat "$STACK_HOME/run/cassandra.pid")
-  cassandra_wait_ready "$pid"
+  cassandra_wait_ready "$pid" "$offset"
 }
 
 # cassandra_stop: SIGTERM (Cassandra drains memtables and the commit log in its shutdown hook),
 # then SIGKILL after CASSANDRA_STOP_TIMEOUT seconds.
 cassandra_stop() {
-  pid_of cassandra >/dev/null || { rm -f "$STACK_HOME/run/cassandra.pid"; return 0; }
+  cassandra_pid >/dev/null || { rm -f "$STACK_HOME/run/cassandra.pid"; return 0; }
   log "stopping (SIGTERM, drain; SIGKILL after ${CASSANDRA_STOP_TIMEOUT}s)"
   stop_bg cassandra "$CASSANDRA_STOP_TIMEOUT"
 }
 
 cassandra_status() {
-  if pid_of cassandra >/dev/null && port_in_use "$CASSANDRA_PORT"; then
+  if cassandra_pid >/dev/null && port_in_use "$CASSANDRA_PORT"; then
     echo "cassandra up 127.0.0.1:$CASSANDRA_PORT"
   else
     echo "cassandra down 127.0.0.1:$CASSANDRA_PORT"; return 1

@@ -15,9 +15,8 @@ KAFKA_LOG="$STACK_HOME/logs/kafka.log"
 kafka_fetch() {
   if [ -f "$KAFKA_LIBS/.binding" ]; then log "Kafka $KAFKA_VERSION jars cached in $KAFKA_LIBS"; return 0; fi
   log "fetching Kafka $KAFKA_VERSION (kafka_$KAFKA_SCALA) from Maven Central into $KAFKA_LIBS"
-  mvn -B -q dependency:get -Dartifact="org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION" -Dtransitive=false >/dev/null 2>&1 \
-    || die "org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION is not served by the Maven repository; set KAFKA_VERSION in stack/versions.env to a served 4.x"
-  mvn_fetch "$KAFKA_LIBS" "org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION"
+  ( mvn_fetch "$KAFKA_LIBS" "org.apache.kafka:kafka_$KAFKA_SCALA:$KAFKA_VERSION" ) \
+    || die "Kafka $KAFKA_VERSION could not be fetched; if Maven says it is not found, set KAFKA_VERSION in stack/versions.env to a 4.x that the repository serves"
   local slf4j log4j binding
   slf4j=$(cd "$KAFKA_LIBS" && ls slf4j-api-*.jar 2>/dev/null | sed 's/^slf4j-api-\(.*\)\.jar$/\1/' | head -1)
   log4j=$(cd "$KAFKA_LIBS" && ls log4j-api-*.jar 2>/dev/null | sed 's/^log4j-api-\(.*\)\.jar$/\1/' | head -1)

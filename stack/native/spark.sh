@@ -233,6 +233,9 @@ spark_connect_logged() { grep -q 'Spark Connect server started' "$STACK_HOME/log
 spark_start() {
   local SERVICE=spark
   if pid_of spark-master >/dev/null && pid_of spark-worker >/dev/null && pid_of spark-connect >/dev/null; then
+    # Already running (perhaps still starting, by another caller): just wait until it is ready.
+    spark_wait spark-worker 180 "$STACK_HOME/logs/spark-worker.log" "$(pid_of spark-worker)" spark_worker_registered
+    wait_port spark-connect "$SPARK_CONNECT_PORT" 240 "$STACK_HOME/logs/spark-connect.log" "$(pid_of spark-connect)"
     log "already running (spark://127.0.0.1:$SPARK_MASTER_PORT, sc://127.0.0.1:$SPARK_CONNECT_PORT)"; return 0
   fi
   if ! spark_home >/dev/null || [ ! -f "$SPARK_CACHE_DIR/.complete" ]; then
@@ -289,10 +292,10 @@ spark_start() {
     cpid=$(cat "$STACK_HOME/run/spark-connect.pid")
   fi
 
-  if [ -n "$wpid" ] || [ -n "$mpid" ]; then
-    spark_wait spark-worker 180 "$logs/spark-worker.log" "$(pid_of spark-worker || echo 0)" spark_worker_registered
-    log "worker ALIVE at the master"
-  fi
+  # A worker that was already running re-registers by itself with a restarted master.
+  spark_wait spark-worker 180 "$logs/spark-worker.log" "$(pid_of spark-worker || echo 0)" spark_worker_registered
+  log "worker ALIVE at the master"
+  [ -n "$cpid" ] || wait_port spark-connect "$SPARK_CONNECT_PORT" 240 "$logs/spark-connect.log" "$(pid_of spark-connect || echo 0)"
   if [ -n "$cpid" ]; then
     wait_port spark-connect "$SPARK_CONNECT_PORT" 240 "$logs/spark-connect.log" "$cpid"
     spark_wait spark-connect 90 "$logs/spark-connect.log" "$cpid" \

@@ -122,13 +122,18 @@ func (p *Poller[T]) Snapshot() Snapshot[T] {
 }
 
 // Refresh fetches once now, updates the cache and publishes a notice if anything changed.
-// Concurrent calls run one after the other.
+// Concurrent calls run one after the other. When ctx is cancelled during the fetch the cache is
+// left as it was.
 func (p *Poller[T]) Refresh(ctx context.Context) Snapshot[T] {
 	p.fetchMu.Lock()
 	defer p.fetchMu.Unlock()
 	fctx, cancel := context.WithTimeout(ctx, p.timeout)
 	v, err := p.fetch(fctx)
 	cancel()
+	if ctx.Err() != nil {
+		// Shutting down: a cancelled fetch says nothing about the database.
+		return p.Snapshot()
+	}
 	if err != nil {
 		err = fmt.Errorf("fetch %s: %w", p.name, err)
 	}

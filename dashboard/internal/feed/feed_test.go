@@ -199,3 +199,29 @@ func TestRunStopsWithContext(t *testing.T) {
 		t.Error("snapshot not OK after the first fetch")
 	}
 }
+
+func TestCancelledRefreshKeepsState(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	pub := &countingPublisher{}
+	calls := 0
+	p, err := NewPoller(PollerConfig{Name: "x", Interval: time.Hour, Publisher: pub}, func(ctx context.Context) (int, error) {
+		calls++
+		if calls == 2 {
+			cancel()
+			return 0, ctx.Err()
+		}
+		return 7, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Refresh(ctx)
+	before := p.Snapshot()
+	p.Refresh(ctx)
+	if after := p.Snapshot(); after != before {
+		t.Errorf("snapshot changed by a cancelled fetch: %+v -> %+v", before, after)
+	}
+	if pub.count() != 1 {
+		t.Errorf("published %d times, want 1", pub.count())
+	}
+}

@@ -80,6 +80,7 @@ func TestBrowserShowsLiveData(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		problems []string
+		probed   bool // the listener saw the probe below, so it does hear the console
 	)
 	consoleCtx, stopConsole := context.WithCancel(bctx)
 	defer stopConsole()
@@ -90,11 +91,14 @@ func TestBrowserShowsLiveData(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if m.IsException() || m.Type == chromedp.ConsoleError || strings.Contains(m.Text, "Content Security Policy") {
-				mu.Lock()
+			mu.Lock()
+			switch {
+			case strings.Contains(m.Text, "dashboard-console-probe"):
+				probed = true
+			case m.IsException() || m.Type == chromedp.ConsoleError || strings.Contains(m.Text, "Content Security Policy"):
 				problems = append(problems, m.String())
-				mu.Unlock()
 			}
+			mu.Unlock()
 		}
 	})
 
@@ -168,7 +172,10 @@ func TestBrowserShowsLiveData(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(90))
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`console.error("dashboard-console-probe"); true`)); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // quality 100 gives a PNG
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +185,22 @@ func TestBrowserShowsLiveData(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", shot)
 
+	for i := 0; i < 100; i++ { // console messages arrive asynchronously
+		mu.Lock()
+		seen := probed
+		mu.Unlock()
+		if seen {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	stopConsole()
 	reader.Wait()
 	mu.Lock()
 	defer mu.Unlock()
+	if !probed {
+		t.Error("the console listener missed the probe message; it cannot vouch for the page")
+	}
 	for _, p := range problems {
 		t.Errorf("browser reported %s", p)
 	}

@@ -69,7 +69,8 @@ func stateOf[T any](source string, s feed.Snapshot[T]) sourceState {
 	return sourceState{Source: source, Down: s.Err != nil, Loaded: s.HasValue, LastData: s.FetchedAt}
 }
 
-// dbStatus is one database in the health panel and /api/health.
+// dbStatus is one database in the health panel and /api/health: Up when every data set read
+// from it succeeded last time, LastOK the latest successful read.
 type dbStatus struct {
 	Name      string    `json:"name"`
 	Up        bool      `json:"up"`
@@ -102,7 +103,7 @@ func dbOf(name string, checks ...func() (ok, checked bool, lastOK, at time.Time)
 		ok, checked, lastOK, at := c()
 		d.Up = d.Up && ok
 		d.Checked = d.Checked && checked
-		if d.LastOK.IsZero() || (!lastOK.IsZero() && lastOK.Before(d.LastOK)) {
+		if lastOK.After(d.LastOK) {
 			d.LastOK = lastOK
 		}
 		if at.After(d.CheckedAt) {
@@ -348,7 +349,7 @@ func (h *Handler) fragmentData(name string) (any, error) {
 			bars[i] = svgchart.Bar{Label: v.Sector, Value: v.TotalVolume}
 			total += v.TotalVolume
 		}
-		chart, err := svgchart.HBar(svgchart.HBarSpec{ID: "volume-chart", Unit: "shares", Bars: bars,
+		chart, err := svgchart.HBar(svgchart.HBarSpec{ID: "volume-chart", Unit: "shares", Bars: bars, Width: 560,
 			Title: "Traded volume by sector today",
 			Desc:  fmt.Sprintf("Horizontal bars, largest first: shares traded today per sector, %d sectors, %s shares in total.", len(bars), svgchart.Thousands(total))})
 		if err != nil {
@@ -371,7 +372,7 @@ func (h *Handler) fragmentData(name string) (any, error) {
 			series[i] = svgchart.Series{Name: n, Points: bySector[n]}
 		}
 		chart, err := svgchart.Lines(svgchart.LinesSpec{ID: "timeline-chart", Unit: "shares", Location: loc,
-			Series: series, Legend: true, Height: 280,
+			Series: series, Legend: true, Width: 960, Height: 300,
 			Title: "Volume per minute by sector today",
 			Desc:  fmt.Sprintf("One line per sector (%d sectors): shares aggregated per minute of processing, times in %s.", len(series), loc)})
 		if err != nil {

@@ -180,20 +180,27 @@ func (s *Supervisor) update(i int, f func(*State)) {
 	}
 }
 
-// stopAll stops the queries with a context of its own: shutdown happens after ctx ended.
+// stopAll stops the queries at once, each under its own timeout and with a context of its own
+// (shutdown happens after ctx ended). A stop waits for the query's running micro-batch.
 func (s *Supervisor) stopAll(rs []*running) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	var wg sync.WaitGroup
 	for _, r := range rs {
 		if r.q == nil {
 			continue
 		}
-		if err := r.q.Stop(ctx); err != nil {
-			s.Logger.Error("stop query", "query", r.spec.Name, "err", err)
-			continue
-		}
-		s.Logger.Info("streaming query stopped", "query", r.spec.Name)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			if err := r.q.Stop(ctx); err != nil {
+				s.Logger.Error("stop query", "query", r.spec.Name, "err", err)
+				return
+			}
+			s.Logger.Info("streaming query stopped", "query", r.spec.Name)
+		}()
 	}
+	wg.Wait()
 }
 
 // Lag is how many Kafka records the batch left behind: latestOffset minus endOffset, summed over

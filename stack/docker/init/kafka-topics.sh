@@ -5,9 +5,10 @@
 #   KAFKA_BOOTSTRAP  broker as seen from the compose network (kafka:19092)
 #   KAFKA_TOPICS     space-separated topic names (trading_data test_topic)
 #   KAFKA_PARTITIONS partitions of a new topic (3)
+#   KAFKA_BIN        Kafka's scripts (/opt/kafka/bin in the image)
 set -euo pipefail
 : "${KAFKA_BOOTSTRAP:?}" "${KAFKA_TOPICS:?}" "${KAFKA_PARTITIONS:?}"
-bin=/opt/kafka/bin
+bin=${KAFKA_BIN:-/opt/kafka/bin}
 for topic in $KAFKA_TOPICS; do
   "$bin/kafka-topics.sh" --bootstrap-server "$KAFKA_BOOTSTRAP" --create --if-not-exists \
     --topic "$topic" --partitions "$KAFKA_PARTITIONS" --replication-factor 1
