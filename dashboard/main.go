@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -41,6 +42,9 @@ func main() {
 		os.Exit(2)
 	}
 	cfg, err := config.FromEnv(os.Getenv, os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return // the flag package printed the usage
+	}
 	if err == nil {
 		err = cfg.Validate()
 	}

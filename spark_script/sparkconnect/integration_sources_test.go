@@ -186,6 +186,20 @@ func cassandraTable(t *testing.T) (*gocql.Session, string, string) {
 	return sess, ks, table
 }
 
+// freshCassandraConnector gives the session its own Cassandra connector: the connector caches
+// one driver session per connection config in the (long-running) Spark Connect JVM, and a
+// cached session that lived through a Cassandra restart was seen with stale schema metadata
+// (it missed tables created afterwards). A session-scoped config value makes the config, and so
+// the driver session, this test's own.
+func freshCassandraConnector(t *testing.T, s *sc.Session) {
+	t.Helper()
+	var b [1]byte
+	_, _ = rand.Read(b[:])
+	if err := s.Conf().Set(testContext(t, time.Minute), "spark.cassandra.connection.keepAliveMS", fmt.Sprint(5000+int(b[0]))); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func cassandraRows(t *testing.T, sess *gocql.Session, ks, table string) map[int64]string {
 	t.Helper()
 	it := sess.Query(fmt.Sprintf("SELECT id, name FROM %s.%s", ks, table)).Iter()
@@ -205,9 +219,7 @@ func TestIntegrationCassandraWrite(t *testing.T) {
 	s := connect(t)
 	sess, ks, table := cassandraTable(t)
 	ctx := testContext(t, 3*time.Minute)
-	if err := s.Conf().Set(ctx, "spark.cassandra.connection.keepAliveMS", "5001"); err != nil { // EXPERIMENT
-		t.Fatal(err)
-	}
+	freshCassandraConnector(t, s)
 	df, err := s.Sql(ctx, "SELECT id, concat('n', CAST(id AS STRING)) AS name, id * 1.5 AS amount FROM range(5)")
 	if err != nil {
 		t.Fatal(err)
@@ -234,6 +246,7 @@ func TestIntegrationStreamingKafkaToCassandra(t *testing.T) {
 	cl, topic, brokers := kafkaTopic(t, 1)
 	sess, ks, table := cassandraTable(t)
 	produce(t, cl, topic, 0, "a", "b", "c", "d")
+	freshCassandraConnector(t, s)
 	ctx := testContext(t, 5*time.Minute)
 	name := randomName("sc_it_q_")
 	q, err := s.ReadStream().Format("kafka").

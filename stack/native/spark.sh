@@ -104,9 +104,13 @@ spark_fetch() {
   done < <(spark_gavs)
   # shellcheck disable=SC2046
   mvn_fetch "$SPARK_EXTRA_JARS" $(spark_gavs)
-  # Add to SPARK_HOME/jars what Spark does not already ship (compared by artifact id).
-  local have j a added=()
-  have=$(cd "$home/jars" && for j in *.jar; do spark_jar_artifact "$j"; done | sort -u)
+  # Add to SPARK_HOME/jars what Spark does not already ship, compared by artifact id. Spark's own
+  # jars are those pip installed (the package's RECORD), not what an earlier run may have added.
+  local have j a added=() record
+  for record in "$(dirname "$home")"/pyspark-*.dist-info/RECORD; do break; done
+  [ -f "$record" ] || die "no pip RECORD for pyspark in $(dirname "$home"); delete $SPARK_VENV and fetch again"
+  have=$(sed -n 's#^pyspark/jars/\([^,/]*\.jar\),.*#\1#p' "$record" | while read -r j; do spark_jar_artifact "$j"; done | sort -u)
+  [ -n "$have" ] || die "the pyspark package in $SPARK_VENV lists no jars; delete $SPARK_VENV and fetch again"
   for j in "$SPARK_EXTRA_JARS"/*.jar; do
     j=$(basename "$j"); a=$(spark_jar_artifact "$j")
     case "$a" in
@@ -256,7 +260,7 @@ spark_start() {
 
   # Master first (the others need its port); then worker and Connect server start side by side
   # (the Connect driver waits for the worker's executor by itself); then both are checked.
-  local mpid="" wpid="" cpid="" mark=0
+  local mpid="" cpid="" mark=0
   if ! pid_of spark-master >/dev/null; then
     log "starting master on 127.0.0.1:$SPARK_MASTER_PORT (UI $SPARK_MASTER_UI_PORT, log $logs/spark-master.log)"
     ( spark_env; start_bg spark-master "$logs/spark-master.log" "$SPARK_HOME/bin/spark-class" \
@@ -275,7 +279,6 @@ spark_start() {
         org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --cores "$SPARK_WORKER_CORES" \
         --memory "$SPARK_WORKER_MEMORY" --webui-port "$SPARK_WORKER_UI_PORT" \
         --work-dir "$SPARK_DIR/work" "spark://127.0.0.1:$SPARK_MASTER_PORT" ) || exit 1
-    wpid=$(cat "$STACK_HOME/run/spark-worker.pid")
   fi
 
   if ! pid_of spark-connect >/dev/null; then

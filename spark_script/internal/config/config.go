@@ -24,6 +24,7 @@ type Config struct {
 	MaxOffsetsPerTrigger int64  // cap of Kafka records per micro-batch and path (JOB_MAX_OFFSETS_PER_TRIGGER)
 
 	Keyspace          string // Cassandra keyspace (CASSANDRA_KEYSPACE)
+	CassandraHosts    string // Cassandra as seen by this process, for readiness checks (CASSANDRA_HOSTS)
 	CheckpointRoot    string // checkpoint root on the Spark side; empty = the server's spark.sql.streaming.checkpointLocation
 	RawTrigger        time.Duration
 	AggTrigger        time.Duration
@@ -71,6 +72,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		KafkaBootstrap:       env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
 		MaxOffsetsPerTrigger: integer("JOB_MAX_OFFSETS_PER_TRIGGER", "200000"),
 		Keyspace:             env("CASSANDRA_KEYSPACE", "trading"),
+		CassandraHosts:       env("CASSANDRA_HOSTS", "127.0.0.1"),
 		CheckpointRoot:       env("JOB_CHECKPOINT_ROOT", ""),
 		RawTrigger:           dur("JOB_RAW_TRIGGER", "10s"),
 		AggTrigger:           dur("JOB_AGG_TRIGGER", "60s"),

@@ -21,6 +21,7 @@ import (
 	"idxstream/spark_script/internal/offsets"
 	"idxstream/spark_script/internal/pipeline"
 	"idxstream/spark_script/internal/rawpath"
+	"idxstream/spark_script/internal/sinkcheck"
 	"idxstream/spark_script/internal/statusapi"
 	sc "idxstream/spark_script/sparkconnect"
 )
@@ -84,7 +85,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 			return p.StartRaw(ctx, sink)
 		}})
 	}
-	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: logger.With("component", "raw-path")}
+	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: logger.With("component", "raw-path"),
+		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts}.Ready, StallAfter: max(20*cfg.RawTrigger, 3*time.Minute)}
 	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger,
 		Log: batchlog.New(db), Bounds: kafka, Spark: p, Logger: logger.With("component", "aggregate-path")}
 

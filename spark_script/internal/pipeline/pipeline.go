@@ -8,10 +8,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"idxstream/spark_script/internal/batchlog"
@@ -36,12 +38,20 @@ type Settings struct {
 
 // Pipeline builds and starts the plans on one Spark Connect session.
 type Pipeline struct {
-	s   *sc.Session
-	set Settings
+	s      *sc.Session
+	set    Settings
+	starts atomic.Int64 // numbers each query start; see StartRaw
 }
 
 // New uses session s.
-func New(s *sc.Session, set Settings) *Pipeline { return &Pipeline{s: s, set: set} }
+func New(s *sc.Session, set Settings) *Pipeline {
+	p := &Pipeline{s: s, set: set}
+	p.starts.Store(rand.Int64N(connectorVariants)) // differ from the starts of earlier job runs
+	return p
+}
+
+// connectorVariants is how many distinct Cassandra connector sessions StartRaw cycles through.
+const connectorVariants = 50000
 
 // Sink is one Cassandra table the raw path fills.
 type Sink struct {
@@ -53,7 +63,9 @@ type Sink struct {
 // real_time_data and the two query-first tables of the dashboard, every reject to rejects.
 func Sinks() []Sink {
 	valid := func(cols func(string) []string) func(*sc.DataFrame, string) *sc.DataFrame {
-		return func(df *sc.DataFrame, tz string) *sc.DataFrame { return df.Where(parse.IsValid).SelectExpr(cols(tz)...) }
+		return func(df *sc.DataFrame, tz string) *sc.DataFrame {
+			return df.Where(parse.IsValid).SelectExpr(cols(tz)...)
+		}
 	}
 	return []Sink{
 		{"real_time_data", valid(func(string) []string { return parse.Trades() })},
@@ -97,6 +109,13 @@ func (p *Pipeline) StartRaw(ctx context.Context, sink Sink) (*sc.StreamingQuery,
 		OutputMode(sc.OutputModeAppend).
 		Trigger(sc.ProcessingTime(p.set.RawTrigger)).
 		QueryName(name)
+	// The connector caches one Cassandra session per distinct connection configuration and
+	// reuses it across queries; a session whose driver lost its control connection can hang the
+	// schema refresh of every query that uses it, for good. Giving each start its own keep-alive
+	// value gives it its own, new session (the value itself only changes how long an unused
+	// session lingers: 10 to 60 s).
+	keepAlive := 10000 + p.starts.Add(1)%connectorVariants
+	w = w.Option("spark.cassandra.connection.keepAliveMS", strconv.FormatInt(keepAlive, 10))
 	if p.set.CheckpointRoot != "" {
 		w = w.Option("checkpointLocation", path.Join(p.set.CheckpointRoot, name))
 	}

@@ -34,6 +34,7 @@ type Spec struct {
 // State is what the status endpoint shows of one query.
 type State struct {
 	Name       string       `json:"name"`
+	Stalled    bool         `json:"stalled"`
 	ID         string       `json:"id,omitempty"`
 	RunID      string       `json:"run_id,omitempty"`
 	Active     bool         `json:"active"`
@@ -50,6 +51,11 @@ type Supervisor struct {
 	Specs      []Spec
 	Poll       time.Duration // how often each query is checked
 	MaxBackoff time.Duration // longest wait before a restart (default 1 min)
+	// Ready, when set, must succeed before a failed query is restarted (the sink answers again).
+	Ready func(ctx context.Context) error
+	// StallAfter flags a query that is active but has reported no progress for this long
+	// (Spark reports progress at least every 10 s even when idle). Zero disables the check.
+	StallAfter time.Duration
 	Logger     *slog.Logger
 
 	mu     sync.Mutex
@@ -57,11 +63,13 @@ type Supervisor struct {
 }
 
 type running struct {
-	spec      Spec
-	q         Query
-	lastBatch int64
-	backoff   time.Duration
-	restartAt time.Time
+	spec         Spec
+	q            Query
+	lastBatch    int64
+	lastProgress time.Time // when the query last reported progress (or started)
+	stalled      bool
+	backoff      time.Duration
+	restartAt    time.Time
 }
 
 // States is safe to call from other goroutines.
@@ -82,7 +90,7 @@ func (s *Supervisor) startAll(ctx context.Context) ([]*running, error) {
 			return nil, err
 		}
 		s.Logger.Info("streaming query started", "query", spec.Name, "id", q.ID(), "run_id", q.RunID())
-		rs = append(rs, &running{spec: spec, q: q, lastBatch: -1})
+		rs = append(rs, &running{spec: spec, q: q, lastBatch: -1, lastProgress: time.Now()})
 	}
 	s.mu.Lock()
 	s.states = make([]State, len(rs))
@@ -125,6 +133,14 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 		if time.Now().Before(r.restartAt) {
 			return
 		}
+		if s.Ready != nil {
+			if err := s.Ready(ctx); err != nil {
+				r.restartAt = time.Now().Add(max(r.backoff, 2*time.Second))
+				log.Warn("sink not ready; restart postponed", "err", err)
+				s.update(i, func(st *State) { st.LastError = err.Error(); st.RestartsAt = &r.restartAt })
+				return
+			}
+		}
 		q, err := r.spec.Start(ctx)
 		if err != nil {
 			r.backoff = min(r.backoff*2, maxBackoff)
@@ -133,7 +149,7 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 			s.update(i, func(st *State) { st.LastError = err.Error(); st.RestartsAt = &r.restartAt })
 			return
 		}
-		r.q, r.lastBatch = q, -1
+		r.q, r.lastBatch, r.lastProgress, r.stalled = q, -1, time.Now(), false
 		log.Info("streaming query restarted from its checkpoint", "id", q.ID(), "run_id", q.RunID())
 		s.update(i, func(st *State) { st.Restarts++; st.RunID = q.RunID(); st.Active = true; st.RestartsAt = nil })
 		return
@@ -158,8 +174,18 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 		return
 	}
 	p, err := r.q.LastProgress(ctx)
+	if err == nil && p != nil && p.Timestamp.After(r.lastProgress) {
+		r.lastProgress = p.Timestamp
+	}
+	stalled := s.StallAfter > 0 && time.Since(r.lastProgress) > s.StallAfter
+	if stalled && !r.stalled {
+		log.Error("streaming query reports no progress; it may be hung in the Cassandra connector. "+
+			"If it does not recover, restart the Spark Connect server (STACK_SERVICES=spark make down up) and the job",
+			"since", r.lastProgress.Format(time.RFC3339))
+	}
+	r.stalled = stalled
 	if err != nil || p == nil {
-		s.update(i, func(x *State) { x.Status = st.Message })
+		s.update(i, func(x *State) { x.Status = st.Message; x.Stalled = stalled })
 		return
 	}
 	lag := Lag(p)
@@ -169,7 +195,9 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 		log.Info("batch", "path", "raw", "batch", p.BatchID, "rows_in", p.NumInputRows,
 			"rows_per_s", fmt.Sprintf("%.0f", p.ProcessedRowsPerSecond), "duration_ms", p.BatchDuration, "kafka_lag", lag)
 	}
-	s.update(i, func(x *State) { x.Status = st.Message; x.Progress = p; x.KafkaLag = lag; x.Active = true })
+	s.update(i, func(x *State) {
+		x.Status, x.Progress, x.KafkaLag, x.Active, x.Stalled = st.Message, p, lag, true, stalled
+	})
 }
 
 func (s *Supervisor) update(i int, f func(*State)) {
