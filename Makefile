@@ -6,8 +6,11 @@ GO        ?= go
 STACK     := bash stack/stack.sh
 TOPIC     ?= trading_data
 
-# Programs read .env themselves; exporting it here also hands it to tests and tools.
+# Programs read .env themselves; exporting it here also hands it to tests and tools. In Docker
+# mode, `make up` also writes the addresses Spark's containers use to $(STACK_HOME)/stack.env.
+STACK_HOME ?= $(HOME)/.local/share/idxstream
 -include .env
+-include $(STACK_HOME)/stack.env
 export
 
 .DEFAULT_GOAL := help

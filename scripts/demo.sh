@@ -28,7 +28,7 @@ if [ "${1:-}" = stop ]; then stop_programs; exit 0; fi
 
 echo "== 1/4 stack (make up)"
 bash stack/stack.sh up
-set -a; . ./.env; set +a
+set -a; . ./.env; [ -f "$STACK_HOME/stack.env" ] && . "$STACK_HOME/stack.env"; set +a
 
 echo "== 2/4 building the programs"
 mkdir -p bin "$PIDS" "$LOGS"

@@ -88,7 +88,7 @@ mvn_fetch() {
     done
     echo '</dependencies></project>'
   } > "$pom"
-  mvn -B -q -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" \
+  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" \
     || die "could not fetch $* from Maven Central (see the output above)"
   touch "$dir/.complete"
 }

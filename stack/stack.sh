@@ -166,6 +166,7 @@ native_fetch_all() {
 native_up() {
   local t0=$SECONDS svc targets=()
   log "native mode: STACK_HOME=$STACK_HOME STACK_CACHE=$STACK_CACHE"
+  rm -f "$STACK_HOME/stack.env"   # Spark sees the same 127.0.0.1 addresses as the programs
   if native_status >/dev/null 2>&1; then
     # everything runs already: nothing to check, fetch or start (keeps a repeated `up` quick)
     log "all services already up"
@@ -236,6 +237,14 @@ docker_up() {
     export MYSQL_ADMIN_DSN
     stackctl wait mysql -timeout 120s && stackctl wait cassandra -timeout 180s && stackctl wait kafka -timeout 120s &&
     stackctl migrate -any-host && stackctl topics ) || die "migrations or topics failed (see above)"
+  # Spark runs in containers: it reaches Kafka and MySQL by service name, not 127.0.0.1.
+  # `make` and scripts/demo.sh read this file; the programs on the host keep using 127.0.0.1.
+  mkdir -p "$STACK_HOME"
+  cat > "$STACK_HOME/stack.env" <<ENV
+# Written by stack/stack.sh (docker mode): addresses as seen from inside the Spark containers.
+SPARK_KAFKA_BOOTSTRAP_SERVERS=kafka:19092
+SPARK_MYSQL_URL=jdbc:mysql://mysql:3306/trading?sslMode=DISABLED&allowPublicKeyRetrieval=true&rewriteBatchedStatements=true&connectionTimeZone=UTC
+ENV
   compose ps
   log "up in $((SECONDS - t0))s"
 }

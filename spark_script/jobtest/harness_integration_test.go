@@ -54,7 +54,7 @@ func env(k, def string) string {
 }
 
 // need fails (INTEGRATION_REQUIRED=1, as in CI) or skips when a server is unreachable.
-func need(t *testing.T, what string, err error) {
+func need(t testing.TB, what string, err error) {
 	t.Helper()
 	if err == nil {
 		return
@@ -73,7 +73,7 @@ type stack struct {
 	db    *sql.DB // as the job's user
 }
 
-func connect(t *testing.T) *stack {
+func connect(t testing.TB) *stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -110,7 +110,7 @@ func connect(t *testing.T) *stack {
 
 // newTopic creates a topic of its own for the test and removes it, and the rows the job wrote
 // for it, afterwards.
-func (s *stack) newTopic(t *testing.T, partitions int32) string {
+func (s *stack) newTopic(t testing.TB, partitions int32) string {
 	t.Helper()
 	topic := fmt.Sprintf("job_it_%d", time.Now().UnixNano()%1e9)
 	ctx := context.Background()
@@ -148,7 +148,7 @@ func makeTrades(n int, rng *rand.Rand) []trade.Trade {
 }
 
 // produce writes the trades as JSON arrays of perRecord trades, keyed to spread the partitions.
-func (s *stack) produce(t *testing.T, topic string, ts []trade.Trade, perRecord int) {
+func (s *stack) produce(t testing.TB, topic string, ts []trade.Trade, perRecord int) {
 	t.Helper()
 	var values [][]byte
 	for i := 0; i < len(ts); i += perRecord {
@@ -157,7 +157,7 @@ func (s *stack) produce(t *testing.T, topic string, ts []trade.Trade, perRecord 
 	s.produceRaw(t, topic, values)
 }
 
-func (s *stack) produceRaw(t *testing.T, topic string, values [][]byte) {
+func (s *stack) produceRaw(t testing.TB, topic string, values [][]byte) {
 	t.Helper()
 	recs := make([]*kgo.Record, len(values))
 	for i, v := range values {
@@ -172,10 +172,11 @@ func (s *stack) produceRaw(t *testing.T, topic string, values [][]byte) {
 
 // job is one run of the job's binary.
 type job struct {
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
-	mu   *sync.Mutex
-	done chan error
+	cmd    *exec.Cmd
+	log    *bytes.Buffer
+	mu     *sync.Mutex
+	exited chan struct{} // closed when the process has exited; then err is its exit
+	err    error
 }
 
 type lockedWriter struct {
@@ -185,7 +186,7 @@ type lockedWriter struct {
 
 func (w lockedWriter) Write(p []byte) (int, error) { w.mu.Lock(); defer w.mu.Unlock(); return w.b.Write(p) }
 
-func startJob(t *testing.T, topic string) *job {
+func startJob(t testing.TB, topic string) *job {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -193,7 +194,7 @@ func startJob(t *testing.T, topic string) *job {
 	}
 	statusAddr := ln.Addr().String()
 	ln.Close()
-	j := &job{log: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan error, 1)}
+	j := &job{log: &bytes.Buffer{}, mu: &sync.Mutex{}, exited: make(chan struct{})}
 	j.cmd = exec.Command(jobBinary, topic)
 	j.cmd.Env = append(os.Environ(),
 		"JOB_RAW_TRIGGER="+env("JOBTEST_RAW_TRIGGER", "5s"),
@@ -203,11 +204,20 @@ func startJob(t *testing.T, topic string) *job {
 	if err := j.cmd.Start(); err != nil {
 		t.Fatalf("start job: %v", err)
 	}
-	go func() { j.done <- j.cmd.Wait() }()
+	go func() { j.err = j.cmd.Wait(); close(j.exited) }()
 	t.Cleanup(func() {
-		if j.cmd.ProcessState == nil {
-			j.cmd.Process.Kill() //nolint:errcheck
-			<-j.done
+		// Stop the job the way an operator would, so that its queries do not outlive the test on
+		// the Spark Connect server; kill it only if it does not stop.
+		select {
+		case <-j.exited:
+		default:
+			j.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
+			select {
+			case <-j.exited:
+			case <-time.After(2 * time.Minute):
+				j.cmd.Process.Kill() //nolint:errcheck
+				<-j.exited
+			}
 		}
 		if t.Failed() {
 			t.Logf("job log (%s):\n%s", topic, j.logTail(80))
@@ -224,14 +234,14 @@ func (j *job) logTail(lines int) string {
 }
 
 // stop sends sig and waits for the exit.
-func (j *job) stop(t *testing.T, sig syscall.Signal, within time.Duration) error {
+func (j *job) stop(t testing.TB, sig syscall.Signal, within time.Duration) error {
 	t.Helper()
 	if err := j.cmd.Process.Signal(sig); err != nil {
 		t.Fatalf("signal job: %v", err)
 	}
 	select {
-	case err := <-j.done:
-		return err
+	case <-j.exited:
+		return j.err
 	case <-time.After(within):
 		t.Fatalf("job did not exit within %s after %s", within, sig)
 		return nil
@@ -240,7 +250,7 @@ func (j *job) stop(t *testing.T, sig syscall.Signal, within time.Duration) error
 
 // eventually polls cond every 2 s until it returns nil or the timeout passes; the job must stay
 // alive meanwhile.
-func eventually(t *testing.T, j *job, timeout time.Duration, what string, cond func() error) {
+func eventually(t testing.TB, j *job, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var err error
@@ -250,9 +260,8 @@ func eventually(t *testing.T, j *job, timeout time.Duration, what string, cond f
 		}
 		if j != nil {
 			select {
-			case exit := <-j.done:
-				j.done <- exit
-				t.Fatalf("%s: the job exited (%v) while waiting; last error: %v", what, exit, err)
+			case <-j.exited:
+				t.Fatalf("%s: the job exited (%v) while waiting; last error: %v", what, j.err, err)
 			default:
 			}
 		}

@@ -17,8 +17,8 @@ import (
 )
 
 // malformed are records the job must reject without stopping, with the reason each must get.
-// The last one mixes a valid trade (id validID) with a bad one: the valid one must still flow.
-func malformed(validID int64) (values [][]byte, reasons map[string]int) {
+// The last one mixes a valid trade with a bad one: the valid one must still flow.
+func malformed(valid trade.Trade) (values [][]byte, reasons map[string]int) {
 	now := time.Now().UTC().Format(trade.TimeLayout)
 	el := func(fields string) string {
 		return `{"ticker":"BBCA","created_at":"` + now + `","price":9000,"market_cap":1e15,"volume":100,"sector":"Financials"` + fields + `}`
@@ -34,7 +34,7 @@ func malformed(validID int64) (values [][]byte, reasons map[string]int) {
 		{`[{"id": 6, "ticker": "BBCA", "created_at": "` + now + `", "price": 5, "market_cap": 1, "volume": 0, "sector": "Financials"}]`, "non-positive volume"},
 		{`[{"id": 7, "ticker": "bca1", "created_at": "` + now + `", "price": 5, "market_cap": 1, "volume": 100, "sector": "Financials"}]`, "unknown ticker format"},
 		{`[{"id": 8, "ticker": "BBCA", "created_at": "yesterday", "price": 5, "market_cap": 1, "volume": 100, "sector": "Financials"}]`, "unparsable created_at"},
-		{`[` + el(fmt.Sprintf(`,"id":%d`, validID)) + `, {"id": 9}]`, "missing ticker"},
+		{`[` + string(trade.AppendJSON(nil, valid)) + `, {"id": 9}]`, "missing ticker"},
 		{`[]`, ""}, // an empty array carries no trades: neither a trade nor a reject
 	}
 	reasons = map[string]int{}
@@ -63,8 +63,7 @@ func TestJobExactlyOnce(t *testing.T) {
 	// The valid trade inside the mixed malformed record is part of what must arrive.
 	mixed := all[len(all)-1]
 	fourth = fourth[:len(fourth)-1]
-	bad, wantReasons := malformed(mixed.ID)
-	mixed.Ticker, mixed.Sector, mixed.Price, mixed.MarketCap, mixed.Volume = "BBCA", "Financials", 9000, 1e15, 100
+	bad, wantReasons := malformed(mixed)
 
 	s.produce(t, topic, first, 50)
 	s.produceRaw(t, topic, bad)

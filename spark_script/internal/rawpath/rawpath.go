@@ -192,8 +192,13 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 	if p.BatchID != r.lastBatch {
 		r.lastBatch = p.BatchID
 		r.backoff = 0 // a batch went through: the query is healthy again
-		log.Info("batch", "path", "raw", "batch", p.BatchID, "rows_in", p.NumInputRows,
-			"rows_per_s", fmt.Sprintf("%.0f", p.ProcessedRowsPerSecond), "duration_ms", p.BatchDuration, "kafka_lag", lag)
+		rowsOut := p.Sink.NumOutputRows
+		var perSec float64
+		if p.BatchDuration > 0 {
+			perSec = float64(rowsOut) / (float64(p.BatchDuration) / 1000)
+		}
+		log.Info("batch", "path", "raw", "batch", p.BatchID, "kafka_records", sourceRows(p), "rows_out", rowsOut,
+			"rows_per_s", fmt.Sprintf("%.0f", perSec), "duration_ms", p.BatchDuration, "kafka_lag", lag)
 	}
 	s.update(i, func(x *State) {
 		x.Status, x.Progress, x.KafkaLag, x.Active, x.Stalled = st.Message, p, lag, true, stalled
@@ -232,14 +237,12 @@ func (s *Supervisor) stopAll(rs []*running) {
 }
 
 // Lag is how many Kafka records the batch left behind: latestOffset minus endOffset, summed over
-// the partitions of every source (0 when the source does not report latestOffset).
+// the partitions of every source (0 when the source does not report latestOffset). Spark sends
+// the offsets as JSON text inside a JSON string.
 func Lag(p *sc.Progress) int64 {
 	var lag int64
 	for _, src := range p.Sources {
-		var end, latest map[string]map[string]int64
-		if json.Unmarshal(src.EndOffset, &end) != nil || json.Unmarshal(src.LatestOffset, &latest) != nil {
-			continue
-		}
+		end, latest := kafkaOffsets(src.EndOffset), kafkaOffsets(src.LatestOffset)
 		for topic, parts := range latest {
 			for part, l := range parts {
 				if d := l - end[topic][part]; d > 0 {
@@ -249,4 +252,26 @@ func Lag(p *sc.Progress) int64 {
 		}
 	}
 	return lag
+}
+
+// kafkaOffsets decodes {"topic":{"0":12}}, given as an object or as a string holding one.
+func kafkaOffsets(raw json.RawMessage) map[string]map[string]int64 {
+	var text string
+	if json.Unmarshal(raw, &text) == nil {
+		raw = json.RawMessage(text)
+	}
+	var o map[string]map[string]int64
+	if json.Unmarshal(raw, &o) != nil {
+		return nil
+	}
+	return o
+}
+
+// sourceRows sums the Kafka records the batch read over its sources.
+func sourceRows(p *sc.Progress) int64 {
+	var n int64
+	for _, src := range p.Sources {
+		n += src.NumInputRows
+	}
+	return n
 }

@@ -104,6 +104,13 @@ func TestLag(t *testing.T) {
 	if got := Lag(p); got != 5 {
 		t.Fatalf("Lag = %d, want 5", got)
 	}
+	asText := &sc.Progress{Sources: []sc.SourceProgress{{ // how Spark 3.5 sends them
+		EndOffset:    json.RawMessage(`"{\"t\":{\"0\":10}}"`),
+		LatestOffset: json.RawMessage(`"{\"t\":{\"0\":12}}"`),
+	}}}
+	if got := Lag(asText); got != 2 {
+		t.Fatalf("Lag of offsets sent as JSON text = %d, want 2", got)
+	}
 	if got := Lag(&sc.Progress{Sources: []sc.SourceProgress{{EndOffset: json.RawMessage(`null`)}}}); got != 0 {
 		t.Fatalf("Lag without latestOffset = %d, want 0", got)
 	}

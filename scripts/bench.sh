@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `make bench`: the benchmarks of every part against the real stack (started if down), printed as
+# one table and written to bench/results-<date>.md with the machine's core count and the versions.
+#   BENCH_RATE (10000) and BENCH_DURATION (3m): the pipeline's fixed produce rate and duration.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=$(mktemp -d)
+if ! bash stack/stack.sh status >/dev/null 2>&1; then
+  echo "== starting the stack"; bash stack/stack.sh up || exit 1
+fi
+set -a; . ./.env; set +a
+export INTEGRATION_REQUIRED=1
+
+run() { # name dir args...: run a benchmark, keep its output
+  local name=$1 dir=$2; shift 2
+  echo "== $name"
+  (cd "$dir" && go test -count=1 -run '^$' "$@") 2>&1 | tee "$OUT/$name.txt" | grep -E '^(Benchmark|ok|FAIL|---)' || true
+}
+
+run encoder trade -bench 'AppendBatch|EncodingJSON' -benchmem
+run arrow spark_script/sparkconnect -bench DecodeArrow -benchmem
+run producer producer -tags integration -bench Produce/lz4 -benchtime 300000x
+# The dashboard endpoint is measured while the pipeline benchmark runs (it starts 90 s in).
+( sleep 90; run dashboard dashboard -bench DataEndpoint50Clients -benchtime 5s ./internal/web/ >/dev/null ) &
+dash=$!
+JOBBENCH_RATE=${BENCH_RATE:-10000} JOBBENCH_DURATION=${BENCH_DURATION:-3m} \
+  run pipeline spark_script -tags integration -bench Pipeline -benchtime 1x -timeout 40m ./jobtest/
+wait $dash
+
+metric() { # file benchmark-regexp unit: the value printed before unit on the benchmark's line
+  grep -E "^$2" "$OUT/$1.txt" | head -1 | awk -v u="$3" '{for (i = 2; i <= NF; i++) if ($i == u) print $(i-1)}'
+}
+. stack/versions.env
+date=$(date -u +%Y-%m-%dT%H%MZ)
+mkdir -p bench
+file=bench/results-$date.md
+{
+  echo "# Benchmarks $date"
+  echo
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(go version | cut -d' ' -f3); Kafka $KAFKA_VERSION, Spark $SPARK_VERSION, Cassandra $CASSANDRA_VERSION, $(mariadbd --version 2>/dev/null | awk '{print $3}' || echo MySQL)"
+  echo
+  echo "| measure | value | command |"
+  echo "|---|---|---|"
+  echo "| trade JSON encoder | $(metric encoder BenchmarkAppendBatch trades/s) trades/s | cd trade && go test -run '^\$' -bench AppendBatch |"
+  echo "| Arrow decoding into rows | $(metric arrow BenchmarkDecodeArrow rows/s) rows/s | cd spark_script/sparkconnect && go test -run '^\$' -bench DecodeArrow |"
+  echo "| producer into the local broker (lz4, acks=all) | $(metric producer BenchmarkProduce/lz4 trades/s) trades/s | cd producer && go test -tags integration -run '^\$' -bench Produce/lz4 -benchtime 300000x |"
+  echo "| pipeline offered rate | $(metric pipeline BenchmarkPipeline offered_trades/s) trades/s | BENCH_RATE, BENCH_DURATION |"
+  echo "| pipeline sustained (produced → readable in Cassandra) | $(metric pipeline BenchmarkPipeline trades/s) trades/s | cd spark_script && go test -tags integration -run '^\$' -bench Pipeline -benchtime 1x ./jobtest/ |"
+  echo "| freshness p50 / p99 / max (created_at → readable in Cassandra) | $(metric pipeline BenchmarkPipeline fresh_p50_s) / $(metric pipeline BenchmarkPipeline fresh_p99_s) / $(metric pipeline BenchmarkPipeline fresh_max_s) s | raw trigger ${JOB_RAW_TRIGGER:-10s} |"
+  echo "| dashboard /api/volume-today, 50 clients, p50 / p99 | $(metric dashboard 'BenchmarkDataEndpoint50Clients/_api_volume-today' p50-ms) / $(metric dashboard 'BenchmarkDataEndpoint50Clients/_api_volume-today' p99-ms) ms, $(metric dashboard 'BenchmarkDataEndpoint50Clients/_api_volume-today' req/s) req/s | cd dashboard && go test -run '^\$' -bench DataEndpoint50Clients ./internal/web/ (during the pipeline run) |"
+} > "$file"
+echo
+cat "$file"
+echo
+echo "written to $file; raw outputs in $OUT"
