@@ -1,7 +1,7 @@
 # Entry points of the trading pipeline. `make help` lists them.
 # Go's ./... does not span a workspace, so module-wide targets loop over MODULES.
 
-MODULES   := trade producer spark_script dashboard stack
+MODULES   := trade producer spark_script dashboard stack e2e
 GO        ?= go
 STACK     := bash stack/stack.sh
 TOPIC     ?= trading_data

@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-all}
-MODULES=(trade producer spark_script dashboard stack)
+MODULES=(trade producer spark_script dashboard stack e2e)
 OUT=${TEST_OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 export GOFLAGS="${GOFLAGS:-} -count=1"
@@ -28,6 +28,7 @@ case "$mode" in
   integration|all)
     tags="integration browser e2e"
     export INTEGRATION_REQUIRED=1
+    export PRODUCER_BROKER_RESTART_TEST=1   # tests may restart servers: this stack is the run's own
     if [ "$mode" = all ] && ! bash stack/stack.sh status >/dev/null 2>&1; then
       echo "== starting the stack (make up)"
       started_stack=1

@@ -4,6 +4,7 @@
 #   bash stack/stack.sh up               start Kafka, MariaDB/MySQL, Cassandra, Spark; migrate; create topics
 #   bash stack/stack.sh down             stop everything, keep data
 #   bash stack/stack.sh status           one line per service; exit 1 when something is down
+#   bash stack/stack.sh restart [svc...] stop and start some services (default all), keeping data
 #   bash stack/stack.sh logs [svc] [-f|--no-follow]
 #   bash stack/stack.sh clean [--yes]    stop and delete $STACK_HOME (data, logs, configs); keeps $STACK_CACHE
 #
@@ -32,7 +33,7 @@ done
 unset _svc
 
 usage() {
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -314,6 +315,13 @@ main() {
       if [ "$MODE" = docker ]; then compose down; else native_down; fi ;;
     status)
       if [ "$MODE" = docker ]; then docker_status; else native_status; fi ;;
+    restart)  # restart [svc...]: stop then start the named services (all by default), keeping data
+      local only="${*:-${WANTED[*]}}"
+      if [ "$MODE" = docker ]; then
+        compose restart "$@"
+      else
+        STACK_SERVICES="$only" bash "${BASH_SOURCE[0]}" down && STACK_SERVICES="$only" bash "${BASH_SOURCE[0]}" up
+      fi ;;
     logs) cmd_logs "$@" ;;
     clean)
       local yes=0
