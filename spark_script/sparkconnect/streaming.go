@@ -334,7 +334,9 @@ func (q *StreamingQuery) Explain(ctx context.Context, extended bool) (string, er
 func isNoResult(err error) bool { return err != nil && errorsIs(err, errNoResult) }
 
 // Progress is one StreamingQueryProgress (PySpark lastProgress), parsed from the JSON the
-// server sends. Raw keeps the whole JSON for fields not mapped here.
+// server sends. NumInputRows and the rates are totals over the sources (a Spark 3.5 Connect
+// server sends them only per source; they are summed then). Raw keeps the whole JSON for fields
+// not mapped here.
 type Progress struct {
 	ID        string    `json:"id"`
 	RunID     string    `json:"runId"`
@@ -354,7 +356,7 @@ type Progress struct {
 }
 
 // SourceProgress is the progress of one source in a batch. Offsets are the source's own JSON
-// (Kafka: {"topic":{"0":12,"1":7}}).
+// (Kafka: {"topic":{"0":12,"1":7}}), nil when absent (StartOffset of the first batch).
 type SourceProgress struct {
 	Description            string            `json:"description"`
 	StartOffset            json.RawMessage   `json:"startOffset"`
@@ -374,6 +376,11 @@ type SinkProgress struct {
 	Metrics       map[string]string `json:"metrics"`
 }
 
+// parseProgress parses progress JSON in both shapes seen from servers: Spark's own
+// StreamingQueryProgress.json (top-level numInputRows and rates, offsets as JSON objects) and the
+// form a Spark 3.5 Connect server sends, which omits the top-level row counts and rates and
+// carries each offset as a string holding JSON. Missing totals are summed from the sources and
+// offsets are always returned as JSON (nil when the source had none).
 func parseProgress(js []string) ([]Progress, error) {
 	out := make([]Progress, 0, len(js))
 	for _, j := range js {
@@ -381,10 +388,51 @@ func parseProgress(js []string) ([]Progress, error) {
 		if err := json.Unmarshal([]byte(j), &p); err != nil {
 			return nil, fmt.Errorf("parse streaming progress: %w", err)
 		}
+		var present map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(j), &present); err != nil {
+			return nil, fmt.Errorf("parse streaming progress: %w", err)
+		}
+		for i := range p.Sources {
+			src := &p.Sources[i]
+			src.StartOffset = unquoteJSON(src.StartOffset)
+			src.EndOffset = unquoteJSON(src.EndOffset)
+			src.LatestOffset = unquoteJSON(src.LatestOffset)
+		}
+		if _, ok := present["numInputRows"]; !ok {
+			for _, src := range p.Sources {
+				p.NumInputRows += src.NumInputRows
+			}
+		}
+		if _, ok := present["inputRowsPerSecond"]; !ok {
+			for _, src := range p.Sources {
+				p.InputRowsPerSecond += src.InputRowsPerSecond
+			}
+		}
+		if _, ok := present["processedRowsPerSecond"]; !ok {
+			for _, src := range p.Sources {
+				p.ProcessedRowsPerSecond += src.ProcessedRowsPerSecond
+			}
+		}
 		p.Raw = json.RawMessage(j)
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// unquoteJSON turns an offset sent as a JSON string holding JSON into that JSON; JSON null
+// becomes nil; other values are returned as they are.
+func unquoteJSON(m json.RawMessage) json.RawMessage {
+	if len(m) == 0 || string(m) == "null" {
+		return nil
+	}
+	if m[0] != '"' {
+		return m
+	}
+	var s string
+	if err := json.Unmarshal(m, &s); err != nil || !json.Valid([]byte(s)) {
+		return m
+	}
+	return json.RawMessage(s)
 }
 
 // StreamingQueryManager manages the session's streaming queries (PySpark spark.streams).

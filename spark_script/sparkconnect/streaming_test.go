@@ -33,6 +33,35 @@ const progressJSON = `{
   "sink" : { "description" : "org.apache.spark.sql.cassandra", "numOutputRows" : -1 }
 }`
 
+// connectProgressJSON is progress as a Spark 3.5.7 Connect server sent it (captured from the
+// integration test): no top-level row counts or rates, offsets as strings holding JSON.
+const connectProgressJSON = `{"id":"35eced9c-ddd6-4673-91a6-b5797c430369","runId":"657ab651-734c-4ff6-8451-50c097e19d90","name":"q","timestamp":"2026-11-23T21:20:09.619Z","batchId":0,"batchDuration":3594,"durationMs":{"triggerExecution":3594,"queryPlanning":132,"getBatch":2,"commitOffsets":269,"latestOffset":396,"addBatch":2618,"walCommit":174},"eventTime":{},"stateOperators":[],"sources":[{"description":"KafkaV2[Subscribe[t]]","startOffset":null,"endOffset":"{\"t\":{\"0\":4}}","latestOffset":"{\"t\":{\"0\":4}}","numInputRows":4,"inputRowsPerSecond":0.0,"processedRowsPerSecond":1.1129660545353368,"metrics":{"minOffsetsBehindLatest":"0"}},{"description":"second","numInputRows":3,"inputRowsPerSecond":1.5,"processedRowsPerSecond":2}],"sink":{"description":"CassandraTable(...)","numOutputRows":4,"metrics":{}},"observedMetrics":{}}`
+
+func TestProgressConnectServerShape(t *testing.T) {
+	srv, s := newFake(t)
+	ctx := ctxT(t)
+	srv.Progress = []string{progressJSON, connectProgressJSON}
+	q, err := s.ReadStream().Format("rate").Load().WriteStream().Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := q.RecentProgress(ctx)
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("recent %v %v", ps, err)
+	}
+	p := ps[1]
+	if p.NumInputRows != 7 || p.InputRowsPerSecond != 1.5 || p.ProcessedRowsPerSecond != 1.1129660545353368+2 || p.BatchDuration != 3594 || p.Sink.NumOutputRows != 4 {
+		t.Fatalf("totals %+v", p)
+	}
+	if p.Sources[0].StartOffset != nil || string(p.Sources[0].EndOffset) != `{"t":{"0":4}}` || p.Sources[1].EndOffset != nil {
+		t.Fatalf("offsets %q %q %q", p.Sources[0].StartOffset, p.Sources[0].EndOffset, p.Sources[1].EndOffset)
+	}
+	// Spark's own shape keeps its totals
+	if ps[0].NumInputRows != 120 || ps[0].ProcessedRowsPerSecond != 80.5 {
+		t.Fatalf("spark shape %+v", ps[0])
+	}
+}
+
 func TestStreamingQueryLifecycle(t *testing.T) {
 	srv, s := newFake(t)
 	ctx := ctxT(t)
