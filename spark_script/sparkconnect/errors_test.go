@@ -51,8 +51,8 @@ func TestErrorFromStatus(t *testing.T) {
 				MessageParameters: map[string]string{"relationName": "`x`"}, ErrorID: "e-1"},
 		},
 		{
-			name: "dotted class without ErrorInfo",
-			err:  status.Error(codes.Internal, "[INVALID_HANDLE.OPERATION_NOT_FOUND] Operation not found"),
+			name:      "dotted class without ErrorInfo",
+			err:       status.Error(codes.Internal, "[INVALID_HANDLE.OPERATION_NOT_FOUND] Operation not found"),
 			wantSpark: true,
 			want:      SparkError{Code: codes.Internal, ErrorClass: "INVALID_HANDLE.OPERATION_NOT_FOUND", Message: "[INVALID_HANDLE.OPERATION_NOT_FOUND] Operation not found"},
 		},

@@ -42,6 +42,9 @@ func (s *Session) execute(ctx context.Context, plan *connectpb.Plan, fn func(*co
 		}}
 		defer s.releaseAll(ctx, opID)
 	}
+	// cancel the response stream when the caller stops early (fn failed)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	e := execution{s: s, req: req, reattachable: reattachable}
 	return errorFromStatus(e.run(ctx, fn))
 }
@@ -118,6 +121,7 @@ func (e *execution) run(ctx context.Context, fn func(*connectpb.ExecutePlanRespo
 			}
 			continue
 		}
+		retrying := false
 		for {
 			resp, err := stream.Recv()
 			if err == io.EOF {
@@ -128,6 +132,7 @@ func (e *execution) run(ctx context.Context, fn func(*connectpb.ExecutePlanRespo
 				if !again {
 					return rerr
 				}
+				retrying = true
 				break
 			}
 			e.received = true
@@ -142,6 +147,9 @@ func (e *execution) run(ctx context.Context, fn func(*connectpb.ExecutePlanRespo
 			if err := fn(resp); err != nil {
 				return err
 			}
+		}
+		if retrying {
+			continue
 		}
 		if !e.reattachable || e.complete {
 			return nil

@@ -6,8 +6,8 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -116,7 +116,10 @@ func TestIntegrationJDBCWriteMySQL(t *testing.T) {
 	requireServer(t, "MySQL", addr)
 	user, pass, dbName := envOr("MYSQL_JOB_USER", "trading_job"), os.Getenv("MYSQL_JOB_PASSWORD"), envOr("MYSQL_DATABASE", "trading")
 	if pass == "" {
-		t.Fatal("MYSQL_JOB_PASSWORD is not set (run `make up`, which writes .env)")
+		if os.Getenv("INTEGRATION_REQUIRED") == "1" {
+			t.Fatal("MYSQL_JOB_PASSWORD is not set (run `make up`, which writes .env)")
+		}
+		t.Skip("MYSQL_JOB_PASSWORD is not set (run `make up`, which writes .env)")
 	}
 	db, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/%s?parseTime=true", user, pass, addr, dbName))
 	if err != nil {

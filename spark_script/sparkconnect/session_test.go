@@ -130,7 +130,7 @@ func TestRetryTransientErrors(t *testing.T) {
 		{"retries exhausted", []error{
 			status.Error(codes.Unavailable, "1"), status.Error(codes.Unavailable, "2"), status.Error(codes.Unavailable, "3"), status.Error(codes.Unavailable, "4"),
 		}, true, 4},
-		
+
 		{"not retryable", []error{status.Error(codes.PermissionDenied, "no")}, true, 1},
 	}
 	for _, tc := range tests {
@@ -290,4 +290,43 @@ func TestSqlCommandAndConfig(t *testing.T) {
 		t.Fatalf("after unset: %v %v", ok, err)
 	}
 	_ = srv
+}
+
+func TestWithoutReattachRetriesBeforeFirstResponse(t *testing.T) {
+	srv, s := newFake(t, sc.WithReattach(false))
+	srv.Query = func(*connectpb.Relation) (arrow.RecordBatch, error) { return idsRecord(3), nil }
+	srv.FailNext("ExecutePlan", status.Error(codes.Unavailable, "down"))
+	rows, err := s.Table("t").Collect(ctxT(t))
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("rows %d, %v", len(rows), err)
+	}
+	reqs := srv.Requests()
+	if n := len(requestsOf[*connectpb.ExecutePlanRequest](reqs)); n != 2 {
+		t.Fatalf("%d ExecutePlan calls, want 2", n)
+	}
+	if n := len(requestsOf[*connectpb.ReattachExecuteRequest](reqs)); n != 0 {
+		t.Fatalf("%d reattaches without reattach", n)
+	}
+}
+
+func TestServerWithoutReattachExecute(t *testing.T) {
+	// a server that ignores the reattach option ends the stream without ResultComplete and
+	// answers ReattachExecute with UNIMPLEMENTED: the stream end is the end of the results, and
+	// the session stops asking for reattachable execution
+	srv, s := newFake(t)
+	srv.Query = func(*connectpb.Relation) (arrow.RecordBatch, error) { return idsRecord(2), nil }
+	srv.CutStreamsAfter(2) // arrow batch + metrics, no ResultComplete
+	srv.FailNext("ReattachExecute", status.Error(codes.Unimplemented, "unknown method ReattachExecute"))
+	srv.FailNext("ReleaseExecute", status.Error(codes.Unimplemented, "unknown method ReleaseExecute"))
+	rows, err := s.Table("t").Collect(ctxT(t))
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("rows %d, %v", len(rows), err)
+	}
+	if _, err := s.Table("t").Collect(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	ex := requestsOf[*connectpb.ExecutePlanRequest](srv.Requests())
+	if len(ex) != 2 || len(ex[1].GetRequestOptions()) != 0 {
+		t.Fatalf("second execution still reattachable: %v", ex[len(ex)-1].GetRequestOptions())
+	}
 }

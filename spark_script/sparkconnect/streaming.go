@@ -3,6 +3,7 @@ package sparkconnect
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -331,7 +332,7 @@ func (q *StreamingQuery) Explain(ctx context.Context, extended bool) (string, er
 	return res.GetExplain().GetResult(), nil
 }
 
-func isNoResult(err error) bool { return err != nil && errorsIs(err, errNoResult) }
+func isNoResult(err error) bool { return errors.Is(err, errNoResult) }
 
 // Progress is one StreamingQueryProgress (PySpark lastProgress), parsed from the JSON the
 // server sends. NumInputRows and the rates are totals over the sources (a Spark 3.5 Connect

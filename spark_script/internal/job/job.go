@@ -86,7 +86,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		}})
 	}
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: logger.With("component", "raw-path"),
-		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts}.Ready, StallAfter: max(20*cfg.RawTrigger, 3*time.Minute)}
+		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
 	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger,
 		Log: batchlog.New(db), Bounds: kafka, Spark: p, Logger: logger.With("component", "aggregate-path")}
 

@@ -36,24 +36,31 @@ func elementSchema() string {
 // a bare date or a time without zone, and a format mismatch must be a reject, never an exception.
 const isoTime = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 
-// Records selects the Kafka columns the later stages need.
+// Records parses each Kafka record once as an array of trade objects (every field as text). Only
+// when that fails (not an array, or an element that is not an object) is the record parsed again
+// as an array of JSON texts, so that its valid elements can still be told from its bad ones: the
+// common case costs one JSON parse per record.
 func Records() []string {
 	return []string{
 		"topic", "partition", "offset", "timestamp AS kafka_ts",
 		"CAST(value AS STRING) AS raw",
-		// An element that is itself an object comes back as its JSON text; a record that is not
-		// a JSON array (or not JSON at all) gives NULL.
-		"from_json(CAST(value AS STRING), 'ARRAY<STRING>') AS elements",
+		fmt.Sprintf("from_json(CAST(value AS STRING), 'ARRAY<STRUCT<%s>>') AS fast", elementSchema()),
 	}
 }
 
-// Elements explodes the array, keeping one row for a record that is not an array so that it can
-// be rejected. Empty arrays carry no trades and are dropped by NotEmpty.
+// Elements explodes the array into one row per element, with item = (obj: the element is a JSON
+// object, text: its JSON text on the slow path, t: its fields). A record that is not an array
+// keeps one row so that it can be rejected; empty arrays carry no trades and are dropped by
+// NotEmpty.
 func Elements() []string {
+	slow := "from_json(raw, 'ARRAY<STRING>')"
 	return []string{
 		"topic", "partition", "offset", "kafka_ts", "raw",
-		"elements IS NULL AS not_array",
-		"posexplode_outer(elements) AS (element, elem)",
+		"fast IS NULL AND " + slow + " IS NULL AS not_array",
+		fmt.Sprintf(`posexplode_outer(CASE WHEN fast IS NOT NULL
+			THEN transform(fast, x -> named_struct('obj', x IS NOT NULL, 'text', CAST(NULL AS STRING), 't', x))
+			ELSE transform(%s, e -> named_struct('obj', ltrim(e) LIKE '{%%', 'text', e, 't', from_json(e, '%s')))
+			END) AS (element, item)`, slow, elementSchema()),
 	}
 }
 
@@ -66,7 +73,7 @@ type check struct{ failed, reason string }
 // element as text fields).
 var checks = []check{
 	{"not_array", "record is not a JSON array"},
-	{"t IS NULL OR NOT ltrim(elem) LIKE '{%'", "element is not a JSON object"},
+	{"t IS NULL OR NOT obj", "element is not a JSON object"},
 	{"t.id IS NULL", "missing id"},
 	{"NOT t.id RLIKE '^[0-9]{1,18}$'", "id is not a positive integer"},
 	{"t.ticker IS NULL", "missing ticker"},
@@ -104,11 +111,11 @@ func reasonExpr() string {
 	return b.String()
 }
 
-// Parsed parses each element's text into the struct t.
+// Parsed names the element's parts.
 func Parsed() []string {
 	return []string{
-		"topic", "partition", "offset", "kafka_ts", "raw", "not_array", "element", "elem",
-		fmt.Sprintf("from_json(elem, '%s') AS t", elementSchema()),
+		"topic", "partition", "offset", "kafka_ts", "raw", "not_array", "element",
+		"item.obj AS obj", "item.text AS elem", "item.t AS t",
 	}
 }
 
