@@ -44,7 +44,10 @@ func Records() []string {
 	return []string{
 		"topic", "partition", "offset", "timestamp AS kafka_ts",
 		"CAST(value AS STRING) AS raw",
-		fmt.Sprintf("from_json(CAST(value AS STRING), 'ARRAY<STRUCT<%s>>') AS fast", elementSchema()),
+		// from_json with an array-of-struct schema reads a lone object as a one-element array;
+		// a record must really be an array.
+		"ltrim(CAST(value AS STRING)) LIKE '[%' AS is_array",
+		fmt.Sprintf("CASE WHEN ltrim(CAST(value AS STRING)) LIKE '[%%' THEN from_json(CAST(value AS STRING), 'ARRAY<STRUCT<%s>>') END AS fast", elementSchema()),
 	}
 }
 
@@ -56,8 +59,8 @@ func Elements() []string {
 	slow := "from_json(raw, 'ARRAY<STRING>')"
 	return []string{
 		"topic", "partition", "offset", "kafka_ts", "raw",
-		"fast IS NULL AND " + slow + " IS NULL AS not_array",
-		fmt.Sprintf(`posexplode_outer(CASE WHEN fast IS NOT NULL
+		"NOT is_array OR (fast IS NULL AND " + slow + " IS NULL) AS not_array",
+		fmt.Sprintf(`posexplode_outer(CASE WHEN NOT is_array THEN NULL WHEN fast IS NOT NULL
 			THEN transform(fast, x -> named_struct('obj', x IS NOT NULL, 'text', CAST(NULL AS STRING), 't', x))
 			ELSE transform(%s, e -> named_struct('obj', ltrim(e) LIKE '{%%', 'text', e, 't', from_json(e, '%s')))
 			END) AS (element, item)`, slow, elementSchema()),
