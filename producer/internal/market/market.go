@@ -11,6 +11,7 @@
 package market
 
 import (
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -76,8 +77,10 @@ type Generator struct {
 }
 
 // New returns a generator for the companies, seeded with seed (PCG). Start prices are drawn so
-// that market caps fall between about Rp 5 trillion and Rp 1,200 trillion, like IDX large caps.
-// The same companies (in the same order) and seed give the same trades.
+// that market caps fall between about Rp 5 trillion and Rp 1,200 trillion, like IDX large caps;
+// they depend on the ticker only, not on the seed, so that a restarted producer (new seed) trades
+// each company around the same price as before instead of jumping to another one. The same
+// companies (in the same order) and seed give the same trades.
 func New(companies []Company, seed uint64) *Generator {
 	g := &Generator{
 		rng:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
@@ -86,7 +89,10 @@ func New(companies []Company, seed uint64) *Generator {
 		refs:      make([]float64, len(companies)),
 	}
 	for i, c := range companies {
-		logCap := math.Log(5e12) + g.rng.Float64()*(math.Log(1.2e15)-math.Log(5e12))
+		h := fnv.New64a()
+		h.Write([]byte(c.Ticker)) //nolint:errcheck // hash writes never fail
+		start := rand.New(rand.NewPCG(h.Sum64(), 0x5eed))
+		logCap := math.Log(5e12) + start.Float64()*(math.Log(1.2e15)-math.Log(5e12))
 		p := math.Exp(logCap) / float64(max(c.Shares, 1))
 		price := SnapDown(int64(min(max(p, MinPrice), 50000)))
 		g.prices[i] = max(price, MinPrice)
