@@ -24,7 +24,10 @@ stop_programs() {
   done
 }
 
-if [ "${1:-}" = stop ]; then stop_programs; exit 0; fi
+if [ "${1:-}" = stop ]; then
+  touch "$PIDS/stopping" 2>/dev/null   # tells a running `make demo` that the exits are wanted
+  stop_programs; exit 0
+fi
 
 echo "== 1/4 stack (make up)"
 bash stack/stack.sh up
@@ -46,6 +49,7 @@ start() { # name args...: run in the background, log to $LOGS/name.log
   echo "$name started (pid $!), log: $LOGS/$name.log"
 }
 
+rm -f "$PIDS/stopping"
 echo "== 3/4 starting the streaming job, the producer and the dashboard"
 start spark_script "${DEMO_TOPIC:-trading_data}"
 start producer --rate "${DEMO_RATE:-200}" "${DEMO_TOPIC:-trading_data}"
@@ -63,8 +67,12 @@ cat <<MSG
   Ctrl-C or 'make stop' stops the programs; 'make down' stops the stack.
 MSG
 while true; do
+  if [ -f "$PIDS/stopping" ]; then
+    echo "programs stopped by 'make stop'; the stack is still up (make down stops it)"; exit 0
+  fi
   for name in spark_script producer dashboard; do
     if ! kill -0 "$(cat "$PIDS/$name.pid" 2>/dev/null)" 2>/dev/null; then
+      [ -f "$PIDS/stopping" ] && continue
       echo "$name exited; last lines of $LOGS/$name.log:"; tail -n 20 "$LOGS/$name.log"
       stop_programs; exit 1
     fi
