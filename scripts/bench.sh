@@ -47,7 +47,7 @@ file=bench/results-$date.md
   echo "| pipeline offered rate | $(metric pipeline BenchmarkPipeline offered_trades/s) trades/s | BENCH_RATE, BENCH_DURATION |"
   echo "| pipeline sustained (produced → readable in Cassandra) | $(metric pipeline BenchmarkPipeline trades/s) trades/s | cd spark_script && go test -tags integration -run '^\$' -bench Pipeline -benchtime 1x ./jobtest/ |"
   echo "| freshness p50 / p99 / max (created_at → readable in Cassandra) | $(metric pipeline BenchmarkPipeline fresh_p50_s) / $(metric pipeline BenchmarkPipeline fresh_p99_s) / $(metric pipeline BenchmarkPipeline fresh_max_s) s | raw trigger ${JOB_RAW_TRIGGER:-10s} |"
-  echo "| dashboard /api/volume-today, 50 clients, p50 / p99 | $(metric dashboard 'BenchmarkDataEndpoint50Clients/_api_volume-today' p50-ms) / $(metric dashboard 'BenchmarkDataEndpoint50Clients/_api_volume-today' p99-ms) ms, $(metric dashboard 'BenchmarkDataEndpoint50Clients/_api_volume-today' req/s) req/s | cd dashboard && go test -run '^\$' -bench DataEndpoint50Clients ./internal/web/ (during the pipeline run) |"
+  echo "| dashboard /api/volume-today, 50 clients, p50 / p99 | $(metric dashboard 'BenchmarkDataEndpoint50Clients//api/volume-today' p50-ms) / $(metric dashboard 'BenchmarkDataEndpoint50Clients//api/volume-today' p99-ms) ms, $(metric dashboard 'BenchmarkDataEndpoint50Clients//api/volume-today' req/s) req/s | cd dashboard && go test -run '^\$' -bench DataEndpoint50Clients ./internal/web/ (during the pipeline run) |"
 } > "$file"
 echo
 cat "$file"
