@@ -193,7 +193,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("create topic: %v", err)
 	}
 	t.Cleanup(func() {
-		adm.DeleteTopics(context.Background(), topic)                                                                                   //nolint:errcheck
+		adm.DeleteTopics(context.Background(), topic)                                                                     //nolint:errcheck
 		db.Exec(`DELETE a FROM aggregated_data a JOIN agg_batches b ON a.batch_id = b.batch_id WHERE b.topic = ?`, topic) //nolint:errcheck
 		db.Exec(`DELETE FROM agg_batches WHERE topic = ?`, topic)                                                         //nolint:errcheck
 	})

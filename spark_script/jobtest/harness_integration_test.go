@@ -118,9 +118,9 @@ func (s *stack) newTopic(t testing.TB, partitions int32) string {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
 	t.Cleanup(func() {
-		s.adm.DeleteTopics(ctx, topic) //nolint:errcheck // best effort
+		s.adm.DeleteTopics(ctx, topic)                                                                                                  //nolint:errcheck // best effort
 		s.db.ExecContext(ctx, `DELETE a FROM aggregated_data a JOIN agg_batches b ON a.batch_id = b.batch_id WHERE b.topic = ?`, topic) //nolint:errcheck
-		s.db.ExecContext(ctx, `DELETE FROM agg_batches WHERE topic = ?`, topic)                                                             //nolint:errcheck
+		s.db.ExecContext(ctx, `DELETE FROM agg_batches WHERE topic = ?`, topic)                                                         //nolint:errcheck
 	})
 	return topic
 }
@@ -184,7 +184,11 @@ type lockedWriter struct {
 	b  *bytes.Buffer
 }
 
-func (w lockedWriter) Write(p []byte) (int, error) { w.mu.Lock(); defer w.mu.Unlock(); return w.b.Write(p) }
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
 
 func startJob(t testing.TB, topic string) *job {
 	t.Helper()
