@@ -29,6 +29,9 @@ case "$mode" in
     tags="integration browser e2e"
     export INTEGRATION_REQUIRED=1
     export PRODUCER_BROKER_RESTART_TEST=1   # tests may restart servers: this stack is the run's own
+    # the dashboard's browser test drives Debian's headless Chromium
+    . scripts/deps.sh
+    ensure_debs chromium || { echo "0 passed, 1 failed"; exit 1; }
     if [ "$mode" = all ] && ! bash stack/stack.sh status >/dev/null 2>&1; then
       echo "== starting the stack (make up)"
       started_stack=1
