@@ -88,7 +88,12 @@ mvn_fetch() {
     done
     echo '</dependencies></project>'
   } > "$pom"
-  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" \
-    || die "could not fetch $* from Maven Central (see the output above)"
+  # Maven's own output (with stray terminal codes) is kept in a file and shown only on failure.
+  local out="${pom%.xml}.log"
+  if ! mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$dir" >"$out" 2>&1; then
+    sed 's/\x1b\[[0-9;]*m//g' "$out" >&2
+    die "could not fetch $* from Maven Central (Maven's output above)"
+  fi
   touch "$dir/.complete"
 }
