@@ -1,8 +1,9 @@
 # Entry points of the trading pipeline. `make help` lists them.
 # Go's ./... does not span a workspace, so module-wide targets loop over MODULES.
 
-MODULES   := trade producer spark_script dashboard stack e2e
 GO        ?= go
+# The modules are the ones go.work uses, so a new module is built and tested without edits here.
+MODULES   := $(shell $(GO) list -m -f '{{.Dir}}' | xargs -n1 basename)
 STACK     := bash stack/stack.sh
 TOPIC     ?= trading_data
 

@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-all}
-MODULES=(trade producer spark_script dashboard stack e2e)
+read -r -a MODULES <<<"$(go list -m -f '{{.Dir}}' | xargs -n1 basename | tr '\n' ' ')"   # the modules of go.work
 OUT=${TEST_OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 export GOFLAGS="${GOFLAGS:-} -count=1"
