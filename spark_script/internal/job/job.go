@@ -5,15 +5,14 @@ package job
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"golang.org/x/sync/errgroup"
 
 	"idxstream/spark_script/internal/aggpath"
 	"idxstream/spark_script/internal/batchlog"
@@ -90,36 +89,26 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger,
 		Log: batchlog.New(db), Bounds: kafka, Spark: p, Logger: logger.With("component", "aggregate-path")}
 
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	goRun := func(name string, f func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	// One part failing for good cancels the others, so that the job exits and can be restarted whole.
+	g, ctx := errgroup.WithContext(ctx)
+	part := func(name string, f func(context.Context) error) {
+		g.Go(func() error {
 			if err := f(ctx); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				mu.Unlock()
-				stop() // one part failing for good stops the job, so that it can be restarted whole
+				return fmt.Errorf("%s: %w", name, err)
 			}
-		}()
+			return nil
+		})
 	}
-	goRun("raw path", raw.Run)
-	goRun("aggregate path", agg.Run)
+	part("raw path", raw.Run)
+	part("aggregate path", agg.Run)
 	if cfg.StatusAddr != "" {
-		goRun("status endpoint", func(ctx context.Context) error {
+		part("status endpoint", func(ctx context.Context) error {
 			return statusapi.Serve(ctx, cfg.StatusAddr, func(context.Context) any {
 				return Status{Topic: cfg.Topic, Session: session.SessionID(), Raw: raw.States(), Aggregate: agg.LastProgress()}
 			}, logger.With("component", "status"))
 		})
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return g.Wait()
 }
 
 func openMySQL(ctx context.Context, cfg config.Config) (*sql.DB, error) {
