@@ -34,6 +34,13 @@ func malformed(valid trade.Trade) (values [][]byte, reasons map[string]int) {
 		{`[{"id": 6, "ticker": "BBCA", "created_at": "` + now + `", "price": 5, "market_cap": 1, "volume": 0, "sector": "Financials"}]`, "non-positive volume"},
 		{`[{"id": 7, "ticker": "bca1", "created_at": "` + now + `", "price": 5, "market_cap": 1, "volume": 100, "sector": "Financials"}]`, "unknown ticker format"},
 		{`[{"id": 8, "ticker": "BBCA", "created_at": "yesterday", "price": 5, "market_cap": 1, "volume": 100, "sector": "Financials"}]`, "unparsable created_at"},
+		// Shapes that a plain CAST would accept or truncate, and times in the producer's layout
+		// (the parser's fast path) that are not real times.
+		{`[` + el(`,"id":1.5`) + `]`, "id is not a positive integer"},
+		{`[` + el(`,"id":-3`) + `]`, "id is not a positive integer"},
+		{`[{"id": 10, "ticker": "BBCA", "created_at": "` + now + `", "price": 5, "market_cap": 1, "volume": 10.5, "sector": "Financials"}]`, "volume is not an integer"},
+		{`[{"id": 11, "ticker": "BBCA", "created_at": "2026-13-01T00:00:00.000000Z", "price": 5, "market_cap": 1, "volume": 100, "sector": "Financials"}]`, "unparsable created_at"},
+		{`[{"id": 12, "ticker": "BBCA", "created_at": "2026-11-23T10:00:00.000000", "price": 5, "market_cap": 1, "volume": 100, "sector": "Financials"}]`, "unparsable created_at"},
 		{`[` + string(trade.AppendJSON(nil, valid)) + `, {"id": 9}]`, "missing ticker"},
 		{`[]`, ""}, // an empty array carries no trades: neither a trade nor a reject
 	}

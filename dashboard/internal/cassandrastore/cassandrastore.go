@@ -1,13 +1,14 @@
 // Package cassandrastore reads the dashboard's raw-trade data sets from Cassandra's query-first
-// tables: trades_by_minute (latest trades, one partition per UTC minute) and trades_by_ticker
-// (price history per ticker and market date). Every query names its partition; the raw table
-// real_time_data is never read.
+// table trades_by_ticker (trades per ticker and market date, newest first): the latest trades
+// across the market and each ticker's price history. Every query names its partition; the raw
+// table real_time_data is never read.
 package cassandrastore
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -92,26 +93,35 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// LatestTrades reads the newest trades of the UTC minute of now and of the minute before (two
-// partitions of trades_by_minute), newest first, at most limit.
-func (s *Store) LatestTrades(ctx context.Context, now time.Time, limit int) ([]market.Trade, error) {
+// LatestTrades reads the newest trades of market date day across companies: the newest limit
+// rows of each company's trades_by_ticker partition, merged, newest first, at most limit. A
+// trade's sector is its company's.
+func (s *Store) LatestTrades(ctx context.Context, companies []market.Company, day time.Time, limit int) ([]market.Trade, error) {
 	sess, err := s.sess()
 	if err != nil {
 		return nil, err
 	}
-	cur := now.UTC().Truncate(time.Minute)
-	out := []market.Trade{}
-	for _, minute := range []time.Time{cur, cur.Add(-time.Minute)} {
-		iter := sess.Query(`SELECT created_at, id, ticker, sector, volume, price
-			FROM trades_by_minute WHERE minute = ? LIMIT ?`, minute, limit).IterContext(ctx)
-		var t market.Trade
-		for iter.Scan(&t.CreatedAt, &t.ID, &t.Ticker, &t.Sector, &t.Volume, &t.Price) {
+	d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	per := make([][]market.Trade, len(companies))
+	err = s.eachCompany(companies, func(i int, c market.Company) error {
+		iter := sess.Query(`SELECT created_at, id, price, volume FROM trades_by_ticker
+			WHERE ticker = ? AND day = ? LIMIT ?`, c.Ticker, d, limit).IterContext(ctx)
+		t := market.Trade{Ticker: c.Ticker, Sector: c.Sector}
+		for iter.Scan(&t.CreatedAt, &t.ID, &t.Price, &t.Volume) {
 			t.CreatedAt = t.CreatedAt.UTC()
-			out = append(out, t)
+			per[i] = append(per[i], t)
 		}
 		if err := iter.Close(); err != nil {
-			return nil, fmt.Errorf("read trades_by_minute %s: %w", minute.Format(time.RFC3339), err)
+			return fmt.Errorf("read latest trades of %s on %s: %w", c.Ticker, d.Format(time.DateOnly), err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Concat(per...)
+	if out == nil {
+		out = []market.Trade{}
 	}
 	market.SortTrades(out)
 	if len(out) > limit {
@@ -165,6 +175,20 @@ func (s *Store) TickerSeries(ctx context.Context, ticker string, day time.Time, 
 // Any failure fails the whole read (the caller keeps its last good copy).
 func (s *Store) Series(ctx context.Context, companies []market.Company, day time.Time, points int) ([]market.TickerSeries, error) {
 	out := make([]market.TickerSeries, len(companies))
+	err := s.eachCompany(companies, func(i int, c market.Company) error {
+		ts, err := s.TickerSeries(ctx, c.Ticker, day, points)
+		ts.Sector = c.Sector
+		out[i] = ts
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachCompany calls read for every company, at most Parallel at a time, and joins their errors.
+func (s *Store) eachCompany(companies []market.Company, read func(i int, c market.Company) error) error {
 	errs := make([]error, len(companies))
 	sem := make(chan struct{}, s.cfg.Parallel)
 	var wg sync.WaitGroup
@@ -172,14 +196,9 @@ func (s *Store) Series(ctx context.Context, companies []market.Company, day time
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ts, err := s.TickerSeries(ctx, c.Ticker, day, points)
-			ts.Sector = c.Sector
-			out[i], errs[i] = ts, err
+			errs[i] = read(i, c)
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return errors.Join(errs...)
 }

@@ -11,41 +11,54 @@ import (
 	"idxstream/dashboard/internal/market"
 )
 
-func TestLatestTradesReturnsInsertedRows(t *testing.T) {
+func TestLatestTradesMergesTickers(t *testing.T) {
 	c := itest.CassandraFromEnv(t)
 	sess := c.Session(t)
 	store := New(Config{Hosts: c.Hosts, Keyspace: c.Keyspace})
 	t.Cleanup(store.Close)
 
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	ticker := "Q" + itest.RandomTag(3)
-	want := []itest.Trade{
-		{ID: itest.RandomID(), CreatedAt: now, Ticker: ticker, Sector: "itest", Volume: 300, Price: 1234.5},
-		{ID: itest.RandomID(), CreatedAt: now.Add(-time.Minute), Ticker: ticker, Sector: "itest", Volume: 100, Price: 1200},
+	// Tickers and a day of their own, so that the partitions hold only these rows.
+	day := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)
+	a := market.Company{Ticker: "Q" + itest.RandomTag(3), Sector: "itest A"}
+	b := market.Company{Ticker: "Q" + itest.RandomTag(3), Sector: "itest B"}
+	t0 := time.Date(2026, 1, 3, 2, 0, 0, 0, time.UTC)
+	rows := []struct {
+		company market.Company
+		trade   itest.Trade
+	}{
+		{a, itest.Trade{ID: 1, CreatedAt: t0, Ticker: a.Ticker, Volume: 100, Price: 1000}},
+		{a, itest.Trade{ID: 2, CreatedAt: t0.Add(2 * time.Second), Ticker: a.Ticker, Volume: 200, Price: 1005}},
+		{b, itest.Trade{ID: 3, CreatedAt: t0.Add(time.Second), Ticker: b.Ticker, Volume: 300, Price: 50}},
+		{b, itest.Trade{ID: 4, CreatedAt: t0.Add(3 * time.Second), Ticker: b.Ticker, Volume: 400, Price: 51}},
 	}
-	for _, tr := range want {
-		itest.InsertMinuteTrade(t, sess, tr)
+	for _, r := range rows {
+		itest.InsertTickerTrade(t, sess, r.trade, day)
 	}
-	got, err := store.LatestTrades(t.Context(), now, 5000)
+	got, err := store.LatestTrades(t.Context(), []market.Company{a, b}, day, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := map[int64]market.Trade{}
-	for _, tr := range got {
-		byID[tr.ID] = tr
+	// The three newest of both tickers, newest first, each with its company's sector.
+	want := []market.Trade{
+		{ID: 4, CreatedAt: t0.Add(3 * time.Second), Ticker: b.Ticker, Sector: b.Sector, Volume: 400, Price: 51},
+		{ID: 2, CreatedAt: t0.Add(2 * time.Second), Ticker: a.Ticker, Sector: a.Sector, Volume: 200, Price: 1005},
+		{ID: 3, CreatedAt: t0.Add(time.Second), Ticker: b.Ticker, Sector: b.Sector, Volume: 300, Price: 50},
 	}
-	for _, w := range want {
-		g, ok := byID[w.ID]
-		if !ok {
-			t.Errorf("trade %d not returned", w.ID)
-			continue
-		}
-		if !g.CreatedAt.Equal(w.CreatedAt) || g.Ticker != w.Ticker || g.Sector != w.Sector || g.Volume != w.Volume || g.Price != w.Price {
-			t.Errorf("trade %d = %+v, want %+v", w.ID, g, w)
+	if len(got) != len(want) {
+		t.Fatalf("got %d trades %+v, want %+v", len(got), got, want)
+	}
+	for i := range want {
+		if g, w := got[i], want[i]; g.ID != w.ID || !g.CreatedAt.Equal(w.CreatedAt) || g.Ticker != w.Ticker ||
+			g.Sector != w.Sector || g.Volume != w.Volume || g.Price != w.Price {
+			t.Errorf("trade %d = %+v, want %+v", i, g, w)
 		}
 	}
 	if !isNewestFirst(got) {
 		t.Error("trades are not newest first")
+	}
+	none, err := store.LatestTrades(t.Context(), []market.Company{a, b}, day.AddDate(0, 0, 1), 3)
+	if err != nil || none == nil || len(none) != 0 {
+		t.Errorf("a day without trades gives %+v, %v; want an empty list", none, err)
 	}
 }
 
@@ -130,7 +143,7 @@ func TestTickerSeries(t *testing.T) {
 func TestCassandraDownIsAnError(t *testing.T) {
 	store := New(Config{Hosts: []string{"127.0.0.1:1"}, Keyspace: "trading", Timeout: time.Second})
 	t.Cleanup(store.Close)
-	if _, err := store.LatestTrades(t.Context(), time.Now(), 10); err == nil {
+	if _, err := store.LatestTrades(t.Context(), []market.Company{{Ticker: "BBCA"}}, time.Now(), 10); err == nil {
 		t.Error("no error from an unreachable Cassandra")
 	}
 }

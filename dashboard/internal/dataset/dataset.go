@@ -6,10 +6,11 @@
 //	volume    MySQL view volume_today                                  AggInterval
 //	timeline  MySQL view volume_timeline_today                         AggInterval
 //	batch     MySQL view last_batch                                    AggInterval
-//	trades    Cassandra trades_by_minute, current + previous minute    RawInterval
+//	trades    Cassandra trades_by_ticker, newest rows of each ticker   RawInterval
 //	prices    Cassandra trades_by_ticker, one partition per ticker     RawInterval
-//	          of MySQL's profile (the list is cached: a MySQL outage
-//	          keeps the last list)
+//	          (both for the tickers of MySQL's profile and today's
+//	          market date; the list is cached: a MySQL outage keeps
+//	          the last list)
 package dataset
 
 import (
@@ -43,7 +44,7 @@ type MySQL interface {
 
 // Cassandra is what the data sets need from Cassandra (*cassandrastore.Store).
 type Cassandra interface {
-	LatestTrades(ctx context.Context, now time.Time, limit int) ([]market.Trade, error)
+	LatestTrades(ctx context.Context, companies []market.Company, day time.Time, limit int) ([]market.Trade, error)
 	Series(ctx context.Context, companies []market.Company, day time.Time, points int) ([]market.TickerSeries, error)
 }
 
@@ -109,11 +110,15 @@ func New(cfg Config) (*Sets, error) {
 	errs = append(errs, err)
 	s.Batch, err = feed.NewPoller(pc(Batch, cfg.AggInterval), cfg.MySQL.LastBatch)
 	errs = append(errs, err)
+	tickers := &companyCache{mysql: cfg.MySQL}
 	s.Trades, err = feed.NewPoller(pc(Trades, cfg.RawInterval), func(ctx context.Context) ([]market.Trade, error) {
-		return cfg.Cassandra.LatestTrades(ctx, cfg.Now(), cfg.LatestTrades)
+		companies, err := tickers.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return cfg.Cassandra.LatestTrades(ctx, companies, s.Today(), cfg.LatestTrades)
 	})
 	errs = append(errs, err)
-	tickers := &companyCache{mysql: cfg.MySQL}
 	s.Prices, err = feed.NewPoller(pc(Prices, cfg.RawInterval), func(ctx context.Context) ([]market.TickerSeries, error) {
 		companies, err := tickers.get(ctx)
 		if err != nil {

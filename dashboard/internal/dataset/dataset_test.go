@@ -3,6 +3,7 @@ package dataset
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,13 +27,16 @@ func (f *fakeMySQL) Companies(context.Context) ([]market.Company, error) {
 }
 
 type fakeCassandra struct {
-	day     time.Time
-	tickers []string
-	now     time.Time
+	day, tradesDay time.Time
+	tickers        []string
+	tradeTickers   []string
 }
 
-func (f *fakeCassandra) LatestTrades(_ context.Context, now time.Time, _ int) ([]market.Trade, error) {
-	f.now = now
+func (f *fakeCassandra) LatestTrades(_ context.Context, cs []market.Company, day time.Time, _ int) ([]market.Trade, error) {
+	f.tradesDay, f.tradeTickers = day, nil
+	for _, c := range cs {
+		f.tradeTickers = append(f.tradeTickers, c.Ticker)
+	}
 	return nil, nil
 }
 
@@ -72,8 +76,8 @@ func TestToday(t *testing.T) {
 			if got := cass.day.Format(time.DateOnly); got != tt.want {
 				t.Errorf("trades_by_ticker read for day %s, want %s", got, tt.want)
 			}
-			if !cass.now.Equal(tt.now) {
-				t.Errorf("latest trades read for %v, want %v", cass.now, tt.now)
+			if got := cass.tradesDay.Format(time.DateOnly); got != tt.want || !slices.Equal(cass.tradeTickers, []string{"BBCA"}) {
+				t.Errorf("latest trades read for day %s of %v, want %s of [BBCA]", got, cass.tradeTickers, tt.want)
 			}
 		})
 	}

@@ -188,6 +188,16 @@ func MarketToday(t testing.TB, db *sql.DB) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 }
 
+// AnyCompany returns a company of MySQL's profile (the first by ticker): the dashboard reads raw
+// trades only for the tickers listed there.
+func AnyCompany(t testing.TB, db *sql.DB) (ticker, sector string) {
+	t.Helper()
+	if err := db.QueryRowContext(t.Context(), "SELECT ticker, sector FROM profile ORDER BY ticker LIMIT 1").Scan(&ticker, &sector); err != nil {
+		t.Fatalf("read a company from profile (is the schema applied? `make up`): %v", err)
+	}
+	return ticker, sector
+}
+
 // SectorRow is one test row of aggregated_data.
 type SectorRow struct {
 	Sector string
@@ -216,31 +226,30 @@ func InsertAggregates(t testing.TB, job *sql.DB, date time.Time, processedAt tim
 	}
 }
 
-// Trade is one test trade for trades_by_minute.
+// Trade is one test trade for trades_by_ticker.
 type Trade struct {
 	ID        int64
 	CreatedAt time.Time
 	Ticker    string
-	Sector    string
 	Volume    int64
 	Price     float64
 }
 
-// InsertMinuteTrade inserts tr into trades_by_minute and deletes it in t.Cleanup.
-func InsertMinuteTrade(t testing.TB, s *gocql.Session, tr Trade) {
+// InsertTickerTrade inserts tr into trades_by_ticker, in the partition of its ticker and market
+// date day, and deletes it in t.Cleanup.
+func InsertTickerTrade(t testing.TB, s *gocql.Session, tr Trade, day time.Time) {
 	t.Helper()
-	minute := tr.CreatedAt.UTC().Truncate(time.Minute)
+	d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := s.Query("DELETE FROM trades_by_minute WHERE minute = ? AND created_at = ? AND id = ?",
-			minute, tr.CreatedAt, tr.ID).ExecContext(ctx); err != nil {
-			t.Errorf("clean up trades_by_minute row %d: %v", tr.ID, err)
+		if err := s.Query("DELETE FROM trades_by_ticker WHERE ticker = ? AND day = ? AND created_at = ? AND id = ?",
+			tr.Ticker, d, tr.CreatedAt, tr.ID).ExecContext(ctx); err != nil {
+			t.Errorf("clean up trades_by_ticker row %d: %v", tr.ID, err)
 		}
 	})
-	if err := s.Query(`INSERT INTO trades_by_minute (minute, created_at, id, ticker, sector, volume, price)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, minute, tr.CreatedAt, tr.ID, tr.Ticker, tr.Sector, tr.Volume, tr.Price,
-	).ExecContext(t.Context()); err != nil {
-		t.Fatalf("insert into trades_by_minute: %v", err)
+	if err := s.Query(`INSERT INTO trades_by_ticker (ticker, day, created_at, id, price, volume) VALUES (?, ?, ?, ?, ?, ?)`,
+		tr.Ticker, d, tr.CreatedAt, tr.ID, tr.Price, tr.Volume).ExecContext(t.Context()); err != nil {
+		t.Fatalf("insert into trades_by_ticker: %v", err)
 	}
 }

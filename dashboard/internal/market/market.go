@@ -35,7 +35,7 @@ type TimelinePoint struct {
 	TotalVolume int64     `json:"total_volume"`
 }
 
-// Trade is one raw trade as stored in Cassandra's trades_by_minute.
+// Trade is one raw trade as the dashboard shows it (from Cassandra's trades_by_ticker).
 type Trade struct {
 	ID        int64     `json:"id"`
 	CreatedAt time.Time `json:"created_at"`

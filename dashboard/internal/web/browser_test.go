@@ -131,9 +131,10 @@ func TestBrowserShowsLiveData(t *testing.T) {
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`window.__loaded = "first-load"`)); err != nil {
 		t.Fatal(err)
 	}
+	ticker, _ := itest.AnyCompany(t, dash)
 	trade := itest.Trade{ID: itest.RandomID(), CreatedAt: time.Now().UTC().Truncate(time.Millisecond),
-		Ticker: "Q" + itest.RandomTag(3), Sector: "Browser test " + tag, Volume: 4_200, Price: 1_234}
-	itest.InsertMinuteTrade(t, sess, trade)
+		Ticker: ticker, Volume: 4_200, Price: 1_234}
+	itest.InsertTickerTrade(t, sess, trade, today)
 	row := chromedp.CSS(fmt.Sprintf(`[id="trade-%d"]`, trade.ID))
 	if err := chromedp.Do(bctx, chromedp.WaitVisible(row)); err != nil {
 		t.Fatalf("the inserted trade did not appear: %v", err)

@@ -77,7 +77,7 @@ func (f *fakeCassandra) set(fn func(f *fakeCassandra)) {
 	fn(f)
 }
 
-func (f *fakeCassandra) LatestTrades(_ context.Context, _ time.Time, limit int) ([]market.Trade, error) {
+func (f *fakeCassandra) LatestTrades(_ context.Context, _ []market.Company, _ time.Time, limit int) ([]market.Trade, error) {
 	f.tradeCalls.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -74,7 +74,7 @@ func (c *sseClient) until(name, want string) error {
 func queryCounts(e *env) map[string]int64 {
 	return map[string]int64{
 		"volume_today": e.my.volumeCalls.Load(), "volume_timeline_today": e.my.timelineCalls.Load(),
-		"last_batch": e.my.batchCalls.Load(), "trades_by_minute": e.cass.tradeCalls.Load(),
+		"last_batch": e.my.batchCalls.Load(), "latest trades": e.cass.tradeCalls.Load(),
 		"trades_by_ticker": e.cass.seriesCalls.Load(),
 	}
 }

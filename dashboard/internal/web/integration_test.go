@@ -39,8 +39,9 @@ func TestEndpointsShowInsertedRows(t *testing.T) {
 	rows := []itest.SectorRow{{Sector: "itest " + tag + " big", Volume: 9_000_000}, {Sector: "itest " + tag + " small", Volume: 4_200}}
 	itest.InsertAggregates(t, job, today, time.Now().UTC(), rows)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	trade := itest.Trade{ID: itest.RandomID(), CreatedAt: now, Ticker: "Q" + itest.RandomTag(3), Sector: "itest " + tag, Volume: 700, Price: 4321.5}
-	itest.InsertMinuteTrade(t, sess, trade)
+	ticker, sector := itest.AnyCompany(t, job)
+	trade := itest.Trade{ID: itest.RandomID(), CreatedAt: now, Ticker: ticker, Volume: 700, Price: 4321.5}
+	itest.InsertTickerTrade(t, sess, trade, today)
 
 	e.sets.Refresh(t.Context())
 
@@ -71,7 +72,7 @@ func TestEndpointsShowInsertedRows(t *testing.T) {
 		t.Fatalf("trade %d missing from /api/trades/latest (%d trades)", trade.ID, len(trades.Data))
 	}
 	got := trades.Data[i]
-	if !got.CreatedAt.Equal(trade.CreatedAt) || got.Ticker != trade.Ticker || got.Sector != trade.Sector ||
+	if !got.CreatedAt.Equal(trade.CreatedAt) || got.Ticker != trade.Ticker || got.Sector != sector ||
 		got.Volume != trade.Volume || got.Price != trade.Price {
 		t.Errorf("trade = %+v, want %+v", got, trade)
 	}

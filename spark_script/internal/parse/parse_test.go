@@ -61,7 +61,6 @@ func TestProjectionsCoverTheirTables(t *testing.T) {
 		want []string
 	}{
 		{"real_time_data", Trades(), []string{"id", "created_at", "ticker", "sector", "volume", "market_cap", "price"}},
-		{"trades_by_minute", TradesByMinute(), []string{"minute", "created_at", "id", "ticker", "sector", "volume", "price"}},
 		{"trades_by_ticker", TradesByTicker("UTC"), []string{"ticker", "day", "created_at", "id", "price", "volume"}},
 		{"rejects", Rejects("UTC"), []string{"topic", "kafka_partition", "day", "kafka_offset", "element", "reason", "raw", "rejected_at"}},
 	}
