@@ -158,22 +158,31 @@ func stack(t *testing.T, verb string, services ...string) {
 
 type dateSector struct{ date, sector string }
 
-// TestEndToEnd: producer -> Kafka -> job -> Cassandra and MySQL -> dashboard, with a Kafka
-// broker restart while the producer runs and a SIGKILL of the job in the middle of the stream.
-func TestEndToEnd(t *testing.T) {
+// clients are the test's own connections to the stack's servers.
+type clients struct {
+	kafka *kgo.Client
+	adm   *kadm.Client
+	cass  *gocql.Session
+	db    *sql.DB // MySQL as the job's user
+	zone  *time.Location
+}
+
+// connectStack connects to Kafka, Cassandra and MySQL with the stack's settings (./.env), or
+// skips the test when the stack is not up (fails with INTEGRATION_REQUIRED=1).
+func connectStack(t *testing.T) *clients {
+	t.Helper()
 	ctx := context.Background()
 	kc, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"), ",")...))
 	if err == nil {
 		err = kc.Ping(ctx)
 	}
 	need(t, "kafka", err)
-	defer kc.Close()
-	adm := kadm.NewClient(kc)
+	t.Cleanup(kc.Close)
 	cl := gocql.NewCluster(strings.Split(env("CASSANDRA_HOSTS", "127.0.0.1"), ",")...)
 	cl.Keyspace, cl.Consistency, cl.Timeout = env("CASSANDRA_KEYSPACE", "trading"), gocql.LocalOne, 10*time.Second
 	cass, err := cl.CreateSession()
 	need(t, "cassandra", err)
-	defer cass.Close()
+	t.Cleanup(cass.Close)
 	mc := mysql.NewConfig()
 	mc.User, mc.Passwd = env("MYSQL_JOB_USER", "trading_job"), os.Getenv("MYSQL_JOB_PASSWORD")
 	mc.Net, mc.Addr, mc.DBName, mc.ParseTime = "tcp", env("MYSQL_ADDR", "127.0.0.1:3306"), env("MYSQL_DATABASE", "trading"), true
@@ -182,21 +191,37 @@ func TestEndToEnd(t *testing.T) {
 		err = db.PingContext(ctx)
 	}
 	need(t, "mysql", err)
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	zone, err := time.LoadLocation(env("MARKET_TZ", "Asia/Jakarta"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &clients{kafka: kc, adm: kadm.NewClient(kc), cass: cass, db: db, zone: zone}
+}
 
+// newTopic creates a topic of three partitions for this test and removes it, with the
+// aggregate path's rows and batches of it, afterwards.
+func (c *clients) newTopic(t *testing.T) string {
+	t.Helper()
 	topic := fmt.Sprintf("e2e_%d", time.Now().UnixNano()%1e9)
-	if _, err := adm.CreateTopic(ctx, 3, 1, nil, topic); err != nil {
+	if _, err := c.adm.CreateTopic(context.Background(), 3, 1, nil, topic); err != nil {
 		t.Fatalf("create topic: %v", err)
 	}
 	t.Cleanup(func() {
-		adm.DeleteTopics(context.Background(), topic)                                                                     //nolint:errcheck
-		db.Exec(`DELETE a FROM aggregated_data a JOIN agg_batches b ON a.batch_id = b.batch_id WHERE b.topic = ?`, topic) //nolint:errcheck
-		db.Exec(`DELETE FROM agg_batches WHERE topic = ?`, topic)                                                         //nolint:errcheck
+		c.adm.DeleteTopics(context.Background(), topic)                                                                     //nolint:errcheck
+		c.db.Exec(`DELETE a FROM aggregated_data a JOIN agg_batches b ON a.batch_id = b.batch_id WHERE b.topic = ?`, topic) //nolint:errcheck
+		c.db.Exec(`DELETE FROM agg_batches WHERE topic = ?`, topic)                                                         //nolint:errcheck
 	})
+	return topic
+}
+
+// TestEndToEnd: producer -> Kafka -> job -> Cassandra and MySQL -> dashboard, with a Kafka
+// broker restart while the producer runs and a SIGKILL of the job in the middle of the stream.
+func TestEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	c := connectStack(t)
+	kc, cass, db, zone := c.kafka, c.cass, c.db, c.zone
+	topic := c.newTopic(t)
 
 	jobEnv := []string{"JOB_RAW_TRIGGER=5s", "JOB_AGG_TRIGGER=15s", "JOB_STATUS_ADDR=" + freePort(t)}
 	job := start(t, "spark_script", jobEnv, topic)
@@ -382,21 +407,10 @@ func diff(got, want map[dateSector]int64) error {
 
 // dashboardMatches compares the dashboard's JSON with the view it is drawn from.
 func dashboardMatches(ctx context.Context, addr string, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, `SELECT sector, total_volume FROM volume_today`)
+	want, err := readVolumeToday(ctx, db)
 	if err != nil {
 		return err
 	}
-	want := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var v int64
-		if err := rows.Scan(&s, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		want[s] = v
-	}
-	rows.Close()
 	resp, err := http.Get("http://" + addr + "/api/volume-today")
 	if err != nil {
 		return err
@@ -424,4 +438,23 @@ func dashboardMatches(ctx context.Context, addr string, db *sql.DB) error {
 		}
 	}
 	return nil
+}
+
+// readVolumeToday reads MySQL's view volume_today: total volume per sector.
+func readVolumeToday(ctx context.Context, db *sql.DB) (map[string]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT sector, total_volume FROM volume_today`)
+	if err != nil {
+		return nil, fmt.Errorf("read volume_today: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var s string
+		var v int64
+		if err := rows.Scan(&s, &v); err != nil {
+			return nil, fmt.Errorf("read volume_today: %w", err)
+		}
+		out[s] = v
+	}
+	return out, rows.Err()
 }

@@ -47,6 +47,13 @@ $(tail -n 15 "$logf" 2>/dev/null)"
   die "$svc did not open port $port within ${secs}s; see $logf"
 }
 
+# STACK_ENGINE_NICE (default 10): CPU niceness of the two engines that do the bulk work, Cassandra
+# and the Spark worker (its executors inherit it). On a machine they share with the dashboard and
+# the person using it, a busy micro-batch then yields the CPU to interactive work instead of
+# stretching its response times; with nothing else to run they get the whole machine as before.
+# 0 turns it off.
+STACK_ENGINE_NICE=${STACK_ENGINE_NICE:-10}
+
 # start_bg NAME LOGFILE CMD...: start CMD detached, pid in $STACK_HOME/run/NAME.pid.
 start_bg() {
   local name=$1 logf=$2; shift 2

@@ -35,7 +35,10 @@ func BenchmarkPipeline(b *testing.B) {
 func benchOnce(b *testing.B, rate int, dur time.Duration) {
 	s := connect(b)
 	topic := s.newTopic(b, 3)
-	j := startJob(b, topic)
+	// The job's own default triggers (10 s raw, 60 s aggregate) unless JOBBENCH_RAW_TRIGGER or
+	// JOBBENCH_AGG_TRIGGER say otherwise.
+	j := startJob(b, topic, "JOB_RAW_TRIGGER="+env("JOBBENCH_RAW_TRIGGER", "10s"),
+		"JOB_AGG_TRIGGER="+env("JOBBENCH_AGG_TRIGGER", "60s"))
 	ctx := context.Background()
 
 	// Wait for the job's queries to be up: one trade through end to end.

@@ -190,7 +190,9 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-func startJob(t testing.TB, topic string) *job {
+// startJob starts the job binary on topic with the tests' short triggers; its
+// overrides ("KEY=value") replace them.
+func startJob(t testing.TB, topic string, overrides ...string) *job {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -204,6 +206,7 @@ func startJob(t testing.TB, topic string) *job {
 		"JOB_RAW_TRIGGER="+env("JOBTEST_RAW_TRIGGER", "5s"),
 		"JOB_AGG_TRIGGER="+env("JOBTEST_AGG_TRIGGER", "15s"),
 		"JOB_STATUS_ADDR="+statusAddr)
+	j.cmd.Env = append(j.cmd.Env, overrides...) // the last value of a key wins
 	j.cmd.Stdout, j.cmd.Stderr = lockedWriter{j.mu, j.log}, lockedWriter{j.mu, j.log}
 	if err := j.cmd.Start(); err != nil {
 		t.Fatalf("start job: %v", err)

@@ -1,0 +1,192 @@
+//go:build e2e && browser
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"idxstream/trade"
+)
+
+// TestBrowserWhilePipelineRuns opens the dashboard in headless Chromium while the producer, the
+// job and the dashboard run, and checks what a person watching the page relies on: the volume
+// chart's bars equal MySQL's volume_today as batches keep committing, and a trade written to
+// Kafka now reaches the page's latest-trades table through the job and Cassandra without a
+// reload. It saves a screenshot to BROWSER_ARTIFACT_DIR (default: a new temporary directory).
+func TestBrowserWhilePipelineRuns(t *testing.T) {
+	chromium := findChromium(t)
+	c := connectStack(t)
+	topic := c.newTopic(t)
+
+	jobEnv := []string{"JOB_RAW_TRIGGER=5s", "JOB_AGG_TRIGGER=15s", "JOB_STATUS_ADDR=" + freePort(t)}
+	job := start(t, "spark_script", jobEnv, topic)
+	dashAddr := freePort(t)
+	start(t, "dashboard", []string{"DASHBOARD_ADDR=" + dashAddr, "DASHBOARD_AGG_INTERVAL=2s", "DASHBOARD_RAW_INTERVAL=1s"})
+	producer := start(t, "producer", nil, "--rate", "200", "--interval", "250ms", "--progress", "0", topic)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
+	defer cancel()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.WindowSize(1280, 1600),
+	)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(alloc)
+	defer cancelBrowser()
+
+	// The job commits its first aggregate batch of this topic within a trigger or two; wait for
+	// it so that the chart is compared with data the pipeline wrote.
+	eventually(t, 5*time.Minute, "the job's first aggregate batch of the topic", func() error {
+		var n int
+		if err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM agg_batches WHERE topic = ? AND committed_at IS NOT NULL AND trades > 0`, topic).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("none committed yet")
+		}
+		return nil
+	})
+	if err := chromedp.Do(bctx, chromedp.Navigate("http://"+dashAddr), chromedp.WaitVisible(chromedp.CSS("#volume-chart"))); err != nil {
+		t.Fatalf("load the page: %v", err)
+	}
+
+	// Batches keep committing while the page is open: the chart must catch up with the view by
+	// itself (live updates), so compare until both agree.
+	var chart, view map[string]int64
+	for attempt := 0; ; attempt++ {
+		chart, view = chartBars(t, bctx), volumeToday(t, c)
+		if len(view) > 0 && maps.Equal(chart, view) {
+			break
+		}
+		if attempt == 120 {
+			t.Fatalf("chart bars never matched volume_today while the pipeline ran:\nchart %v\nview  %v", chart, view)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("chart = volume_today: %v", chart)
+
+	// A trade produced now, with an id no producer hands out, must appear without a reload.
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`window.__loaded = "first-load"`)); err != nil {
+		t.Fatal(err)
+	}
+	var ticker, sector string
+	if err := c.db.QueryRowContext(ctx, "SELECT ticker, sector FROM profile ORDER BY ticker LIMIT 1").Scan(&ticker, &sector); err != nil {
+		t.Fatalf("read a company: %v", err)
+	}
+	tr := trade.Trade{ID: 900_000_000_000_000_000 + rand.Int64N(1e15), Ticker: ticker, Sector: sector,
+		CreatedAt: time.Now().UTC(), Price: 4_321, MarketCap: 1e12, Volume: 7_700}
+	if err := c.kafka.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: trade.AppendBatch(nil, []trade.Trade{tr})}).FirstErr(); err != nil {
+		t.Fatalf("produce the marked trade: %v", err)
+	}
+	row := chromedp.CSS(fmt.Sprintf(`[id="trade-%d"]`, tr.ID))
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(row)); err != nil {
+		t.Fatalf("trade %d did not appear on the page: %v", tr.ID, err)
+	}
+	rowText, err := chromedp.Run(bctx, chromedp.Text(row))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{ticker, "7,700", "4,321"} {
+		if !strings.Contains(rowText, want) {
+			t.Errorf("trade row %q lacks %q", rowText, want)
+		}
+	}
+	marker, err := chromedp.Run(bctx, chromedp.Evaluate[string](`window.__loaded || "reloaded"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if marker != "first-load" {
+		t.Errorf("the page was reloaded (marker %q)", marker)
+	}
+
+	dir := os.Getenv("BROWSER_ARTIFACT_DIR")
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "e2e-browser-"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(dir, "dashboard-pipeline.png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", shot)
+
+	for _, p := range []*proc{producer, job} {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.wait(t, 3*time.Minute); err != nil {
+			t.Errorf("%s did not exit 0 on SIGTERM: %v", p.name, err)
+		}
+	}
+}
+
+// findChromium finds Debian's chromium (or CHROMIUM_PATH).
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	need(t, "chromium", fmt.Errorf("not found (apt-get install -y chromium)"))
+	return ""
+}
+
+// chartBars reads the volume chart's bars (label and value attributes of each bar).
+func chartBars(t *testing.T, ctx context.Context) map[string]int64 {
+	t.Helper()
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[[]struct {
+		Label string `json:"label"`
+		Value int64  `json:"value"`
+	}](`Array.from(document.querySelectorAll('#volume-chart g.bar'))
+		.map(g => ({label: g.getAttribute('data-label'), value: Number(g.getAttribute('data-value'))}))`))
+	if err != nil {
+		t.Fatalf("read the chart: %v", err)
+	}
+	out := map[string]int64{}
+	for _, b := range bars {
+		out[b.Label] = b.Value
+	}
+	return out
+}
+
+// volumeToday reads the view the chart is drawn from.
+func volumeToday(t *testing.T, c *clients) map[string]int64 {
+	t.Helper()
+	got, err := readVolumeToday(t.Context(), c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
