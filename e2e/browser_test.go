@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,9 +24,9 @@ import (
 
 // TestBrowserWhilePipelineRuns opens the dashboard in headless Chromium while the producer, the
 // job and the dashboard run, and checks what a person watching the page relies on: the volume
-// chart's bars equal MySQL's volume_today as batches keep committing, and a trade written to
-// Kafka now reaches the page's latest-trades table through the job and Cassandra without a
-// reload. It saves a screenshot to BROWSER_ARTIFACT_DIR (default: a new temporary directory).
+// chart's bars equal MySQL's volume_today as batches keep committing, the latest-trades table
+// follows the producer, and a trade written to Kafka reaches that table through the job and
+// Cassandra with its values, all without a reload. It saves a screenshot to BROWSER_ARTIFACT_DIR (default: a new temporary directory).
 func TestBrowserWhilePipelineRuns(t *testing.T) {
 	chromium := findChromium(t)
 	c := connectStack(t)
@@ -85,9 +86,28 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 	}
 	t.Logf("chart = volume_today: %v", chart)
 
-	// A trade produced now, with an id no producer hands out, must appear without a reload.
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`window.__loaded = "first-load"`)); err != nil {
 		t.Fatal(err)
+	}
+	// The latest-trades table follows the producer's trades by itself.
+	before := tradeRows(t, bctx)
+	for attempt := 0; ; attempt++ {
+		if slices.ContainsFunc(tradeRows(t, bctx), func(id string) bool { return !slices.Contains(before, id) }) {
+			break
+		}
+		if attempt == 120 {
+			t.Fatalf("the latest trades never changed while the producer ran: %v", before)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	// Then one trade, produced once the producer has stopped (so that it stays the newest) with an
+	// id no producer hands out, must appear, with its values.
+	if err := producer.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := producer.wait(t, time.Minute); err != nil {
+		t.Errorf("producer did not exit 0 on SIGTERM: %v", err)
 	}
 	var ticker, sector string
 	if err := c.db.QueryRowContext(ctx, "SELECT ticker, sector FROM profile ORDER BY ticker LIMIT 1").Scan(&ticker, &sector); err != nil {
@@ -138,14 +158,22 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", shot)
 
-	for _, p := range []*proc{producer, job} {
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.wait(t, 3*time.Minute); err != nil {
-			t.Errorf("%s did not exit 0 on SIGTERM: %v", p.name, err)
-		}
+	if err := job.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
 	}
+	if err := job.wait(t, 3*time.Minute); err != nil {
+		t.Errorf("job did not exit 0 on SIGTERM: %v", err)
+	}
+}
+
+// tradeRows lists the element ids of the latest-trades table's rows.
+func tradeRows(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	ids, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('[id^="trade-"]')).map(e => e.id)`))
+	if err != nil {
+		t.Fatalf("read the trades table: %v", err)
+	}
+	return ids
 }
 
 // findChromium finds Debian's chromium (or CHROMIUM_PATH).
