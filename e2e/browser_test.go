@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -19,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"idxstream/dashboard/browsertest"
 	"idxstream/trade"
 )
 
@@ -26,9 +24,11 @@ import (
 // job and the dashboard run, and checks what a person watching the page relies on: the volume
 // chart's bars equal MySQL's volume_today as batches keep committing, the latest-trades table
 // follows the producer, and a trade written to Kafka reaches that table through the job and
-// Cassandra with its values, all without a reload. It saves a screenshot to BROWSER_ARTIFACT_DIR (default: a new temporary directory).
+// Cassandra with its values, all without a reload. It saves a screenshot to BROWSER_ARTIFACT_DIR
+// (default: a new temporary directory).
 func TestBrowserWhilePipelineRuns(t *testing.T) {
-	chromium := findChromium(t)
+	chromium, err := browsertest.ChromiumPath()
+	need(t, "chromium", err)
 	c := connectStack(t)
 	topic := c.newTopic(t)
 
@@ -40,20 +40,11 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.WindowSize(1280, 1600),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
+	bctx, stopBrowser, err := browsertest.Start(ctx, chromium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopBrowser()
 
 	// The job commits its first aggregate batch of this topic within a trigger or two; wait for
 	// it so that the chart is compared with data the pipeline wrote.
@@ -75,7 +66,12 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 	// itself (live updates), so compare until both agree.
 	var chart, view map[string]int64
 	for attempt := 0; ; attempt++ {
-		chart, view = chartBars(t, bctx), volumeToday(t, c)
+		if chart, err = browsertest.ChartBars(bctx); err != nil {
+			t.Fatal(err)
+		}
+		if view, err = readVolumeToday(ctx, c.db); err != nil {
+			t.Fatal(err)
+		}
 		if len(view) > 0 && maps.Equal(chart, view) {
 			break
 		}
@@ -90,9 +86,16 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The latest-trades table follows the producer's trades by itself.
-	before := tradeRows(t, bctx)
+	before, err := browsertest.TradeRows(bctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for attempt := 0; ; attempt++ {
-		if slices.ContainsFunc(tradeRows(t, bctx), func(id string) bool { return !slices.Contains(before, id) }) {
+		rows, err := browsertest.TradeRows(bctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(rows, func(id string) bool { return !slices.Contains(before, id) }) {
 			break
 		}
 		if attempt == 120 {
@@ -118,7 +121,7 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 	if err := c.kafka.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: trade.AppendBatch(nil, []trade.Trade{tr})}).FirstErr(); err != nil {
 		t.Fatalf("produce the marked trade: %v", err)
 	}
-	row := chromedp.CSS(fmt.Sprintf(`[id="trade-%d"]`, tr.ID))
+	row := browsertest.TradeRow(tr.ID)
 	if err := chromedp.Do(bctx, chromedp.WaitVisible(row)); err != nil {
 		t.Fatalf("trade %d did not appear on the page: %v", tr.ID, err)
 	}
@@ -139,21 +142,8 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 		t.Errorf("the page was reloaded (marker %q)", marker)
 	}
 
-	dir := os.Getenv("BROWSER_ARTIFACT_DIR")
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "e2e-browser-"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	shot, err := browsertest.Screenshot(bctx, "dashboard-pipeline.png")
 	if err != nil {
-		t.Fatal(err)
-	}
-	shot := filepath.Join(dir, "dashboard-pipeline.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", shot)
@@ -164,57 +154,4 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 	if err := job.wait(t, 3*time.Minute); err != nil {
 		t.Errorf("job did not exit 0 on SIGTERM: %v", err)
 	}
-}
-
-// tradeRows lists the element ids of the latest-trades table's rows.
-func tradeRows(t *testing.T, ctx context.Context) []string {
-	t.Helper()
-	ids, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('[id^="trade-"]')).map(e => e.id)`))
-	if err != nil {
-		t.Fatalf("read the trades table: %v", err)
-	}
-	return ids
-}
-
-// findChromium finds Debian's chromium (or CHROMIUM_PATH).
-func findChromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	need(t, "chromium", fmt.Errorf("not found (apt-get install -y chromium)"))
-	return ""
-}
-
-// chartBars reads the volume chart's bars (label and value attributes of each bar).
-func chartBars(t *testing.T, ctx context.Context) map[string]int64 {
-	t.Helper()
-	bars, err := chromedp.Run(ctx, chromedp.Evaluate[[]struct {
-		Label string `json:"label"`
-		Value int64  `json:"value"`
-	}](`Array.from(document.querySelectorAll('#volume-chart g.bar'))
-		.map(g => ({label: g.getAttribute('data-label'), value: Number(g.getAttribute('data-value'))}))`))
-	if err != nil {
-		t.Fatalf("read the chart: %v", err)
-	}
-	out := map[string]int64{}
-	for _, b := range bars {
-		out[b.Label] = b.Value
-	}
-	return out
-}
-
-// volumeToday reads the view the chart is drawn from.
-func volumeToday(t *testing.T, c *clients) map[string]int64 {
-	t.Helper()
-	got, err := readVolumeToday(t.Context(), c.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
 }

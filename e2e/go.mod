@@ -8,6 +8,7 @@ require (
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/twmb/franz-go v1.22.2
 	github.com/twmb/franz-go/pkg/kadm v1.19.0
+	idxstream/dashboard v0.0.0
 	idxstream/trade v0.0.0
 )
 
@@ -22,3 +23,5 @@ require (
 )
 
 replace idxstream/trade => ../trade
+
+replace idxstream/dashboard => ../dashboard

@@ -5,11 +5,7 @@ package web
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"maps"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,30 +13,19 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"idxstream/dashboard/browsertest"
 	"idxstream/dashboard/internal/itest"
 )
-
-// browserPath finds Debian's chromium (or CHROMIUM_PATH).
-func browserPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	itest.Unavailable(t, "no chromium found (apt-get install -y chromium)")
-	return ""
-}
 
 // TestBrowserShowsLiveData loads the page from a dashboard over the real databases in headless
 // Chromium, checks that the volume chart's bars equal MySQL's volume_today, that a trade
 // inserted afterwards appears without a reload, that the CSP blocks nothing the page needs, and
 // saves a screenshot to BROWSER_ARTIFACT_DIR (default: a new temporary directory).
 func TestBrowserShowsLiveData(t *testing.T) {
-	chromium := browserPath(t)
+	chromium, err := browsertest.ChromiumPath()
+	if err != nil {
+		itest.Unavailable(t, "%v", err)
+	}
 	e := newRealEnv(t, 500*time.Millisecond, time.Second)
 	job := e.mysql.Open(t, e.mysql.JobUser, e.mysql.JobPassword)
 	dash := e.mysql.Open(t, e.mysql.DashUser, e.mysql.DashPass)
@@ -58,23 +43,11 @@ func TestBrowserShowsLiveData(t *testing.T) {
 	pollers.Go(func() { e.sets.Run(pollCtx) })
 	t.Cleanup(func() { stopPolling(); pollers.Wait() })
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.WindowSize(1280, 1600),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
+	bctx, stopBrowser, err := browsertest.Start(ctx, chromium)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer stopBrowser()
 
 	// Collect what the page writes to the console: exceptions, errors, CSP violations.
 	var (
@@ -111,7 +84,9 @@ func TestBrowserShowsLiveData(t *testing.T) {
 	// until both agree (the chart follows by itself).
 	var chart, view map[string]int64
 	for attempt := 0; ; attempt++ {
-		chart = chartBars(t, bctx)
+		if chart, err = browsertest.ChartBars(bctx); err != nil {
+			t.Fatal(err)
+		}
 		view = volumeToday(t, dash)
 		if maps.Equal(chart, view) {
 			break
@@ -135,7 +110,7 @@ func TestBrowserShowsLiveData(t *testing.T) {
 	trade := itest.Trade{ID: itest.RandomID(), CreatedAt: time.Now().UTC().Truncate(time.Millisecond),
 		Ticker: ticker, Volume: 4_200, Price: 1_234}
 	itest.InsertTickerTrade(t, sess, trade, today)
-	row := chromedp.CSS(fmt.Sprintf(`[id="trade-%d"]`, trade.ID))
+	row := browsertest.TradeRow(trade.ID)
 	if err := chromedp.Do(bctx, chromedp.WaitVisible(row)); err != nil {
 		t.Fatalf("the inserted trade did not appear: %v", err)
 	}
@@ -163,25 +138,11 @@ func TestBrowserShowsLiveData(t *testing.T) {
 		t.Errorf("live status %q, want connected", live)
 	}
 
-	dir := os.Getenv("BROWSER_ARTIFACT_DIR")
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "dashboard-browser-"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`console.error("dashboard-console-probe"); true`)); err != nil {
 		t.Fatal(err)
 	}
-	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // quality 100 gives a PNG
+	shot, err := browsertest.Screenshot(bctx, "dashboard.png")
 	if err != nil {
-		t.Fatal(err)
-	}
-	shot := filepath.Join(dir, "dashboard.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", shot)
@@ -205,23 +166,6 @@ func TestBrowserShowsLiveData(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("browser reported %s", p)
 	}
-}
-
-func chartBars(t *testing.T, ctx context.Context) map[string]int64 {
-	t.Helper()
-	bars, err := chromedp.Run(ctx, chromedp.Evaluate[[]struct {
-		Label string `json:"label"`
-		Value int64  `json:"value"`
-	}](`Array.from(document.querySelectorAll('#volume-chart g.bar'))
-		.map(g => ({label: g.getAttribute('data-label'), value: Number(g.getAttribute('data-value'))}))`))
-	if err != nil {
-		t.Fatalf("read the chart: %v", err)
-	}
-	out := map[string]int64{}
-	for _, b := range bars {
-		out[b.Label] = b.Value
-	}
-	return out
 }
 
 // volumeToday reads the view directly, as the read-only dashboard user.
