@@ -54,6 +54,24 @@ $(tail -n 15 "$logf" 2>/dev/null)"
 # 0 turns it off.
 STACK_ENGINE_NICE=${STACK_ENGINE_NICE:-10}
 
+# start_engine NAME LOGFILE CMD...: start_bg at STACK_ENGINE_NICE. Under autogroup scheduling (the
+# kernel's default on desktops and many VMs) a nice value only ranks threads within their session,
+# and each service runs in a session of its own (setsid), so the session's autogroup gets the same
+# niceness once the new process leads it.
+start_engine() {
+  local name=$1 logf=$2 pid i; shift 2
+  start_bg "$name" "$logf" nice -n "$STACK_ENGINE_NICE" "$@"
+  pid=$(cat "$STACK_HOME/run/$name.pid")
+  [ -w "/proc/$pid/autogroup" ] || return 0
+  for i in $(seq 50); do
+    if [ "$(ps -o sid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then
+      echo "$STACK_ENGINE_NICE" > "/proc/$pid/autogroup" 2>/dev/null || log "could not lower the CPU priority of $name (autogroup)"
+      return 0
+    fi
+    sleep 0.1
+  done
+}
+
 # start_bg NAME LOGFILE CMD...: start CMD detached, pid in $STACK_HOME/run/NAME.pid.
 start_bg() {
   local name=$1 logf=$2; shift 2

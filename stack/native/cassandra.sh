@@ -289,7 +289,7 @@ cassandra_start() {
   log "starting $CASSANDRA_VERSION on 127.0.0.1:$CASSANDRA_PORT (storage $CASSANDRA_STORAGE_PORT, JMX $CASSANDRA_JMX_PORT, heap $CASSANDRA_HEAP, log $CASSANDRA_LOG)"
   local offset=0; [ -f "$CASSANDRA_LOG" ] && offset=$(wc -c < "$CASSANDRA_LOG")
   printf '\n===== %s starting Cassandra %s =====\n' "$(date -u +%FT%TZ)" "$CASSANDRA_VERSION" >> "$CASSANDRA_LOG"
-  start_bg cassandra "$CASSANDRA_LOG" nice -n "$STACK_ENGINE_NICE" "$java" "${opts[@]}" ${extra[@]+"${extra[@]}"} \
+  start_engine cassandra "$CASSANDRA_LOG" "$java" "${opts[@]}" ${extra[@]+"${extra[@]}"} \
     -cp "$CASSANDRA_DIR/conf:$(cassandra_lib)/*" org.apache.cassandra.service.CassandraDaemon
   pid=$(cat "$STACK_HOME/run/cassandra.pid")
   cassandra_wait_ready "$pid" "$offset"

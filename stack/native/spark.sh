@@ -275,7 +275,7 @@ spark_start() {
     ( spark_env
       # Remove the work dirs (executor logs, fetched jars) of finished applications after a day.
       export SPARK_WORKER_OPTS="-Dspark.worker.cleanup.enabled=true -Dspark.worker.cleanup.appDataTtl=86400"
-      start_bg spark-worker "$logs/spark-worker.log" nice -n "$STACK_ENGINE_NICE" "$SPARK_HOME/bin/spark-class" \
+      start_engine spark-worker "$logs/spark-worker.log" "$SPARK_HOME/bin/spark-class" \
         org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --cores "$SPARK_WORKER_CORES" \
         --memory "$SPARK_WORKER_MEMORY" --webui-port "$SPARK_WORKER_UI_PORT" \
         --work-dir "$SPARK_DIR/work" "spark://127.0.0.1:$SPARK_MASTER_PORT" ) || exit 1
