@@ -233,6 +233,13 @@ func startJob(t testing.TB, topic string, overrides ...string) *job {
 	return j
 }
 
+// logText is everything the job has logged so far.
+func (j *job) logText() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.log.String()
+}
+
 func (j *job) logTail(lines int) string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
