@@ -44,6 +44,11 @@ type Path struct {
 	Topic      string
 	MaxRecords int64         // cap of Kafka records per batch (maxOffsetsPerTrigger)
 	Trigger    time.Duration // time between batch starts
+	// RawTrigger, when set, is the raw path's trigger: batches then start half-way between two
+	// raw micro-batches (Spark starts those at multiples of the interval since the Unix epoch), so
+	// that this path's Spark work falls where the raw path leaves the executor idle instead of
+	// slowing the raw batches down (their duration is part of every trade's freshness).
+	RawTrigger time.Duration
 	Log        Log
 	Bounds     Bounds
 	Spark      Aggregator
@@ -172,7 +177,23 @@ func (p *Path) Run(ctx context.Context) error {
 		case more:
 			wait, backoff = 0, time.Second
 		default:
-			wait, backoff = max(p.Trigger-p.now().Sub(started), 0), time.Second
+			next := started.Add(p.Trigger)
+			if p.RawTrigger > 0 {
+				next = Midway(next, p.RawTrigger)
+			}
+			wait, backoff = max(next.Sub(p.now()), 0), time.Second
 		}
 	}
+}
+
+// Midway is the first instant at or after t that lies half-way between two of Spark's
+// processing-time triggers of interval raw (which fire at multiples of raw since the Unix epoch).
+func Midway(t time.Time, raw time.Duration) time.Time {
+	r, half := raw.Nanoseconds(), raw.Nanoseconds()/2
+	ns := t.UnixNano()
+	next := (ns-half)/r*r + half
+	if next < ns {
+		next += r
+	}
+	return time.Unix(0, next).In(t.Location())
 }

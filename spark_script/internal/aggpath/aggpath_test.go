@@ -138,3 +138,31 @@ func TestStepReportsMoreWhenCapped(t *testing.T) {
 		t.Fatalf("progress %+v, want 100 records and a lag of 200", got)
 	}
 }
+
+func TestMidway(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse("15:04:05.000", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Date(2026, 11, 24, v.Hour(), v.Minute(), v.Second(), v.Nanosecond(), time.UTC)
+	}
+	tests := []struct {
+		t    string
+		raw  time.Duration
+		want string
+	}{
+		{"10:00:00.000", 10 * time.Second, "10:00:05.000"},
+		{"10:00:04.999", 10 * time.Second, "10:00:05.000"},
+		{"10:00:05.000", 10 * time.Second, "10:00:05.000"}, // already half-way
+		{"10:00:05.001", 10 * time.Second, "10:00:15.000"},
+		{"10:00:59.000", 10 * time.Second, "10:01:05.000"},
+		{"10:00:01.000", 3 * time.Second, "10:00:01.500"}, // 36001 s since the epoch's midnight is 1 past a multiple of 3
+		{"10:00:00.100", 200 * time.Millisecond, "10:00:00.100"},
+	}
+	for _, tc := range tests {
+		if got := Midway(at(tc.t), tc.raw); !got.Equal(at(tc.want)) {
+			t.Errorf("Midway(%s, %s) = %s, want %s", tc.t, tc.raw, got.Format("15:04:05.000"), tc.want)
+		}
+	}
+}

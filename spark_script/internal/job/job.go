@@ -86,7 +86,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: logger.With("component", "raw-path"),
 		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
-	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger,
+	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
 		Log: batchlog.New(db), Bounds: kafka, Spark: p, Logger: logger.With("component", "aggregate-path")}
 
 	// One part failing for good cancels the others, so that the job exits and can be restarted whole.
