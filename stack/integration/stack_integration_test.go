@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -287,6 +288,16 @@ func TestCassandraMigrateTwiceAndWriteRead(t *testing.T) {
 	var n int
 	if err := s.Query("SELECT COUNT(*) FROM "+c.CassandraKeyspace+".schema_migrations").ScanContext(ctx, &n); err != nil || n < len(files) {
 		t.Fatalf("schema_migrations has %d rows (err %v), want at least %d", n, err, len(files))
+	}
+	// Migration 003's table options (real_time_data is only ever read by id).
+	var fp float64
+	var compaction map[string]string
+	if err := s.Query("SELECT bloom_filter_fp_chance, compaction FROM system_schema.tables WHERE keyspace_name = ? AND table_name = 'real_time_data'",
+		c.CassandraKeyspace).ScanContext(ctx, &fp, &compaction); err != nil {
+		t.Fatalf("real_time_data's options: %v", err)
+	}
+	if fp != 0.1 || compaction["min_threshold"] != "8" || !strings.HasSuffix(compaction["class"], "SizeTieredCompactionStrategy") {
+		t.Errorf("real_time_data has bloom_filter_fp_chance %v and compaction %v, want 0.1 and size-tiered with min_threshold 8", fp, compaction)
 	}
 }
 
