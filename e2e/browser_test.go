@@ -69,7 +69,7 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 		if chart, err = browsertest.ChartBars(bctx); err != nil {
 			t.Fatal(err)
 		}
-		if view, err = readVolumeToday(ctx, c.db); err != nil {
+		if view, err = browsertest.VolumeToday(ctx, c.db); err != nil {
 			t.Fatal(err)
 		}
 		if len(view) > 0 && maps.Equal(chart, view) {

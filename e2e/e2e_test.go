@@ -25,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"idxstream/dashboard/browsertest"
 	"idxstream/trade"
 )
 
@@ -407,7 +408,7 @@ func diff(got, want map[dateSector]int64) error {
 
 // dashboardMatches compares the dashboard's JSON with the view it is drawn from.
 func dashboardMatches(ctx context.Context, addr string, db *sql.DB) error {
-	want, err := readVolumeToday(ctx, db)
+	want, err := browsertest.VolumeToday(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -438,23 +439,4 @@ func dashboardMatches(ctx context.Context, addr string, db *sql.DB) error {
 		}
 	}
 	return nil
-}
-
-// readVolumeToday reads MySQL's view volume_today: total volume per sector.
-func readVolumeToday(ctx context.Context, db *sql.DB) (map[string]int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT sector, total_volume FROM volume_today`)
-	if err != nil {
-		return nil, fmt.Errorf("read volume_today: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var v int64
-		if err := rows.Scan(&s, &v); err != nil {
-			return nil, fmt.Errorf("read volume_today: %w", err)
-		}
-		out[s] = v
-	}
-	return out, rows.Err()
 }

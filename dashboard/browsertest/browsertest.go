@@ -7,6 +7,7 @@ package browsertest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -104,4 +105,24 @@ func Screenshot(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	return path, nil
+}
+
+// VolumeToday reads MySQL's view volume_today, total volume per sector: what the page's volume
+// chart must show.
+func VolumeToday(ctx context.Context, db *sql.DB) (map[string]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT sector, total_volume FROM volume_today`)
+	if err != nil {
+		return nil, fmt.Errorf("read volume_today: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var s string
+		var v int64
+		if err := rows.Scan(&s, &v); err != nil {
+			return nil, fmt.Errorf("read volume_today: %w", err)
+		}
+		out[s] = v
+	}
+	return out, rows.Err()
 }

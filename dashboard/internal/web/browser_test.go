@@ -4,7 +4,6 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"maps"
 	"strings"
 	"sync"
@@ -87,7 +86,9 @@ func TestBrowserShowsLiveData(t *testing.T) {
 		if chart, err = browsertest.ChartBars(bctx); err != nil {
 			t.Fatal(err)
 		}
-		view = volumeToday(t, dash)
+		if view, err = browsertest.VolumeToday(ctx, dash); err != nil {
+			t.Fatal(err)
+		}
 		if maps.Equal(chart, view) {
 			break
 		}
@@ -166,27 +167,4 @@ func TestBrowserShowsLiveData(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("browser reported %s", p)
 	}
-}
-
-// volumeToday reads the view directly, as the read-only dashboard user.
-func volumeToday(t *testing.T, db *sql.DB) map[string]int64 {
-	t.Helper()
-	rows, err := db.QueryContext(t.Context(), "SELECT sector, total_volume FROM volume_today")
-	if err != nil {
-		t.Fatalf("query volume_today: %v", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var v int64
-		if err := rows.Scan(&s, &v); err != nil {
-			t.Fatal(err)
-		}
-		out[s] = v
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
