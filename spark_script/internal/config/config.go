@@ -113,7 +113,7 @@ Every flag has an environment variable (in brackets); flags win.
 	fs.StringVar(&c.Keyspace, "keyspace", c.Keyspace, "Cassandra keyspace [CASSANDRA_KEYSPACE]")
 	fs.StringVar(&c.CheckpointRoot, "checkpoint-root", c.CheckpointRoot, "checkpoint root on the Spark side; empty = server's spark.sql.streaming.checkpointLocation [JOB_CHECKPOINT_ROOT]")
 	fs.DurationVar(&c.RawTrigger, "raw-trigger", c.RawTrigger, "trigger interval of the raw path to Cassandra [JOB_RAW_TRIGGER]")
-	fs.DurationVar(&c.AggTrigger, "agg-trigger", c.AggTrigger, "trigger interval of the aggregate path to MySQL [JOB_AGG_TRIGGER]")
+	fs.DurationVar(&c.AggTrigger, "agg-trigger", c.AggTrigger, "trigger interval of the aggregate path to MySQL; batches start half-way between raw triggers [JOB_AGG_TRIGGER]")
 	fs.StringVar(&c.MarketTZ, "market-tz", c.MarketTZ, "IANA time zone of the market date [MARKET_TZ]")
 	fs.StringVar(&c.MySQLAddr, "mysql-addr", c.MySQLAddr, "MySQL host:port as seen by this process [MYSQL_ADDR]")
 	fs.StringVar(&c.SparkMySQLURL, "spark-mysql-url", c.SparkMySQLURL, "JDBC URL of MySQL as seen by Spark; default from -mysql-addr [SPARK_MYSQL_URL]")
