@@ -62,23 +62,17 @@ func benchOnce(b *testing.B, rate int, dur time.Duration) {
 		sent          int
 	)
 	sample := func(tr trade.Trade) {
+		track := func(poll func() (time.Time, bool), into *[]time.Duration) {
+			defer wg.Done()
+			if at, ok := poll(); ok {
+				mu.Lock()
+				*into = append(*into, at.Sub(tr.CreatedAt))
+				mu.Unlock()
+			}
+		}
 		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			if at, ok := pollVisible(s, tr.ID, 3*time.Minute); ok {
-				mu.Lock()
-				fresh = append(fresh, at.Sub(tr.CreatedAt))
-				mu.Unlock()
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			if at, ok := pollTickerVisible(s, tr, 3*time.Minute); ok {
-				mu.Lock()
-				ticker = append(ticker, at.Sub(tr.CreatedAt))
-				mu.Unlock()
-			}
-		}()
+		go track(func() (time.Time, bool) { return pollVisible(s, tr.ID, 3*time.Minute) }, &fresh)
+		go track(func() (time.Time, bool) { return pollTickerVisible(s, tr, 3*time.Minute) }, &ticker)
 	}
 	start := time.Now()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -164,13 +158,14 @@ func quantile(ds []time.Duration, q float64) float64 {
 
 // batchEvent is a micro-batch line of the job's JSON log: a raw query's batch or an aggregate one.
 type batchEvent struct {
-	Time       time.Time `json:"time"`
-	Msg        string    `json:"msg"`
-	Path       string    `json:"path"`
-	Query      string    `json:"query"`
-	DurationMS int64     `json:"duration_ms"` // raw
-	Duration   string    `json:"duration"`    // aggregate
-	Lag        int64     `json:"kafka_lag"`
+	Time       time.Time     `json:"time"`
+	Msg        string        `json:"msg"`
+	Path       string        `json:"path"`
+	Query      string        `json:"query"`
+	DurationMS int64         `json:"duration_ms"` // raw
+	Duration   string        `json:"duration"`    // aggregate
+	Lag        int64         `json:"kafka_lag"`
+	Took       time.Duration `json:"-"` // the batch's duration, from whichever of the two
 }
 
 // batchEvents are the micro-batches the job logged from since on.
@@ -181,17 +176,20 @@ func batchEvents(log string, since time.Time) []batchEvent {
 		if json.Unmarshal([]byte(line), &e) != nil {
 			continue
 		}
-		d := time.Duration(e.DurationMS) * time.Millisecond
 		switch {
 		case e.Msg == "batch" && e.Path == "raw":
+			e.Took = time.Duration(e.DurationMS) * time.Millisecond
 		case e.Msg == "batch committed" && e.Path == "aggregate":
-			d, _ = time.ParseDuration(e.Duration)
+			var err error
+			if e.Took, err = time.ParseDuration(e.Duration); err != nil {
+				continue
+			}
 		default:
 			continue
 		}
 		// Logged when the job noticed the batch's end: a batch that began before since (the first,
 		// cold one, which only carried the warm-up trade) is left out.
-		if !e.Time.Add(-d).Before(since) {
+		if !e.Time.Add(-e.Took).Before(since) {
 			out = append(out, e)
 		}
 	}
@@ -215,14 +213,11 @@ func maxRawLag(events []batchEvent) int64 {
 func batchDurations(events []batchEvent) string {
 	byQuery := map[string][]time.Duration{}
 	for _, e := range events {
-		if e.Path == "aggregate" {
-			if d, err := time.ParseDuration(e.Duration); err == nil {
-				byQuery["aggregate path"] = append(byQuery["aggregate path"], d)
-			}
-			continue
+		name := "aggregate path"
+		if e.Path == "raw" {
+			name = e.Query[strings.LastIndex(e.Query, "__")+2:] // the table; before it is the test's topic
 		}
-		name := e.Query[strings.LastIndex(e.Query, "__")+2:] // the table; before it is the test's topic
-		byQuery[name] = append(byQuery[name], time.Duration(e.DurationMS)*time.Millisecond)
+		byQuery[name] = append(byQuery[name], e.Took)
 	}
 	var out strings.Builder
 	for _, n := range slices.Sorted(maps.Keys(byQuery)) {
@@ -235,25 +230,27 @@ func batchDurations(events []batchEvent) string {
 
 // pollVisible reports when trade id became readable in real_time_data.
 func pollVisible(s *stack, id int64, within time.Duration) (time.Time, bool) {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
+	return pollUntil(within, func() error {
 		var got int64
-		if err := s.cass.Query(`SELECT id FROM real_time_data WHERE id = ?`, id).Scan(&got); err == nil {
-			return time.Now(), true
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return time.Time{}, false
+		return s.cass.Query(`SELECT id FROM real_time_data WHERE id = ?`, id).Scan(&got)
+	})
 }
 
 // pollTickerVisible reports when trade tr became readable in trades_by_ticker, the dashboard's table.
 func pollTickerVisible(s *stack, tr trade.Trade, within time.Duration) (time.Time, bool) {
+	day := tr.CreatedAt.In(marketZone()).Format("2006-01-02")
+	return pollUntil(within, func() error {
+		var got int64
+		return s.cass.Query(`SELECT id FROM trades_by_ticker WHERE ticker = ? AND day = ? AND created_at = ? AND id = ?`,
+			tr.Ticker, day, tr.CreatedAt, tr.ID).Scan(&got)
+	})
+}
+
+// pollUntil runs read every 200 ms until it succeeds (reporting when) or within has passed.
+func pollUntil(within time.Duration, read func() error) (time.Time, bool) {
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		var got int64
-		err := s.cass.Query(`SELECT id FROM trades_by_ticker WHERE ticker = ? AND day = ? AND created_at = ? AND id = ?`,
-			tr.Ticker, tr.CreatedAt.In(marketZone()).Format("2006-01-02"), tr.CreatedAt, tr.ID).Scan(&got)
-		if err == nil {
+		if read() == nil {
 			return time.Now(), true
 		}
 		time.Sleep(200 * time.Millisecond)
