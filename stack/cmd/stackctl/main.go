@@ -9,6 +9,11 @@
 //	    create trading_data and test_topic (KAFKA_PARTITIONS, RF 1); existing topics are kept
 //	stackctl wait kafka|cassandra|mysql [-timeout 60s]
 //	    wait until the server answers a real request
+//	stackctl namespace create|drop NAME, stackctl namespace list
+//	    a test namespace (NAME = itest_…): keyspace and database NAME migrated like the product's,
+//	    with the same users and grants; drop removes them, NAME_* topics and their checkpoints
+//	stackctl fingerprint
+//	    one line per table and topic of the product namespace with a digest of its data
 //
 // Configuration comes from the environment (docs/contracts.md) and ./.env.
 package main
@@ -79,30 +84,40 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 		return runWait(ctx, cfg, logger)
+	case config.CmdNamespace:
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		return runNamespace(ctx, cfg, logger)
+	case config.CmdFingerprint:
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		return runFingerprint(ctx, cfg, os.Stdout)
 	}
 	return fmt.Errorf("unknown command %q", cfg.Command)
 }
 
 func runMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if cfg.Has(config.TargetMySQL) {
-		if err := migrateMySQL(ctx, cfg, logger.With("db", "mysql")); err != nil {
+		if err := migrateMySQL(ctx, cfg, cfg.MySQLDatabase, logger.With("db", "mysql")); err != nil {
 			return err
 		}
 	}
 	if cfg.Has(config.TargetCassandra) {
-		if err := migrateCassandra(ctx, cfg, logger.With("db", "cassandra")); err != nil {
+		if err := migrateCassandra(ctx, cfg, cfg.CassandraKeyspace, logger.With("db", "cassandra")); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func migrateMySQL(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+// migrateMySQL applies the MySQL schema to database (created if missing) and gives the users
+// their grants on it.
+func migrateMySQL(ctx context.Context, cfg config.Config, database string, logger *slog.Logger) error {
 	files, err := migrate.LoadDir(filepath.Join(cfg.SchemaDir, "mysql"), ".sql")
 	if err != nil {
 		return err
 	}
-	adm, err := mysqladmin.Open(ctx, cfg.MySQLAdminDSN, cfg.MySQLDatabase)
+	adm, err := mysqladmin.Open(ctx, cfg.MySQLAdminDSN, database)
 	if err != nil {
 		return err
 	}
@@ -112,7 +127,7 @@ func migrateMySQL(ctx context.Context, cfg config.Config, logger *slog.Logger) e
 	if err != nil {
 		return fmt.Errorf("mysql migrations: %w", err)
 	}
-	logger.Info("migrations done", "database", cfg.MySQLDatabase, "applied", len(res.Applied), "already", len(res.Skipped), "changed", len(res.Changed))
+	logger.Info("migrations done", "database", database, "applied", len(res.Applied), "already", len(res.Skipped), "changed", len(res.Changed))
 	hosts := []string{"localhost", "127.0.0.1"}
 	if cfg.AnyHost {
 		hosts = append(hosts, "%")
@@ -133,7 +148,8 @@ func migrateMySQL(ctx context.Context, cfg config.Config, logger *slog.Logger) e
 	return nil
 }
 
-func migrateCassandra(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+// migrateCassandra applies the Cassandra schema to keyspace (created if missing).
+func migrateCassandra(ctx context.Context, cfg config.Config, keyspace string, logger *slog.Logger) error {
 	files, err := migrate.LoadDir(filepath.Join(cfg.SchemaDir, "cassandra"), ".cql")
 	if err != nil {
 		return err
@@ -143,14 +159,14 @@ func migrateCassandra(ctx context.Context, cfg config.Config, logger *slog.Logge
 		return fmt.Errorf("connect to cassandra %v: %w", cfg.CassandraHosts, err)
 	}
 	defer session.Close()
-	exec := &cassadmin.Migrations{Session: session, Keyspace: cfg.CassandraKeyspace, Replication: cfg.CassandraReplication}
+	exec := &cassadmin.Migrations{Session: session, Keyspace: keyspace, Replication: cfg.CassandraReplication}
 	r := migrate.Runner{Exec: exec, Dialect: sqlsplit.CQL, Logger: logger,
-		Vars: map[string]string{"replication": cfg.CassandraReplication, "keyspace": cfg.CassandraKeyspace}}
+		Vars: map[string]string{"replication": cfg.CassandraReplication, "keyspace": keyspace}}
 	res, err := r.Run(ctx, files)
 	if err != nil {
 		return fmt.Errorf("cassandra migrations: %w", err)
 	}
-	logger.Info("migrations done", "keyspace", cfg.CassandraKeyspace, "applied", len(res.Applied), "already", len(res.Skipped), "changed", len(res.Changed))
+	logger.Info("migrations done", "keyspace", keyspace, "applied", len(res.Applied), "already", len(res.Skipped), "changed", len(res.Changed))
 	return nil
 }
 

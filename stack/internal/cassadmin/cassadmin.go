@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -99,4 +101,29 @@ func releaseVersion(ctx context.Context, cluster *gocql.ClusterConfig) (string, 
 		return "", fmt.Errorf("query system.local: %w", err)
 	}
 	return v, nil
+}
+
+// DropKeyspace drops keyspace ks if it exists.
+func DropKeyspace(ctx context.Context, session *gocql.Session, ks string) error {
+	if err := session.Query("DROP KEYSPACE IF EXISTS " + ks).ExecContext(ctx); err != nil {
+		return fmt.Errorf("drop keyspace %s: %w", ks, err)
+	}
+	return nil
+}
+
+// Keyspaces lists the keyspaces whose names start with prefix.
+func Keyspaces(ctx context.Context, session *gocql.Session, prefix string) ([]string, error) {
+	it := session.Query("SELECT keyspace_name FROM system_schema.keyspaces").IterContext(ctx)
+	var out []string
+	var n string
+	for it.Scan(&n) {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("list keyspaces: %w", err)
+	}
+	sort.Strings(out)
+	return out, nil
 }

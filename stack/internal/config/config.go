@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"idxstream/stack/internal/namespace"
 )
 
 // Commands stackctl knows.
@@ -20,6 +22,17 @@ const (
 	CmdMigrate = "migrate"
 	CmdTopics  = "topics"
 	CmdWait    = "wait"
+	// CmdNamespace creates, drops or lists the test namespaces (see package namespace).
+	CmdNamespace = "namespace"
+	// CmdFingerprint prints a digest of the product namespace's data (tests are guests).
+	CmdFingerprint = "fingerprint"
+)
+
+// Namespace operations.
+const (
+	NsCreate = "create"
+	NsDrop   = "drop"
+	NsList   = "list"
 )
 
 // Migration targets.
@@ -38,6 +51,8 @@ type User struct {
 type Config struct {
 	Command string // migrate | topics | wait
 	Service string // wait: kafka | cassandra | mysql
+	NsOp    string // namespace: create | drop | list
+	NsName  string // namespace create|drop: the namespace (itest_…)
 
 	StackHome string // STACK_HOME; default ~/.local/share/idxstream
 	SchemaDir string // -schema; default ./schema (stackctl runs from the repository root)
@@ -111,7 +126,13 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 	if c.Command == CmdWait && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		c.Service, args = args[0], args[1:]
 	}
-	if c.Command == CmdMigrate {
+	if c.Command == CmdNamespace && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		c.NsOp, args = args[0], args[1:]
+		if c.NsOp != NsList && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			c.NsName, args = args[0], args[1:]
+		}
+	}
+	if c.Command == CmdMigrate || c.Command == CmdNamespace || c.Command == CmdFingerprint {
 		c.Timeout = 5 * time.Minute // DDL and schema agreement on a busy 2-core machine
 	}
 	fs := flag.NewFlagSet("stackctl "+c.Command, flag.ContinueOnError)
@@ -137,7 +158,18 @@ func (c Config) Validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	switch c.Command {
-	case CmdMigrate, CmdTopics:
+	case CmdMigrate, CmdTopics, CmdFingerprint:
+	case CmdNamespace:
+		switch c.NsOp {
+		case NsList:
+		case NsCreate, NsDrop:
+			if !namespace.Valid(c.NsName) {
+				add("namespace %s needs a test namespace name like %sname (got %q): "+
+					"only test namespaces can be created or dropped here", c.NsOp, namespace.Prefix, c.NsName)
+			}
+		default:
+			add("namespace: unknown operation %q (create NAME, drop NAME or list)", c.NsOp)
+		}
 	case CmdWait:
 		switch c.Service {
 		case "kafka", "cassandra", "mysql":
@@ -147,9 +179,9 @@ func (c Config) Validate() error {
 			add("wait: unknown service %q (kafka, cassandra or mysql)", c.Service)
 		}
 	case "":
-		add("missing command: migrate, topics or wait")
+		add("missing command: migrate, topics, wait, namespace or fingerprint")
 	default:
-		add("unknown command %q (migrate, topics or wait)", c.Command)
+		add("unknown command %q (migrate, topics, wait, namespace or fingerprint)", c.Command)
 	}
 	if c.Timeout <= 0 {
 		add("-timeout must be positive (got %s)", c.Timeout)
@@ -164,9 +196,10 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	needMySQL := (c.Command == CmdMigrate && c.Has(TargetMySQL)) || (c.Command == CmdWait && c.Service == "mysql")
-	needCass := (c.Command == CmdMigrate && c.Has(TargetCassandra)) || (c.Command == CmdWait && c.Service == "cassandra")
-	needKafka := c.Command == CmdTopics || (c.Command == CmdWait && c.Service == "kafka")
+	everything := c.Command == CmdNamespace || c.Command == CmdFingerprint
+	needMySQL := everything || (c.Command == CmdMigrate && c.Has(TargetMySQL)) || (c.Command == CmdWait && c.Service == "mysql")
+	needCass := everything || (c.Command == CmdMigrate && c.Has(TargetCassandra)) || (c.Command == CmdWait && c.Service == "cassandra")
+	needKafka := everything || c.Command == CmdTopics || (c.Command == CmdWait && c.Service == "kafka")
 	if needMySQL {
 		if _, err := mysql.ParseDSN(c.MySQLAdminDSN); err != nil {
 			add("MYSQL_ADMIN_DSN is not a valid DSN: %v", err)
@@ -175,7 +208,7 @@ func (c Config) Validate() error {
 			add("MYSQL_DATABASE=%q is not a plain identifier", c.MySQLDatabase)
 		}
 	}
-	if c.Command == CmdMigrate && c.Has(TargetMySQL) {
+	if (c.Command == CmdMigrate && c.Has(TargetMySQL)) || (c.Command == CmdNamespace && c.NsOp == NsCreate) {
 		for _, u := range []struct {
 			v string
 			u User

@@ -90,3 +90,46 @@ func (a *Admin) EnsureTopic(ctx context.Context, topic string, partitions int32,
 		return "", 0, fmt.Errorf("create topic %s: %w", topic, err)
 	}
 }
+
+// Topics lists the topics of the cluster (internal ones left out), sorted.
+func (a *Admin) Topics(ctx context.Context) ([]string, error) {
+	td, err := a.adm.ListTopics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	td.FilterInternal()
+	return td.Names(), nil
+}
+
+// DeleteTopics deletes the topics named; it returns the first error a broker reported.
+func (a *Admin) DeleteTopics(ctx context.Context, topics ...string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	resp, err := a.adm.DeleteTopics(ctx, topics...)
+	if err != nil {
+		return fmt.Errorf("delete topics %v: %w", topics, err)
+	}
+	for _, r := range resp.Sorted() {
+		if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
+			return fmt.Errorf("delete topic %s: %w", r.Topic, r.Err)
+		}
+	}
+	return nil
+}
+
+// Offsets returns the start and end offset of every partition of topic.
+func (a *Admin) Offsets(ctx context.Context, topic string) (start, end map[int32]int64, err error) {
+	s, err := a.adm.ListStartOffsets(ctx, topic)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list start offsets of %s: %w", topic, err)
+	}
+	e, err := a.adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list end offsets of %s: %w", topic, err)
+	}
+	start, end = map[int32]int64{}, map[int32]int64{}
+	s.Each(func(o kadm.ListedOffset) { start[o.Partition] = o.Offset })
+	e.Each(func(o kadm.ListedOffset) { end[o.Partition] = o.Offset })
+	return start, end, nil
+}

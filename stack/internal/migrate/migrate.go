@@ -29,9 +29,16 @@ type File struct {
 	Content string // raw content; the checksum is taken over it
 }
 
-// Checksum is the hex SHA-256 of the file's raw content.
+// CanonicalKeyspace is what {{keyspace}} stands for when a checksum is taken. The Cassandra files
+// named the keyspace `trading` literally until they were made keyspace-relative (so that tests can
+// migrate a keyspace of their own); taking the checksum over the canonical form keeps the
+// checksums that stacks recorded before that change.
+const CanonicalKeyspace = "trading"
+
+// Checksum is the hex SHA-256 of the file's content in canonical form: every {{keyspace}}
+// placeholder written as CanonicalKeyspace, everything else raw.
 func (f File) Checksum() string {
-	sum := sha256.Sum256([]byte(f.Content))
+	sum := sha256.Sum256([]byte(strings.ReplaceAll(f.Content, "{{keyspace}}", CanonicalKeyspace)))
 	return hex.EncodeToString(sum[:])
 }
 

@@ -243,3 +243,89 @@ func Wait(ctx context.Context, adminDSN string) error {
 func (a *Admin) QueryRow(ctx context.Context, query string, dest ...any) error {
 	return a.db.QueryRowContext(ctx, query).Scan(dest...)
 }
+
+// DropDatabase revokes every privilege granted on database db (database- and table-level, for
+// any account) and drops it. A database that does not exist is not an error. MariaDB keeps grants
+// on a dropped database, so without the revokes a later database of the same name would inherit
+// them.
+func DropDatabase(ctx context.Context, adminDSN, db string) error {
+	cfg, err := mysql.ParseDSN(adminDSN)
+	if err != nil {
+		return fmt.Errorf("parse MYSQL_ADMIN_DSN: %w", err)
+	}
+	cfg.DBName = ""
+	cfg.Timeout = 10 * time.Second
+	server, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer server.Close()
+	type who struct{ user, host, table string }
+	var grants []who
+	for _, q := range []string{
+		"SELECT User, Host, Table_name FROM mysql.tables_priv WHERE Db = ?",
+		"SELECT User, Host, '' FROM mysql.db WHERE Db = ?",
+	} {
+		rows, err := server.QueryContext(ctx, q, db)
+		if err != nil {
+			return fmt.Errorf("list grants on %s: %w", db, err)
+		}
+		for rows.Next() {
+			var w who
+			if err := rows.Scan(&w.user, &w.host, &w.table); err != nil {
+				rows.Close()
+				return fmt.Errorf("list grants on %s: %w", db, err)
+			}
+			grants = append(grants, w)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("list grants on %s: %w", db, err)
+		}
+	}
+	for _, g := range grants {
+		on := "`" + db + "`.*"
+		if g.table != "" {
+			on = "`" + db + "`.`" + g.table + "`"
+		}
+		if _, err := server.ExecContext(ctx, fmt.Sprintf("REVOKE ALL PRIVILEGES ON %s FROM '%s'@'%s'", on, g.user, g.host)); err != nil {
+			return fmt.Errorf("revoke grants on %s from %s@%s: %w", on, g.user, g.host, err)
+		}
+	}
+	if _, err := server.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+db+"`"); err != nil {
+		return fmt.Errorf("drop database %s: %w", db, err)
+	}
+	return nil
+}
+
+// Databases lists the databases whose names start with prefix.
+func Databases(ctx context.Context, adminDSN, prefix string) ([]string, error) {
+	cfg, err := mysql.ParseDSN(adminDSN)
+	if err != nil {
+		return nil, fmt.Errorf("parse MYSQL_ADMIN_DSN: %w", err)
+	}
+	cfg.DBName = ""
+	cfg.Timeout = 10 * time.Second
+	server, err := connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer server.Close()
+	rows, err := server.QueryContext(ctx, "SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ? ORDER BY 1", len(prefix), prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list databases: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// DB returns the connection pool to the database, for read-only digests (package fingerprint).
+func (a *Admin) DB() *sql.DB { return a.db }
