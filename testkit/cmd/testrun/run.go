@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gotest.tools/gotestsum/testjson"
+)
+
+type config struct {
+	modules  []string // module directories
+	tags     string
+	parallel int
+	timeout  string
+	out      string
+	run      string
+}
+
+// result is what the closing line says.
+type result struct {
+	Passed, Failed, Skipped int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%d passed, %d failed, %d skipped", r.Passed, r.Failed, r.Skipped)
+}
+
+// run vets and tests every module, then prints the failures and the closing line to w.
+func run(ctx context.Context, cfg config, w io.Writer) (result, error) {
+	out := cfg.out
+	if out == "" {
+		var err error
+		if out, err = os.MkdirTemp("", "testrun"); err != nil {
+			return result{}, err
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return result{}, err
+	}
+	tags := strings.Join(strings.FieldsFunc(cfg.tags, func(r rune) bool { return r == ' ' || r == ',' }), ",")
+	var exec *testjson.Execution // made by the first scan, then shared by all modules
+	var vetFailures, goErrors []string
+	formatter := testjson.NewEventFormatter(w, "testname", testjson.FormatOptions{HideEmptyPackages: true})
+	for _, mod := range cfg.modules {
+		name := filepath.Base(mod)
+		fmt.Fprintf(w, "== %s: go vet\n", name)
+		vet, err := goCmd(ctx, mod, append([]string{"vet"}, tagArgs(tags)...), "./...")
+		if err != nil {
+			vetFailures = append(vetFailures, fmt.Sprintf("go vet %s: %v\n%s", name, err, vet))
+			fmt.Fprintf(w, "FAIL go vet %s\n", name)
+		}
+		if werr := os.WriteFile(filepath.Join(out, name+".vet.txt"), vet, 0o644); werr != nil {
+			return result{}, werr
+		}
+		fmt.Fprintf(w, "== %s: go test %s\n", name, strings.Join(tagArgs(tags), " "))
+		args := []string{"test", "-json", "-count=1", "-timeout", cfg.timeout}
+		if cfg.parallel > 0 {
+			args = append(args, "-p", strconv.Itoa(cfg.parallel))
+		}
+		if cfg.run != "" {
+			args = append(args, "-run", cfg.run)
+		}
+		args = append(args, tagArgs(tags)...)
+		args = append(args, "./...")
+		jsonFile, err := os.Create(filepath.Join(out, name+".json"))
+		if err != nil {
+			return result{}, err
+		}
+		var goErr string
+		exec, goErr, err = scanGoTest(ctx, mod, args, jsonFile, exec, formatter, w)
+		jsonFile.Close()
+		if err != nil {
+			return result{}, fmt.Errorf("%s: %w", name, err)
+		}
+		if goErr != "" {
+			goErrors = append(goErrors, fmt.Sprintf("go test in %s: %s", name, goErr))
+		}
+	}
+	res := summarize(exec, len(vetFailures)+len(goErrors))
+	if res.Failed > 0 {
+		fmt.Fprintln(w)
+		for _, v := range vetFailures {
+			fmt.Fprintf(w, "=== vet finding\n%s\n", v)
+		}
+		for _, v := range goErrors {
+			fmt.Fprintf(w, "=== go test failed outside any package\n%s\n", v)
+		}
+		testjson.PrintSummary(w, exec, testjson.SummarizeFailed|testjson.SummarizeErrors|testjson.SummarizeOutput)
+	}
+	fmt.Fprintf(w, "logs: %s\n", out)
+	fmt.Fprintln(w, res)
+	return res, nil
+}
+
+// summarize counts test cases (subtests included) from the execution. A package that failed
+// without a failing test (no build, panic outside a test, timeout, TestMain exit) counts once;
+// other counts failures found outside go test's packages (vet findings, go test errors).
+func summarize(e *testjson.Execution, other int) result {
+	r := result{Failed: other}
+	if e == nil {
+		return r
+	}
+	r.Failed += len(e.Failed()) // failed tests, plus one entry per package that failed without one
+	r.Skipped = len(e.Skipped())
+	var failedTests int
+	for _, p := range e.Packages() {
+		failedTests += len(e.Package(p).Failed)
+	}
+	r.Passed = e.Total() - failedTests - r.Skipped
+	return r
+}
+
+func tagArgs(tags string) []string {
+	if tags == "" {
+		return nil
+	}
+	return []string{"-tags", tags}
+}
+
+func goCmd(ctx context.Context, dir string, args []string, pkgs ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", append(args, pkgs...)...)
+	cmd.Dir = dir
+	return cmd.CombinedOutput()
+}
+
+// scanGoTest runs go test -json in dir, copies the stream to jsonFile, prints each event through
+// the formatter and adds the results to e (a new Execution when e is nil).
+// It returns go test's own error output when go test failed and no package result explains it
+// (a module that does not resolve, say).
+func scanGoTest(ctx context.Context, dir string, args []string, jsonFile io.Writer, e *testjson.Execution,
+	formatter testjson.EventFormatter, w io.Writer) (*testjson.Execution, string, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return e, "", err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return e, "", fmt.Errorf("start go test: %w", err)
+	}
+	failedBefore := 0
+	if e != nil {
+		failedBefore = len(e.Failed())
+	}
+	exec, scanErr := testjson.ScanTestOutput(testjson.ScanConfig{
+		Stdout:                   io.TeeReader(stdout, jsonFile),
+		Handler:                  handler{formatter: formatter, w: w},
+		Execution:                e,
+		IgnoreNonJSONOutputLines: true,
+	})
+	waitErr := cmd.Wait()
+	if scanErr != nil {
+		return exec, "", fmt.Errorf("read go test output: %w", scanErr)
+	}
+	s := strings.TrimSpace(stderr.String())
+	if s != "" {
+		fmt.Fprintln(w, s)
+	}
+	if waitErr != nil && (exec == nil || len(exec.Failed()) == failedBefore) {
+		if s == "" {
+			s = waitErr.Error()
+		}
+		return exec, s, nil
+	}
+	return exec, "", nil
+}
+
+type handler struct {
+	formatter testjson.EventFormatter
+	w         io.Writer
+}
+
+func (h handler) Event(ev testjson.TestEvent, e *testjson.Execution) error {
+	return h.formatter.Format(ev, e)
+}
+
+func (h handler) Err(text string) error {
+	fmt.Fprintln(h.w, text)
+	return nil
+}

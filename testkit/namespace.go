@@ -1,0 +1,156 @@
+package testkit
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/go-sql-driver/mysql"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Namespace is a keyspace, a database and a topic prefix of a test's own (see Suite). The
+// keyspace and the database are both called Name; its topics are Name_*.
+type Namespace struct {
+	Name    string
+	Servers Servers
+	topics  atomic.Int64
+}
+
+// Keyspace is the namespace's Cassandra keyspace.
+func (n *Namespace) Keyspace() string { return n.Name }
+
+// Database is the namespace's MySQL database.
+func (n *Namespace) Database() string { return n.Name }
+
+// Env is what a program of the product needs in its environment to work in the namespace (it
+// goes after os.Environ(), so it wins).
+func (n *Namespace) Env() []string {
+	env := []string{"CASSANDRA_KEYSPACE=" + n.Name, "MYSQL_DATABASE=" + n.Name}
+	// A JDBC URL given whole (SPARK_MYSQL_URL) names the product's database: point it here.
+	if u := Getenv("SPARK_MYSQL_URL", ""); u != "" {
+		env = append(env, "SPARK_MYSQL_URL="+withDatabase(u, n.Name))
+	}
+	return env
+}
+
+// withDatabase replaces the database path of a jdbc:mysql:// URL.
+func withDatabase(jdbc, db string) string {
+	u, err := url.Parse(strings.TrimPrefix(jdbc, "jdbc:"))
+	if err != nil {
+		return jdbc
+	}
+	u.Path = "/" + db
+	return "jdbc:" + u.String()
+}
+
+// Topic creates a topic of the namespace with the given partitions (replication factor
+// KAFKA_REPLICATION_FACTOR, default 1) and returns its name. It is deleted with the namespace.
+func (n *Namespace) Topic(t testing.TB, partitions int32) string {
+	t.Helper()
+	topic := fmt.Sprintf("%s_t%d", n.Name, n.topics.Add(1))
+	rf := int16(1)
+	if v := Getenv("KAFKA_REPLICATION_FACTOR", ""); v != "" {
+		fmt.Sscan(v, &rf) //nolint:errcheck // a bad value keeps 1; stackctl validates it for the product
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := n.Admin(t).CreateTopic(ctx, partitions, rf, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+	return topic
+}
+
+// Kafka returns a client of the stack's brokers (acks from all in-sync replicas), closed when the
+// test ends.
+func (n *Namespace) Kafka(t testing.TB, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(n.Servers.Kafka...), kgo.RequiredAcks(kgo.AllISRAcks())}, opts...)...)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = cl.Ping(ctx)
+		cancel()
+		if err != nil {
+			cl.Close()
+		}
+	}
+	Require(t, "kafka at "+strings.Join(n.Servers.Kafka, ","), err)
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// Admin returns an admin client of the stack's brokers, closed when the test ends.
+func (n *Namespace) Admin(t testing.TB) *kadm.Client {
+	t.Helper()
+	return kadm.NewClient(n.Kafka(t))
+}
+
+// Cassandra returns a session on the namespace's keyspace (consistency LOCAL_QUORUM unless
+// CASSANDRA_CONSISTENCY says otherwise), closed when the test ends.
+func (n *Namespace) Cassandra(t testing.TB) *gocql.Session {
+	t.Helper()
+	cl := gocql.NewCluster(n.Servers.Cassandra...)
+	cl.Keyspace = n.Name
+	cl.Consistency = gocql.LocalQuorum
+	if c := Getenv("CASSANDRA_CONSISTENCY", ""); c != "" {
+		if err := cl.Consistency.UnmarshalText([]byte(c)); err != nil {
+			t.Fatalf("CASSANDRA_CONSISTENCY=%q: %v", c, err)
+		}
+	}
+	cl.Timeout = 10 * time.Second
+	cl.ConnectTimeout = 10 * time.Second
+	cl.DisableInitialHostLookup = len(n.Servers.Cassandra) == 1
+	cl.Logger = gocql.NewLogger(gocql.LogLevelError)
+	s, err := cl.CreateSession()
+	Require(t, "cassandra at "+strings.Join(n.Servers.Cassandra, ","), err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// MySQL returns a pool on the namespace's database as the program user role, in UTC, closed
+// when the test ends.
+func (n *Namespace) MySQL(t testing.TB, role Role) *sql.DB {
+	t.Helper()
+	u := n.Servers.Users[role]
+	if u.Password == "" {
+		Unavailable(t, "MYSQL_%s_PASSWORD is empty: no .env in %s? `make up` writes it", role, repoRootOrDot())
+	}
+	c := mysql.NewConfig()
+	c.User, c.Passwd, c.Net, c.Addr, c.DBName = u.Name, u.Password, "tcp", n.Servers.MySQLAddr, n.Name
+	c.ParseTime, c.Loc = true, time.UTC
+	c.Params = map[string]string{"time_zone": "'+00:00'"}
+	c.Timeout = 5 * time.Second
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		Unavailable(t, "mysql at %s as %s: %v", n.Servers.MySQLAddr, u.Name, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func repoRootOrDot() string {
+	if r, err := RepoRoot(); err == nil {
+		return r
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
