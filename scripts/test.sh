@@ -4,15 +4,21 @@
 #   integration  unit + integration + browser + end-to-end tests against a stack that is up
 #   all          starts the stack if it is down, runs `integration`, stops the stack again if it
 #                started it; the README's test command (`make test`).
-# Prints `N passed, N failed, N skipped` last. With INTEGRATION_REQUIRED=1 (set here for
-# integration and all) a test that cannot reach its server fails instead of skipping.
+# testkit/cmd/testrun runs go vet and go test per module and prints `N passed, N failed, N skipped`
+# last, with an exit code that agrees (build errors, vet findings, panics and timeouts count).
+# Against the stack, tests work in namespaces of their own (testkit); `stackctl preflight` checks
+# the servers and .env first, and `stackctl fingerprint` guards the product's data: taken before
+# and after the tests, a difference is a failure (skipped while `make demo` runs, since its
+# programs change that data themselves).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-all}
-read -r -a MODULES <<<"$(go list -m -f '{{.Dir}}' | xargs -n1 basename | tr '\n' ' ')"   # the modules of go.work
+read -r -a MODULES <<<"$(go list -m -f '{{.Dir}}' | tr '\n' ' ')"   # the modules of go.work
 OUT=${TEST_OUT:-$(mktemp -d)}
-mkdir -p "$OUT"
-export GOFLAGS="${GOFLAGS:-} -count=1"
+mkdir -p "$OUT/bin"
+fail() { echo "$*" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
+go build -o "$OUT/bin/testrun" ./testkit/cmd/testrun || fail "could not build the test runner (see above)"
 
 started_stack=0
 cleanup() {
@@ -23,48 +29,40 @@ cleanup() {
 }
 trap cleanup EXIT
 
+args=(-out "$OUT")
 case "$mode" in
-  unit) tags="" serial="" ;;
+  unit) ;;
   integration|all)
-    tags="integration browser e2e"
     export INTEGRATION_REQUIRED=1
-    export PRODUCER_BROKER_RESTART_TEST=1   # tests may restart servers: this stack is the run's own
+    export PRODUCER_BROKER_RESTART_TEST=1   # tests may restart servers: the programs must live through it
     # One package at a time: some tests stop or restart a server (the job's Cassandra outage, the
     # producer's and e2e's broker restarts), which must not hit another package's tests.
-    serial="-p 1"
+    args+=(-tags "integration browser e2e" -p 1)
     # the dashboard's browser test drives Debian's headless Chromium
     . scripts/deps.sh
-    ensure_debs chromium || { echo "0 passed, 1 failed"; exit 1; }
+    ensure_debs chromium || fail "could not install chromium for the browser tests"
     if [ "$mode" = all ] && ! bash stack/stack.sh status >/dev/null 2>&1; then
       echo "== starting the stack (make up)"
       started_stack=1
-      bash stack/stack.sh up || { echo "0 passed, 1 failed"; exit 1; }
+      bash stack/stack.sh up || fail "the stack did not come up (see above)"
     fi
     # the programs and tests read the passwords that `make up` wrote
     if [ -f .env ]; then set -a; . ./.env; set +a; fi
+    (cd stack && go build -o "$OUT/bin/stackctl" ./cmd/stackctl) || fail "could not build stackctl (see above)"
+    echo "== preflight: the stack answers and .env matches it"
+    "$OUT/bin/stackctl" preflight 2>/dev/null || fail "preflight failed: fix the cause above before running tests"
+    . stack/lib.sh
+    demo_running=""
+    for pid in "$STACK_HOME"/run/demo/*.pid; do
+      [ -f "$pid" ] && kill -0 "$(cat "$pid")" 2>/dev/null && demo_running="$demo_running $(basename "$pid" .pid)"
+    done
+    if [ -n "$demo_running" ]; then
+      echo "== make demo is running ($demo_running ): its programs change the product's data, so the fingerprint guard is off"
+    else
+      args+=(-guard "'$OUT/bin/stackctl' fingerprint")
+    fi
     ;;
   *) echo "usage: $0 unit|integration|all" >&2; exit 2 ;;
 esac
 
-status=0
-for m in "${MODULES[@]}"; do
-  echo "== $m: go vet"
-  (cd "$m" && go vet ${tags:+-tags "$tags"} ./...) > "$OUT/$m.vet" 2>&1 || { cat "$OUT/$m.vet"; echo "--- FAIL: go vet $m" >> "$OUT/$m.log"; status=1; }
-  echo "== $m: go test ${tags:+-tags \"$tags\"}"
-  if ! (cd "$m" && go test -v $serial -timeout 40m ${tags:+-tags "$tags"} ./... 2>&1) > "$OUT/$m.log"; then
-    status=1
-    # a package that fails without a failing test (build error, panic, timeout) still counts
-    grep -q -- '--- FAIL' "$OUT/$m.log" || echo "--- FAIL: $m (package failed, see log)" >> "$OUT/$m.log"
-  fi
-  grep -E -- '^(--- FAIL|FAIL|ok|panic:)|^\s+--- FAIL|\[build failed\]' "$OUT/$m.log" | sed 's/^/   /' | head -40
-done
-
-passed=$(cat "$OUT"/*.log | grep -cE '^\s*--- PASS')
-failed=$(cat "$OUT"/*.log | grep -cE '^\s*--- FAIL')
-skipped=$(cat "$OUT"/*.log | grep -cE '^\s*--- SKIP')
-echo "logs: $OUT"
-if [ "$failed" -gt 0 ]; then
-  echo "failed tests:"; cat "$OUT"/*.log | grep -E '^\s*--- FAIL' | sed 's/^\s*/  /'
-fi
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$status" = 0 ] && [ "$failed" = 0 ]
+"$OUT/bin/testrun" "${args[@]}" "${MODULES[@]}"

@@ -106,6 +106,12 @@ check_prereqs() {
 ensure_env_file() {
   local env="$STACK_REPO/.env" ex="$STACK_REPO/.env.example" line name added=()
   [ -f "$ex" ] || { [ -f "$env" ] && return 0; die "$ex is missing; cannot create .env"; }
+  if [ ! -f "$env" ] && [ -f "$STACK_HOME/secrets.env" ]; then
+    # Another checkout brought this stack up: use its secrets rather than new ones, which the next
+    # migration would set as the users' passwords under the programs already running.
+    log "creating $env from the stack's secrets ($STACK_HOME/secrets.env)"
+    (umask 077; cp "$STACK_HOME/secrets.env" "$env")
+  fi
   if [ ! -f "$env" ]; then
     log "creating $env with random passwords (names from .env.example)"
     (umask 077; echo "# Created by stack/stack.sh on $(date -u +%FT%TZ). Local secrets: never commit this file." > "$env")
@@ -123,6 +129,9 @@ ensure_env_file() {
     added+=("$name")
   done < "$ex"
   [ ${#added[@]} -eq 0 ] || log "added to .env: ${added[*]}"
+  # The stack keeps a copy of the secrets it is brought up with, for checkouts that have none.
+  mkdir -p "$STACK_HOME"
+  (umask 077; cp "$env" "$STACK_HOME/secrets.env.tmp" && mv "$STACK_HOME/secrets.env.tmp" "$STACK_HOME/secrets.env")
 }
 
 # build_stackctl: compile stack/cmd/stackctl into $STACK_HOME/bin (Go's build cache makes it quick).

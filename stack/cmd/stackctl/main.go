@@ -14,6 +14,9 @@
 //	    with the same users and grants; drop removes them, NAME_* topics and their checkpoints
 //	stackctl fingerprint
 //	    one line per table and topic of the product namespace with a digest of its data
+//	stackctl preflight
+//	    before a test run: the servers answer and ./.env holds the running stack's passwords
+//	    one line per table and topic of the product namespace with a digest of its data
 //
 // Configuration comes from the environment (docs/contracts.md) and ./.env.
 package main
@@ -88,6 +91,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 		return runNamespace(ctx, cfg, logger)
+	case config.CmdPreflight:
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		return runPreflight(ctx, cfg, os.Stdout)
 	case config.CmdFingerprint:
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()

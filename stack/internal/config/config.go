@@ -26,6 +26,8 @@ const (
 	CmdNamespace = "namespace"
 	// CmdFingerprint prints a digest of the product namespace's data (tests are guests).
 	CmdFingerprint = "fingerprint"
+	// CmdPreflight checks, before a test run, that the stack answers and .env matches it.
+	CmdPreflight = "preflight"
 )
 
 // Namespace operations.
@@ -76,6 +78,9 @@ type Config struct {
 	CassandraKeyspace    string   // CASSANDRA_KEYSPACE; default trading
 	CassandraReplication string   // CASSANDRA_REPLICATION; substituted for {{replication}}
 
+	SparkRemote string // SPARK_REMOTE; default sc://127.0.0.1:15002 (preflight)
+	MySQLAddr   string // MYSQL_ADDR; default 127.0.0.1:3306: where the programs reach MySQL (preflight)
+
 	Timeout   time.Duration // -timeout: the whole command; default 60s (migrate: 5m)
 	LogFormat string        // LOG_FORMAT: text | json
 }
@@ -116,6 +121,8 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 		CassandraPort:        atoi("CASSANDRA_PORT", 9042),
 		CassandraKeyspace:    env("CASSANDRA_KEYSPACE", "trading"),
 		CassandraReplication: env("CASSANDRA_REPLICATION", "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
+		SparkRemote:          env("SPARK_REMOTE", "sc://127.0.0.1:15002"),
+		MySQLAddr:            env("MYSQL_ADDR", "127.0.0.1:"+env("MYSQL_PORT", "3306")),
 		Timeout:              60 * time.Second,
 		LogFormat:            env("LOG_FORMAT", "text"),
 	}
@@ -158,7 +165,7 @@ func (c Config) Validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	switch c.Command {
-	case CmdMigrate, CmdTopics, CmdFingerprint:
+	case CmdMigrate, CmdTopics, CmdFingerprint, CmdPreflight:
 	case CmdNamespace:
 		switch c.NsOp {
 		case NsList:
@@ -179,9 +186,9 @@ func (c Config) Validate() error {
 			add("wait: unknown service %q (kafka, cassandra or mysql)", c.Service)
 		}
 	case "":
-		add("missing command: migrate, topics, wait, namespace or fingerprint")
+		add("missing command: migrate, topics, wait, namespace, fingerprint or preflight")
 	default:
-		add("unknown command %q (migrate, topics, wait, namespace or fingerprint)", c.Command)
+		add("unknown command %q (migrate, topics, wait, namespace, fingerprint or preflight)", c.Command)
 	}
 	if c.Timeout <= 0 {
 		add("-timeout must be positive (got %s)", c.Timeout)

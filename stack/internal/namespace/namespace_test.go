@@ -12,8 +12,8 @@ func TestValid(t *testing.T) {
 		{"trading", false},
 		{"itest_Upper", false},
 		{"itest_semi;colon", false},
-		{"itest_abcdefghijabcdefghijabcdefghijabcdefghijab", true},  // 48 characters
-		{"itest_abcdefghijabcdefghijabcdefghijabcdefghijabc", false},                              // 49
+		{"itest_abcdefghijabcdefghijabcdefghijabcdefghijab", true},   // 48 characters
+		{"itest_abcdefghijabcdefghijabcdefghijabcdefghijabc", false}, // 49
 	}
 	for _, tt := range tests {
 		if got := Valid(tt.name); got != tt.ok {

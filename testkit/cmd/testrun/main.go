@@ -2,10 +2,12 @@
 // result: every test's outcome as it finishes, then each failure with its own output, then
 // `N passed, N failed, N skipped` as the last line, with an exit code that agrees with it.
 //
-//	testrun [-tags "integration e2e"] [-p 1] [-timeout 40m] [-out DIR] module...
+//	testrun [-tags "integration e2e"] [-p 1] [-timeout 40m] [-out DIR] [-guard CMD] module...
 //
 // A package that does not build, a vet finding, a panic and a timeout each count as a failure
 // (a test binary that panics or times out fails its package even where no test reports FAIL).
+// With -guard, a command that prints a digest of data the tests must leave alone (the product's
+// namespace: `stackctl fingerprint`) runs before and after the tests; any difference is a failure.
 // The `go test -json` stream is read with gotestsum's testjson package, which also prints the
 // progress lines and the failure summary.
 package main
@@ -26,6 +28,7 @@ func main() {
 	flag.StringVar(&cfg.timeout, "timeout", "40m", "go test -timeout of each package")
 	flag.StringVar(&cfg.out, "out", "", "directory for the JSON streams and vet logs (default: a new temporary one)")
 	flag.StringVar(&cfg.run, "run", "", "go test -run pattern")
+	flag.StringVar(&cfg.guard, "guard", "", "a shell command printing a digest of data the tests must not change; run before and after, a difference is a failure")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: testrun [flags] module...\n\nRuns go vet and go test in each module directory and prints `N passed, N failed, N skipped` last.\n\n")
 		flag.PrintDefaults()

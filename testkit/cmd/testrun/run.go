@@ -21,6 +21,7 @@ type config struct {
 	timeout  string
 	out      string
 	run      string
+	guard    string // shell command whose output must not change across the run
 }
 
 // result is what the closing line says.
@@ -45,9 +46,17 @@ func run(ctx context.Context, cfg config, w io.Writer) (result, error) {
 		return result{}, err
 	}
 	tags := strings.Join(strings.FieldsFunc(cfg.tags, func(r rune) bool { return r == ' ' || r == ',' }), ",")
+	var before []byte
+	if cfg.guard != "" {
+		var err error
+		if before, err = shell(ctx, cfg.guard); err != nil {
+			return result{}, fmt.Errorf("guard %q before the tests: %w\n%s", cfg.guard, err, before)
+		}
+		fmt.Fprintf(w, "== guard: %d lines of digest taken before the tests (%s)\n", bytes.Count(before, []byte("\n")), cfg.guard)
+	}
 	var exec *testjson.Execution // made by the first scan, then shared by all modules
 	var vetFailures, goErrors []string
-	formatter := testjson.NewEventFormatter(w, "testname", testjson.FormatOptions{HideEmptyPackages: true})
+	formatter := testjson.NewEventFormatter(w, "pkgname-and-test-fails", testjson.FormatOptions{HideEmptyPackages: true})
 	for _, mod := range cfg.modules {
 		name := filepath.Base(mod)
 		fmt.Fprintf(w, "== %s: go vet\n", name)
@@ -83,6 +92,21 @@ func run(ctx context.Context, cfg config, w io.Writer) (result, error) {
 			goErrors = append(goErrors, fmt.Sprintf("go test in %s: %s", name, goErr))
 		}
 	}
+	var guardFailure string
+	if cfg.guard != "" {
+		after, err := shell(ctx, cfg.guard)
+		switch {
+		case err != nil:
+			guardFailure = fmt.Sprintf("guard %q after the tests: %v\n%s", cfg.guard, err, after)
+		case !bytes.Equal(before, after):
+			guardFailure = "the tests changed data they must leave alone:\n" + lineDiff(string(before), string(after))
+		default:
+			fmt.Fprintln(w, "== guard: digest unchanged by the tests")
+		}
+		if guardFailure != "" {
+			goErrors = append(goErrors, guardFailure)
+		}
+	}
 	res := summarize(exec, len(vetFailures)+len(goErrors))
 	if res.Failed > 0 {
 		fmt.Fprintln(w)
@@ -90,7 +114,7 @@ func run(ctx context.Context, cfg config, w io.Writer) (result, error) {
 			fmt.Fprintf(w, "=== vet finding\n%s\n", v)
 		}
 		for _, v := range goErrors {
-			fmt.Fprintf(w, "=== go test failed outside any package\n%s\n", v)
+			fmt.Fprintf(w, "=== failed outside any test\n%s\n", v)
 		}
 		testjson.PrintSummary(w, exec, testjson.SummarizeFailed|testjson.SummarizeErrors|testjson.SummarizeOutput)
 	}
@@ -115,6 +139,34 @@ func summarize(e *testjson.Execution, other int) result {
 	}
 	r.Passed = e.Total() - failedTests - r.Skipped
 	return r
+}
+
+// lineDiff lists the lines only in a (-) and only in b (+).
+func lineDiff(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ia, ib := in(a), in(b)
+	var out strings.Builder
+	for _, l := range strings.Split(a, "\n") {
+		if !ib[l] {
+			fmt.Fprintf(&out, "  - %s\n", l)
+		}
+	}
+	for _, l := range strings.Split(b, "\n") {
+		if !ia[l] {
+			fmt.Fprintf(&out, "  + %s\n", l)
+		}
+	}
+	return out.String()
+}
+
+func shell(ctx context.Context, command string) ([]byte, error) {
+	return exec.CommandContext(ctx, "bash", "-c", command).Output()
 }
 
 func tagArgs(tags string) []string {

@@ -77,3 +77,40 @@ func TestRunCountsEveryKindOfFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestGuard: data that the tests change (a digest that differs after the run) is a failure.
+func TestGuard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go tool")
+	}
+	const pass = "package m\n\nimport \"testing\"\n\nfunc TestOK(t *testing.T) {}\n"
+	state := filepath.Join(t.TempDir(), "state")
+	if err := os.WriteFile(state, []byte("rows=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		test       string // a test that may touch the guarded file
+		wantFailed int
+	}{
+		{"untouched", pass, 0},
+		{"changed by a test", "package m\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestWrites(t *testing.T) { os.WriteFile(" +
+			"\"" + state + "\", []byte(\"rows=2\\n\"), 0o644) }\n", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := module(t, map[string]string{"a_test.go": tt.test})
+			var out bytes.Buffer
+			res, err := run(context.Background(), config{modules: []string{dir}, timeout: "1m", out: t.TempDir(), guard: "cat " + state}, &out)
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, out.String())
+			}
+			if res.Failed != tt.wantFailed || res.Passed != 1 {
+				t.Errorf("got %s, want 1 passed, %d failed\n%s", res, tt.wantFailed, out.String())
+			}
+			if tt.wantFailed > 0 && !strings.Contains(out.String(), "+ rows=2") {
+				t.Errorf("the difference is not shown:\n%s", out.String())
+			}
+		})
+	}
+}
