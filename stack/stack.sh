@@ -253,7 +253,7 @@ docker_up() {
   cat > "$STACK_HOME/stack.env" <<ENV
 # Written by stack/stack.sh (docker mode): addresses as seen from inside the Spark containers.
 SPARK_KAFKA_BOOTSTRAP_SERVERS=kafka:19092
-SPARK_MYSQL_URL=jdbc:mysql://mysql:3306/trading?sslMode=DISABLED&allowPublicKeyRetrieval=true&rewriteBatchedStatements=true&connectionTimeZone=UTC
+SPARK_MYSQL_ADDR=mysql:3306
 ENV
   compose ps
   log "up in $((SECONDS - t0))s"

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"idxstream/spark_script/internal/batchlog"
+	"idxstream/spark_script/internal/fault"
 	"idxstream/spark_script/internal/offsets"
 )
 
@@ -115,6 +116,7 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 		if b, err = p.Log.Plan(ctx, p.Topic, plan, started); err != nil {
 			return false, false, err
 		}
+		fault.Hit(fault.AggPlanned)
 	} else {
 		p.Logger.Info("replaying uncommitted batch", "batch", b.ID)
 	}
@@ -128,6 +130,7 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 	if err := p.Spark.Aggregate(ctx, b); err != nil {
 		return false, false, fmt.Errorf("aggregate batch %d: %w", b.ID, err)
 	}
+	fault.Hit(fault.AggWritten)
 	rows, trades, err := p.Log.RowStats(ctx, b.ID)
 	if err != nil {
 		return false, false, err

@@ -35,7 +35,11 @@ type Config struct {
 	MySQLDatabase string
 	MySQLUser     string // the job's own user (MYSQL_JOB_USER)
 	MySQLPassword string // (MYSQL_JOB_PASSWORD); never logged
-	SparkMySQLURL string // JDBC URL as seen by Spark executors (SPARK_MYSQL_URL); default built from MySQLAddr
+	// SparkMySQLAddr is MySQL's host:port as seen by Spark executors (SPARK_MYSQL_ADDR; default
+	// MySQLAddr). The JDBC URL is built from it and MySQLDatabase, so the database follows the
+	// configuration everywhere; SparkMySQLURL (SPARK_MYSQL_URL) replaces the whole URL.
+	SparkMySQLAddr string
+	SparkMySQLURL  string
 
 	StatusAddr string        // HTTP status endpoint; empty disables it (JOB_STATUS_ADDR)
 	QueryPoll  time.Duration // how often streaming queries are checked (and the session kept alive)
@@ -82,6 +86,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		MySQLDatabase:        env("MYSQL_DATABASE", "trading"),
 		MySQLUser:            env("MYSQL_JOB_USER", "trading_job"),
 		MySQLPassword:        env("MYSQL_JOB_PASSWORD", ""),
+		SparkMySQLAddr:       env("SPARK_MYSQL_ADDR", ""),
 		SparkMySQLURL:        env("SPARK_MYSQL_URL", ""),
 		StatusAddr:           env("JOB_STATUS_ADDR", "127.0.0.1:4050"),
 		QueryPoll:            dur("JOB_QUERY_POLL", "5s"),
@@ -116,7 +121,8 @@ Every flag has an environment variable (in brackets); flags win.
 	fs.DurationVar(&c.AggTrigger, "agg-trigger", c.AggTrigger, "trigger interval of the aggregate path to MySQL; batches start half-way between raw triggers [JOB_AGG_TRIGGER]")
 	fs.StringVar(&c.MarketTZ, "market-tz", c.MarketTZ, "IANA time zone of the market date [MARKET_TZ]")
 	fs.StringVar(&c.MySQLAddr, "mysql-addr", c.MySQLAddr, "MySQL host:port as seen by this process [MYSQL_ADDR]")
-	fs.StringVar(&c.SparkMySQLURL, "spark-mysql-url", c.SparkMySQLURL, "JDBC URL of MySQL as seen by Spark; default from -mysql-addr [SPARK_MYSQL_URL]")
+	fs.StringVar(&c.SparkMySQLAddr, "spark-mysql-addr", c.SparkMySQLAddr, "MySQL host:port as seen by Spark; default -mysql-addr [SPARK_MYSQL_ADDR]")
+	fs.StringVar(&c.SparkMySQLURL, "spark-mysql-url", c.SparkMySQLURL, "whole JDBC URL of MySQL as seen by Spark; default from -spark-mysql-addr and the database [SPARK_MYSQL_URL]")
 	fs.StringVar(&c.StatusAddr, "status-addr", c.StatusAddr, "HTTP status endpoint address, empty to disable [JOB_STATUS_ADDR]")
 	fs.BoolVar(&c.LogJSON, "log-json", c.LogJSON, "log as JSON [LOG_FORMAT=json]")
 	if err := fs.Parse(args); err != nil {
@@ -129,9 +135,14 @@ Every flag has an environment variable (in brackets); flags win.
 	default:
 		return c, fmt.Errorf("expected at most one topic argument, got %q", fs.Args())
 	}
+	if c.SparkMySQLAddr == "" {
+		c.SparkMySQLAddr = c.MySQLAddr
+	}
 	if c.SparkMySQLURL == "" {
-		c.SparkMySQLURL = fmt.Sprintf("jdbc:mysql://%s/%s?sslMode=DISABLED&rewriteBatchedStatements=true&connectionTimeZone=UTC",
-			c.MySQLAddr, c.MySQLDatabase)
+		// allowPublicKeyRetrieval: MySQL 8's caching_sha2_password over a connection without TLS
+		// (Docker mode); MariaDB ignores it.
+		c.SparkMySQLURL = fmt.Sprintf("jdbc:mysql://%s/%s?sslMode=DISABLED&allowPublicKeyRetrieval=true&rewriteBatchedStatements=true&connectionTimeZone=UTC",
+			c.SparkMySQLAddr, c.MySQLDatabase)
 	}
 	return c, c.Validate()
 }

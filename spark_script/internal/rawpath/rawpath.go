@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"idxstream/spark_script/internal/fault"
 	sc "idxstream/spark_script/sparkconnect"
 )
 
@@ -199,6 +200,9 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 		}
 		log.Info("batch", "path", "raw", "batch", p.BatchID, "kafka_records", sourceRows(p), "rows_out", rowsOut,
 			"rows_per_s", fmt.Sprintf("%.0f", perSec), "duration_ms", p.BatchDuration, "kafka_lag", lag)
+		if sourceRows(p) > 0 {
+			fault.Hit(fault.RawProgress)
+		}
 	}
 	s.update(i, func(x *State) {
 		x.Status, x.Progress, x.KafkaLag, x.Active, x.Stalled = st.Message, p, lag, true, stalled
