@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"idxstream/dashboard/browsertest"
+	"idxstream/testkit"
 	"idxstream/trade"
 )
 
@@ -28,15 +29,13 @@ import (
 // (default: a new temporary directory).
 func TestBrowserWhilePipelineRuns(t *testing.T) {
 	chromium, err := browsertest.ChromiumPath()
-	need(t, "chromium", err)
-	c := connectStack(t)
-	topic := c.newTopic(t)
+	testkit.Require(t, "chromium", err)
+	p := newPipeline(t)
+	c, topic := p, p.topic
 
-	jobEnv := []string{"JOB_RAW_TRIGGER=5s", "JOB_AGG_TRIGGER=15s", "JOB_STATUS_ADDR=" + freePort(t)}
-	job := start(t, "spark_script", jobEnv, topic)
-	dashAddr := freePort(t)
-	start(t, "dashboard", []string{"DASHBOARD_ADDR=" + dashAddr, "DASHBOARD_AGG_INTERVAL=2s", "DASHBOARD_RAW_INTERVAL=1s"})
-	producer := start(t, "producer", nil, "--rate", "200", "--interval", "250ms", "--progress", "0", topic)
+	job := p.startJob()
+	dashAddr := p.startDashboard("1s")
+	producer := p.start("producer", nil, "--rate", "200", "--interval", "250ms", "--progress", "0", topic)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
@@ -48,7 +47,7 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 
 	// The job commits its first aggregate batch of this topic within a trigger or two; wait for
 	// it so that the chart is compared with data the pipeline wrote.
-	eventually(t, 5*time.Minute, "the job's first aggregate batch of the topic", func() error {
+	testkit.Eventually(t, 5*time.Minute, "the job's first aggregate batch of the topic", func() error {
 		var n int
 		if err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM agg_batches WHERE topic = ? AND committed_at IS NOT NULL AND trades > 0`, topic).Scan(&n); err != nil {
 			return err
@@ -57,7 +56,7 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 			return fmt.Errorf("none committed yet")
 		}
 		return nil
-	})
+	}, job)
 	if err := chromedp.Do(bctx, chromedp.Navigate("http://"+dashAddr), chromedp.WaitVisible(chromedp.CSS("#volume-chart"))); err != nil {
 		t.Fatalf("load the page: %v", err)
 	}
@@ -106,10 +105,7 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 
 	// Then one trade, produced once the producer has stopped (so that it stays the newest) with an
 	// id no producer hands out, must appear, with its values.
-	if err := producer.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := producer.wait(t, time.Minute); err != nil {
+	if err := producer.Stop(t, syscall.SIGTERM, time.Minute); err != nil {
 		t.Errorf("producer did not exit 0 on SIGTERM: %v", err)
 	}
 	var ticker, sector string
@@ -142,16 +138,24 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 		t.Errorf("the page was reloaded (marker %q)", marker)
 	}
 
+	// Once the aggregate path has caught up, the chart shows exactly the volume this test produced
+	// today: the producer's trades (read back from the topic) and the marked one.
+	produced := todayBySector(p.consumeTrades(), p.zone())
+	testkit.Eventually(t, 3*time.Minute, "chart bars = the volume the test produced today", func() error {
+		bars, err := browsertest.ChartBars(bctx)
+		if err != nil {
+			return err
+		}
+		return sameVolumes(bars, produced)
+	}, job)
+
 	shot, err := browsertest.Screenshot(bctx, "dashboard-pipeline.png")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", shot)
 
-	if err := job.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := job.wait(t, 3*time.Minute); err != nil {
+	if err := job.Stop(t, syscall.SIGTERM, 3*time.Minute); err != nil {
 		t.Errorf("job did not exit 0 on SIGTERM: %v", err)
 	}
 }

@@ -41,7 +41,7 @@ func benchOnce(b *testing.B, rate int, dur time.Duration) {
 	topic := s.newTopic(b, 3)
 	// The job's own default triggers (10 s raw, 60 s aggregate) unless JOBBENCH_RAW_TRIGGER or
 	// JOBBENCH_AGG_TRIGGER say otherwise.
-	j := startJob(b, topic, "JOB_RAW_TRIGGER="+env("JOBBENCH_RAW_TRIGGER", "10s"),
+	j := s.startJob(b, topic, "JOB_RAW_TRIGGER="+env("JOBBENCH_RAW_TRIGGER", "10s"),
 		"JOB_AGG_TRIGGER="+env("JOBBENCH_AGG_TRIGGER", "60s"), "LOG_FORMAT=json")
 	ctx := context.Background()
 
@@ -78,7 +78,7 @@ func benchOnce(b *testing.B, rate int, dur time.Duration) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	perTick := rate / 10
-	base := (time.Now().UnixMilli()%1e10)*1e5 + 1e4
+	base := int64(1e4) // after the warm-up trade; the namespace is the benchmark's own
 	nextSample := start
 	for time.Since(start) < dur {
 		<-tick.C
@@ -124,7 +124,7 @@ func benchOnce(b *testing.B, rate int, dur time.Duration) {
 	if !firstOK {
 		b.Fatalf("the first trade did not reach Cassandra")
 	}
-	if err := j.stop(b, syscall.SIGTERM, 3*time.Minute); err != nil {
+	if err := j.Stop(b, syscall.SIGTERM, 3*time.Minute); err != nil {
 		b.Logf("job exit: %v", err)
 	}
 	if len(fresh) == 0 || len(ticker) == 0 {
@@ -141,7 +141,7 @@ func benchOnce(b *testing.B, rate int, dur time.Duration) {
 	b.ReportMetric(quantile(fresh, 0.99), "fresh_p99_s")
 	b.ReportMetric(quantile(fresh, 1), "fresh_max_s")
 	b.ReportMetric(quantile(ticker, 0.99), "fresh_ticker_p99_s")
-	events := batchEvents(j.logText(), start)
+	events := batchEvents(j.Output(), start)
 	b.ReportMetric(float64(maxRawLag(events)), "max_lag_records")
 	b.Logf("%d trades in %s of production; the last one readable %s after production ended; %d freshness samples",
 		sent, produced.Round(time.Second), lastAt.Sub(start.Add(produced)).Round(100*time.Millisecond), len(fresh))
@@ -238,7 +238,7 @@ func pollVisible(s *stack, id int64, within time.Duration) (time.Time, bool) {
 
 // pollTickerVisible reports when trade tr became readable in trades_by_ticker, the dashboard's table.
 func pollTickerVisible(s *stack, tr trade.Trade, within time.Duration) (time.Time, bool) {
-	day := tr.CreatedAt.In(marketZone()).Format("2006-01-02")
+	day := tr.CreatedAt.In(s.zone()).Format("2006-01-02")
 	return pollUntil(within, func() error {
 		var got int64
 		return s.cass.Query(`SELECT id FROM trades_by_ticker WHERE ticker = ? AND day = ? AND created_at = ? AND id = ?`,

@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"idxstream/spark_script/internal/fault"
 	"idxstream/spark_script/internal/parse"
+	"idxstream/testkit"
+	"idxstream/testkit/check"
 	"idxstream/trade"
 )
 
@@ -54,17 +58,17 @@ func malformed(valid trade.Trade) (values [][]byte, reasons map[string]int) {
 	return values, reasons
 }
 
-// TestJobExactlyOnce produces more than 10 000 trades in several records while the job runs, is
-// killed with SIGKILL and started again, and lives through a 60 s Cassandra outage; every trade
-// must be in Cassandra exactly once with its values, the MySQL volume per (date, sector) must
-// equal the trades', and every malformed element must be in the rejects table with its reason.
+// TestJobExactlyOnce produces more than 10 000 trades and a mix of malformed records while the
+// job is killed at three chosen points (a fault hook, not a timer) and restarted each time, and
+// then lives through a 60 s Cassandra outage. Every trade must be in each table the job writes
+// exactly once with its values, MySQL's volume and trade count per (date, sector) must equal the
+// trades', and every malformed element must be in rejects with its reason.
 func TestJobExactlyOnce(t *testing.T) {
 	s := connect(t)
 	const partitions = 3
 	topic := s.newTopic(t, partitions)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	all := makeTrades(13000, rng)
-	t.Cleanup(func() { s.deleteTrades(all) })
 	first, second, third, fourth := all[:4000], all[4000:7000], all[7000:10000], all[10000:]
 
 	// The valid trade inside the mixed malformed record is part of what must arrive.
@@ -74,84 +78,81 @@ func TestJobExactlyOnce(t *testing.T) {
 
 	s.produce(t, topic, first, 50)
 	s.produceRaw(t, topic, bad)
-	ctx := context.Background()
 
-	j := startJob(t, topic)
-	eventually(t, j, 5*time.Minute, "first trades in Cassandra", func() error {
-		got, err := s.cassandraTrades(ctx, first[:200])
-		if err == nil && len(got) == 0 {
-			err = fmt.Errorf("none yet")
+	// Each run dies at its fault point; the next one must pick up exactly where it left off.
+	killedAt := func(point fault.Point, n int, before func()) {
+		t.Helper()
+		spec := string(point)
+		if n > 1 {
+			spec += ":" + strconv.Itoa(n)
 		}
-		return err
-	})
-	s.produce(t, topic, second, 40)
-	time.Sleep(3 * time.Second) // let a batch start, then kill the job in the middle of the stream
-	if err := j.stop(t, syscall.SIGKILL, 30*time.Second); err == nil {
-		t.Fatal("job exited 0 after SIGKILL?")
+		if before != nil {
+			before()
+		}
+		j := s.startJob(t, topic, "JOB_FAULT="+spec)
+		if err := j.Wait(t, 6*time.Minute); err == nil {
+			t.Fatalf("the job exited 0 instead of dying at %s", spec)
+		}
+		if !strings.Contains(j.Output(), "fault: killing the job at "+string(point)) {
+			t.Fatalf("the job exited before reaching %s:\n%s", spec, j.Tail(40))
+		}
+		t.Logf("killed at %s", spec)
 	}
-	s.produce(t, topic, third, 60)
+	// After writing the first aggregate batch's rows to MySQL, before committing it.
+	killedAt(fault.AggWritten, 1, nil)
+	// In the middle of the stream: the raw path's second micro-batch with rows.
+	killedAt(fault.RawProgress, 2, func() { s.produce(t, topic, second, 40) })
+	// Right after planning an aggregate batch, before any of its rows is written.
+	killedAt(fault.AggPlanned, 1, func() { s.produce(t, topic, third, 60) })
 
-	j = startJob(t, topic)
+	j := s.startJob(t, topic)
 	received := append(append(append([]trade.Trade{}, first...), second...), third...)
 	received = append(received, mixed)
-	waitConsistent(t, s, j, topic, received)
+	waitConsistent(t, s, j, received)
 
 	if os.Getenv("JOBTEST_SKIP_OUTAGE") != "1" {
 		t.Log("stopping Cassandra for 60 s while the job runs")
-		stackCmd(t, "down")
+		testkit.StackCmd(t, "down", "cassandra")
 		s.produce(t, topic, fourth, 50)
-		time.Sleep(60 * time.Second)
-		stackCmd(t, "up")
+		time.Sleep(60 * time.Second) // the outage's length: the job must ride it out
+		testkit.StackCmd(t, "up", "cassandra")
 		received = append(received, fourth...)
-		waitConsistent(t, s, j, topic, received)
+		waitConsistent(t, s, j, received)
 	}
 
-	got, err := s.rejects(ctx, topic, partitions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for reason, n := range wantReasons {
-		if got[reason] != n {
-			t.Errorf("rejects with reason %q: %d, want %d (all: %v)", reason, got[reason], n, got)
-		}
+	ctx := context.Background()
+	if err := check.RejectReasons(ctx, s.cass, wantReasons); err != nil {
+		t.Error(err)
 	}
 	known := map[string]bool{}
 	for _, r := range parse.Reasons() {
 		known[r] = true
 	}
-	for reason := range got {
-		if !known[reason] {
-			t.Errorf("unexpected reject reason %q", reason)
+	rejects, err := check.Rejects(ctx, s.cass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rejects {
+		if !known[r.Reason] {
+			t.Errorf("unexpected reject reason %q at %d/%d", r.Reason, r.Partition, r.Offset)
 		}
 	}
-	if err := j.stop(t, syscall.SIGTERM, 3*time.Minute); err != nil {
+	if err := j.Stop(t, syscall.SIGTERM, 3*time.Minute); err != nil {
 		t.Fatalf("job did not exit 0 on SIGTERM: %v", err)
 	}
 }
 
-// waitConsistent waits until Cassandra holds exactly the trades and MySQL their volume.
-func waitConsistent(t *testing.T, s *stack, j *job, topic string, ts []trade.Trade) {
+// waitConsistent waits until every table the job writes holds exactly the trades.
+func waitConsistent(t *testing.T, s *stack, j *testkit.Proc, ts []trade.Trade) {
 	t.Helper()
 	ctx := context.Background()
-	eventually(t, j, 8*time.Minute, fmt.Sprintf("all %d trades in Cassandra", len(ts)), func() error {
-		return s.allInCassandra(ctx, ts)
-	})
-	want := expectedSums(ts)
-	eventually(t, j, 5*time.Minute, "MySQL volume per (date, sector) equal to the trades'", func() error {
-		got, err := s.mysqlSums(ctx, topic)
-		if err != nil {
-			return err
-		}
-		return diffSums(got, want)
-	})
-}
-
-// stackCmd stops or starts Cassandra through the project's launcher.
-func stackCmd(t *testing.T, verb string) {
-	t.Helper()
-	cmd := exec.Command("bash", "../../stack/stack.sh", verb)
-	cmd.Env = append(os.Environ(), "STACK_SERVICES=cassandra")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("stack.sh %s cassandra: %v\n%s", verb, err, out)
-	}
+	testkit.Eventually(t, 8*time.Minute, fmt.Sprintf("all %d trades once in real_time_data", len(ts)), func() error {
+		return check.Trades(ctx, s.cass, ts)
+	}, j)
+	testkit.Eventually(t, 2*time.Minute, "the same trades once in trades_by_ticker", func() error {
+		return check.TradesByTicker(ctx, s.cass, ts, s.zone())
+	}, j)
+	testkit.Eventually(t, 5*time.Minute, "MySQL volume and trade count per (date, sector) equal to the trades'", func() error {
+		return check.Totals(ctx, s.db, ts, s.zone())
+	}, j)
 }
