@@ -83,4 +83,3 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("job did not exit 0 on SIGTERM: %v", err)
 	}
 }
-
