@@ -19,6 +19,7 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/go-sql-driver/mysql"
 	"github.com/joho/godotenv"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"idxstream/stack/internal/cassadmin"
@@ -26,29 +27,33 @@ import (
 	"idxstream/stack/internal/migrate"
 	"idxstream/stack/internal/mysqladmin"
 	"idxstream/stack/internal/sqlsplit"
+	"idxstream/testkit"
 )
 
 const schemaDir = "../../schema"
 
-// cfg loads ../../.env (the repository's; variables already set win) and the defaults.
+// suite gives the package one namespace (keyspace, database, topics) made by `stackctl namespace
+// create`, so that these tests check the product's schema and grants without touching the
+// product's own data.
+var suite = testkit.NewSuite("stack")
+
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
+
+// cfg is stackctl's configuration (the repository's .env loaded; variables already set win),
+// pointed at the suite's namespace.
 func cfg(t *testing.T) config.Config {
 	t.Helper()
+	ns := suite.Namespace(t)
 	_ = godotenv.Load(filepath.Join("..", "..", ".env"))
 	c, err := config.FromEnv(os.Getenv, []string{"migrate"})
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	c.MySQLDatabase, c.CassandraKeyspace = ns.Database(), ns.Keyspace()
 	return c
 }
 
-// unreachable fails the test when INTEGRATION_REQUIRED=1 (CI), else skips it.
-func unreachable(t *testing.T, what string, err error) {
-	t.Helper()
-	if os.Getenv("INTEGRATION_REQUIRED") == "1" {
-		t.Fatalf("%s unreachable (INTEGRATION_REQUIRED=1): %v", what, err)
-	}
-	t.Skipf("%s unreachable, start the stack with `make up`: %v", what, err)
-}
+func unreachable(t *testing.T, what string, err error) { testkit.Require(t, what, err) }
 
 func unique(prefix string) string {
 	b := make([]byte, 6)
@@ -76,9 +81,20 @@ func TestKafkaProduceConsumeTradingData(t *testing.T) {
 	if err != nil {
 		unreachable(t, "kafka "+fmt.Sprint(c.KafkaBrokers), err)
 	}
+	// The product's topics exist (created by `make up`); records go to a topic of the namespace.
+	adm := kadm.NewClient(cl)
+	td, err := adm.ListTopics(ctx, "trading_data", "test_topic")
+	if err != nil {
+		t.Fatalf("describe the product's topics: %v", err)
+	}
+	for _, name := range []string{"trading_data", "test_topic"} {
+		if d, ok := td[name]; !ok || d.Err != nil || len(d.Partitions) != c.Partitions {
+			t.Errorf("topic %s: %+v, want %d partitions (KAFKA_PARTITIONS)", name, d, c.Partitions)
+		}
+	}
+	topic := suite.Namespace(t).Topic(t, 3)
 	key := unique("stack-it-")
-	// An empty JSON array: a valid record of zero trades, so the streaming job has nothing to reject.
-	rec := &kgo.Record{Topic: "trading_data", Key: []byte(key), Value: []byte("[]")}
+	rec := &kgo.Record{Topic: topic, Key: []byte(key), Value: []byte("[]")}
 	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		t.Fatalf("produce: %v", err)
 	}
@@ -86,7 +102,7 @@ func TestKafkaProduceConsumeTradingData(t *testing.T) {
 
 	cons, err := kgo.NewClient(kgo.SeedBrokers(c.KafkaBrokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{
-			"trading_data": {rec.Partition: kgo.NewOffset().At(rec.Offset)},
+			topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)},
 		}))
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +206,7 @@ func TestMySQLMigrateTwiceChangesNothing(t *testing.T) {
 	if err := mysqladmin.Wait(ctxT(t, 10*time.Second), c.MySQLAdminDSN); err != nil {
 		unreachable(t, "mysql (admin)", err)
 	}
-	dbName := unique("it_migrate_")
+	dbName := unique("itest_migrate_") // a namespace name: `stackctl namespace list` shows a leftover
 	adm, err := mysqladmin.Open(ctx, c.MySQLAdminDSN, dbName)
 	if err != nil {
 		t.Fatal(err)
@@ -256,11 +272,10 @@ func TestCassandraMigrateTwiceAndWriteRead(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("schema files: %v (%d)", err, len(files))
 	}
+	// The namespace's keyspace was migrated by stackctl with the same files: a second run applies
+	// nothing.
 	r := migrate.Runner{Exec: &cassadmin.Migrations{Session: s, Keyspace: c.CassandraKeyspace, Replication: c.CassandraReplication},
-		Dialect: sqlsplit.CQL, Vars: map[string]string{"replication": c.CassandraReplication}}
-	if _, err := r.Run(ctx, files); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+		Dialect: sqlsplit.CQL, Vars: map[string]string{"replication": c.CassandraReplication, "keyspace": c.CassandraKeyspace}}
 	again, err := r.Run(ctx, files)
 	if err != nil {
 		t.Fatalf("second migrate: %v", err)
@@ -301,9 +316,10 @@ func TestCassandraMigrateTwiceAndWriteRead(t *testing.T) {
 	}
 }
 
-// TestUserGrants checks each application user against what docs/contracts.md allows it: the
-// statements it needs work, and a write outside its role is refused (1142). Rows written here use
-// their own keys (a date in 1999, a unique topic) and are removed again.
+// TestUserGrants checks each application user against what docs/contracts.md allows it, in the
+// suite's namespace (created with the product's grants): the statements it needs work, and one
+// outside its role is refused (1142). The refused statements would change nothing even if a grant
+// regressed (DROP of a table that does not exist, updates of no row).
 func TestUserGrants(t *testing.T) {
 	c := cfg(t)
 	ctx := ctxT(t, time.Minute)
@@ -330,7 +346,7 @@ func TestUserGrants(t *testing.T) {
 		{"job writes aggregated_data", c.JobUser, "INSERT INTO aggregated_data (processing_id, batch_id, processed_at, sector, total_volume, `date`) VALUES ('" + pid + "', -1, UTC_TIMESTAMP(6), 'it', 100, '1999-01-01')", true},
 		{"job replaces its rows", c.JobUser, "DELETE FROM aggregated_data WHERE processing_id = '" + pid + "'", true},
 		{"job reads profile", c.JobUser, "SELECT COUNT(*) FROM profile", true},
-		{"job cannot drop tables", c.JobUser, "DROP TABLE agg_batches", false},
+		{"job cannot drop tables", c.JobUser, "DROP TABLE IF EXISTS it_no_such_table", false},
 		{"producer reads profile", c.ProducerUser, "SELECT COUNT(*) FROM profile", true},
 		{"producer reserves ids", c.ProducerUser, "INSERT INTO id_blocks (topic, next_id) VALUES ('" + topic + "', 1) ON DUPLICATE KEY UPDATE next_id = next_id + 1", true},
 		{"producer cannot write aggregates", c.ProducerUser, "DELETE FROM aggregated_data WHERE processing_id = '" + pid + "'", false},
