@@ -13,10 +13,18 @@ require (
 )
 
 require (
+	github.com/apache/cassandra-gocql-driver/v2 v2.1.2 // indirect
+	gopkg.in/inf.v0 v0.9.1 // indirect
+)
+
+require (
 	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.15.0 // indirect
+	idxstream/testkit v0.0.0
 )
 
 replace idxstream/trade => ../trade
+
+replace idxstream/testkit => ../testkit

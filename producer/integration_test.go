@@ -1,15 +1,14 @@
 //go:build integration
 
-// Integration tests against the shared stack's real Kafka (KAFKA_BOOTSTRAP_SERVERS) and MariaDB
-// (MYSQL_ADDR, MYSQL_PRODUCER_USER/PASSWORD from ../.env). Each test uses its own topic, deleted
-// with t.Cleanup; its row in id_blocks stays (the producer user has no DELETE), which is harmless
-// because ids only need to be unique per topic.
+// Integration tests against the stack's real Kafka (KAFKA_BOOTSTRAP_SERVERS) and MariaDB
+// (MYSQL_ADDR, MYSQL_PRODUCER_USER/PASSWORD from ../.env), in a namespace of the package's own
+// (testkit): each test has its own topic, and the database (with its id_blocks) is dropped at
+// the end.
 //
 //	go test -tags integration ./...                       # skips when a server is down
 //	INTEGRATION_REQUIRED=1 go test -tags integration ./... # fails instead
 //	PRODUCER_BROKER_RESTART_TEST=1 go test -tags integration -run BrokerRestart -v .
-//	    restarts Kafka with PRODUCER_BROKER_RESTART_CMD (default `bash stack/stack.sh restart kafka`,
-//	    run from the repository root) while the producer runs: only on a stack nobody else uses.
+//	    restarts Kafka (`stack/stack.sh restart kafka`) while the producer runs.
 //	go test -tags integration -run '^$' -bench Produce .   # trades/s into the local broker
 package main
 
@@ -21,7 +20,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"testing"
@@ -29,7 +27,6 @@ import (
 
 	"github.com/joho/godotenv"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"idxstream/producer/internal/config"
@@ -38,71 +35,35 @@ import (
 	"idxstream/producer/internal/market"
 	"idxstream/producer/internal/publish"
 	"idxstream/producer/internal/store"
+	"idxstream/testkit"
 	"idxstream/trade"
 )
 
-// unreachable skips, or fails when INTEGRATION_REQUIRED=1.
-func unreachable(tb testing.TB, format string, a ...any) {
+// suite gives the package a namespace of its own: a MySQL database made like the product's (with
+// profile and id_blocks) and topics that are deleted with it.
+var suite = testkit.NewSuite("producer")
+
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
+
+func unreachable(tb testing.TB, format string, a ...any) { tb.Helper(); testkit.Unavailable(tb, format, a...) }
+
+// testConfig loads the producer config the way main does, for a new topic of the suite's
+// namespace (3 partitions) and the namespace's database.
+func testConfig(tb testing.TB, args ...string) config.Config {
 	tb.Helper()
-	msg := fmt.Sprintf(format, a...)
-	if os.Getenv("INTEGRATION_REQUIRED") == "1" {
-		tb.Fatalf("%s (INTEGRATION_REQUIRED=1)", msg)
-	}
-	tb.Skipf("%s (start the stack with `make up`)", msg)
+	ns := suite.Namespace(tb)
+	return nsConfig(tb, ns, ns.Topic(tb, 3), args...)
 }
 
-// testConfig loads the producer config the way main does, for topic.
-func testConfig(tb testing.TB, topic string, args ...string) config.Config {
+func nsConfig(tb testing.TB, ns *testkit.Namespace, topic string, args ...string) config.Config {
 	tb.Helper()
 	_ = godotenv.Load("../.env")
 	cfg, err := config.Load(append(args, "--progress", "0", topic), os.Getenv, io.Discard)
 	if err != nil {
 		tb.Fatalf("config: %v", err)
 	}
+	cfg.MySQL.Database = ns.Database()
 	return cfg
-}
-
-// freshTopic (re)creates topic with 3 partitions and deletes it at the end.
-func freshTopic(tb testing.TB, cfg config.Config) {
-	tb.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	adm := kadm.NewClient(cl)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := cl.Ping(ctx); err != nil {
-		cl.Close()
-		unreachable(tb, "kafka at %v unreachable: %v", cfg.Brokers, err)
-	}
-	_, _ = adm.DeleteTopics(ctx, cfg.Topic)
-	for {
-		resp, err := adm.CreateTopic(ctx, 3, 1, nil, cfg.Topic)
-		if err == nil && resp.Err == nil {
-			break
-		}
-		if ctx.Err() != nil || (resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists)) {
-			tb.Fatalf("create topic %s: %v %v", cfg.Topic, err, resp.Err)
-		}
-		time.Sleep(200 * time.Millisecond) // the deletion is still in progress
-	}
-	for { // wait until the broker's metadata shows the new topic with its partitions
-		tds, err := adm.ListTopics(ctx, cfg.Topic)
-		if td, ok := tds[cfg.Topic]; err == nil && ok && td.Err == nil && len(td.Partitions) == 3 {
-			break
-		}
-		if ctx.Err() != nil {
-			tb.Fatalf("topic %s never appeared: %v", cfg.Topic, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = adm.DeleteTopics(ctx, cfg.Topic)
-		cl.Close()
-	})
 }
 
 func checkMySQL(tb testing.TB, cfg config.Config) {
@@ -189,9 +150,8 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 
 func TestIntegrationCountAllInTopic(t *testing.T) {
 	const n = 20000
-	cfg := testConfig(t, "producer_it_count", "--count", strconv.Itoa(n), "--rate", "100000", "--interval", "20ms")
+	cfg := testConfig(t, "--count", strconv.Itoa(n), "--rate", "100000", "--interval", "20ms")
 	checkMySQL(t, cfg)
-	freshTopic(t, cfg)
 	if err := run(context.Background(), cfg, discardLogger()); err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -209,9 +169,8 @@ func TestIntegrationCountAllInTopic(t *testing.T) {
 
 func TestIntegrationRestartContinuesIDs(t *testing.T) {
 	const n = 500
-	cfg := testConfig(t, "producer_it_restart", "--count", strconv.Itoa(n), "--rate", "50000", "--interval", "10ms", "--id-block", "1000")
+	cfg := testConfig(t, "--count", strconv.Itoa(n), "--rate", "50000", "--interval", "10ms", "--id-block", "1000")
 	checkMySQL(t, cfg)
-	freshTopic(t, cfg)
 	for range 2 {
 		if err := run(context.Background(), cfg, discardLogger()); err != nil {
 			t.Fatalf("run: %v", err)
@@ -231,7 +190,8 @@ func TestIntegrationRestartContinuesIDs(t *testing.T) {
 }
 
 func TestIntegrationMissingTopicIsAClearError(t *testing.T) {
-	cfg := testConfig(t, "producer_it_does_not_exist", "--count", "10")
+	ns := suite.Namespace(t)
+	cfg := nsConfig(t, ns, ns.Name+"_does_not_exist", "--count", "10")
 	checkMySQL(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -248,25 +208,29 @@ func TestIntegrationBrokerRestart(t *testing.T) {
 	if os.Getenv("PRODUCER_BROKER_RESTART_TEST") != "1" {
 		t.Skip("restarts the shared Kafka broker: set PRODUCER_BROKER_RESTART_TEST=1 on a stack nobody else uses")
 	}
-	restart := os.Getenv("PRODUCER_BROKER_RESTART_CMD")
-	if restart == "" {
-		restart = "bash stack/stack.sh restart kafka"
-	}
-	cfg := testConfig(t, "producer_it_broker_restart", "--rate", "5000", "--interval", "50ms", "--duration", "60s", "--flush-timeout", "2m")
+	cfg := testConfig(t, "--rate", "5000", "--interval", "50ms", "--duration", "60s", "--flush-timeout", "2m")
 	checkMySQL(t, cfg)
-	freshTopic(t, cfg)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil))) }()
-	time.Sleep(10 * time.Second)
-	cmd := exec.Command("bash", "-c", restart)
-	cmd.Dir = ".." // the repository root
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v", restart, err)
-	}
+	// Restart the broker once the producer is writing, not after a guessed delay.
+	ns := suite.Namespace(t)
+	adm := ns.Admin(t)
+	testkit.Eventually(t, time.Minute, "the producer's first records in the topic", func() error {
+		ends, err := adm.ListEndOffsets(context.Background(), cfg.Topic)
+		if err != nil {
+			return err
+		}
+		var n int64
+		ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+		if n < 20 {
+			return fmt.Errorf("%d records so far", n)
+		}
+		return nil
+	})
+	testkit.StackCmd(t, "restart", "kafka")
 	if err := <-done; err != nil {
 		t.Fatalf("producer across a broker restart: %v", err)
 	}
@@ -284,9 +248,8 @@ func TestIntegrationBrokerRestart(t *testing.T) {
 func BenchmarkProduce(b *testing.B) {
 	for _, comp := range []string{"lz4", "zstd", "snappy", "none"} {
 		b.Run(comp, func(b *testing.B) {
-			cfg := testConfig(b, "producer_it_bench", "--compression", comp)
+			cfg := testConfig(b, "--compression", comp)
 			checkMySQL(b, cfg)
-			freshTopic(b, cfg)
 			ctx := context.Background()
 			db, err := store.Open(ctx, cfg.MySQL)
 			if err != nil {
