@@ -4,15 +4,23 @@ package cassandrastore
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
 	"idxstream/dashboard/internal/itest"
 	"idxstream/dashboard/internal/market"
+	"idxstream/testkit"
 )
 
+// suite gives the package's tests a namespace of their own (testkit): they never write into the
+// product's keyspace or database.
+var suite = testkit.NewSuite("dashcass")
+
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
+
 func TestLatestTradesMergesTickers(t *testing.T) {
-	c := itest.CassandraFromEnv(t)
+	c := itest.CassandraFromEnv(t, suite.Namespace(t))
 	sess := c.Session(t)
 	store := New(Config{Hosts: c.Hosts, Keyspace: c.Keyspace})
 	t.Cleanup(store.Close)
@@ -72,7 +80,7 @@ func isNewestFirst(ts []market.Trade) bool {
 }
 
 func TestTickerSeries(t *testing.T) {
-	c := itest.CassandraFromEnv(t)
+	c := itest.CassandraFromEnv(t, suite.Namespace(t))
 	sess := c.Session(t)
 	store := New(Config{Hosts: c.Hosts, Keyspace: c.Keyspace})
 	t.Cleanup(store.Close)

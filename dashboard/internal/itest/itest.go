@@ -1,7 +1,6 @@
-// Package itest helps the dashboard's integration and browser tests reach the shared stack: it
-// loads the repository's .env, reads addresses from the variables of docs/contracts.md, fails
-// (INTEGRATION_REQUIRED=1) or skips when a server is unreachable, and opens the write-capable
-// clients that tests use to insert their own rows (the dashboard's user is read-only).
+// Package itest is the dashboard's part of the test kit (testkit): it opens, in a test namespace,
+// the write-capable clients that the dashboard's integration and browser tests use to insert
+// their own rows (the dashboard's user is read-only), and the rows' helpers.
 package itest
 
 import (
@@ -11,59 +10,23 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/go-sql-driver/mysql"
-	"github.com/joho/godotenv"
+
+	"idxstream/testkit"
 )
 
-// Env returns the variable's value, or def when it is unset or empty. The repository's .env is
-// loaded first (variables already set win).
-func Env(name, def string) string {
-	loadDotEnv()
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-		return v
-	}
-	return def
-}
-
-var dotEnvLoaded bool
-
-func loadDotEnv() {
-	if dotEnvLoaded {
-		return
-	}
-	dotEnvLoaded = true
-	dir, err := os.Getwd()
-	if err != nil {
-		return
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			_ = godotenv.Load(filepath.Join(dir, ".env")) // optional
-			return
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return
-		}
-		dir = parent
-	}
-}
+// Env returns the variable's value (the repository's .env loaded), or def when unset or blank.
+func Env(name, def string) string { return testkit.Getenv(name, def) }
 
 // Unavailable fails the test when INTEGRATION_REQUIRED=1 and skips it otherwise.
 func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("INTEGRATION_REQUIRED") == "1" {
-		t.Fatalf("%s (INTEGRATION_REQUIRED=1)", msg)
-	}
-	t.Skipf("%s; start the stack with `make up` (INTEGRATION_REQUIRED=1 turns this into a failure)", msg)
+	testkit.Unavailable(t, format, args...)
 }
 
 // Reachable requires a TCP listener at addr.
@@ -84,12 +47,12 @@ type MySQL struct {
 	JobUser, JobPassword string
 }
 
-// MySQLFromEnv reads MYSQL_ADDR, MYSQL_DATABASE and the dashboard and job users, and requires
-// the server to be reachable.
-func MySQLFromEnv(t testing.TB) MySQL {
+// MySQLFromEnv reads MYSQL_ADDR and the dashboard and job users, and requires the server to be
+// reachable. The database is the test namespace's (testkit), never the product's.
+func MySQLFromEnv(t testing.TB, ns *testkit.Namespace) MySQL {
 	t.Helper()
 	m := MySQL{
-		Addr: Env("MYSQL_ADDR", "127.0.0.1:3306"), Database: Env("MYSQL_DATABASE", "trading"),
+		Addr: Env("MYSQL_ADDR", "127.0.0.1:3306"), Database: ns.Database(),
 		DashUser: Env("MYSQL_DASHBOARD_USER", "trading_dashboard"), DashPass: Env("MYSQL_DASHBOARD_PASSWORD", ""),
 		JobUser: Env("MYSQL_JOB_USER", "trading_job"), JobPassword: Env("MYSQL_JOB_PASSWORD", ""),
 	}
@@ -128,11 +91,11 @@ type Cassandra struct {
 	Keyspace string
 }
 
-// CassandraFromEnv reads CASSANDRA_HOSTS and CASSANDRA_KEYSPACE and requires the first host to
-// be reachable.
-func CassandraFromEnv(t testing.TB) Cassandra {
+// CassandraFromEnv reads CASSANDRA_HOSTS and requires the first host to be reachable. The
+// keyspace is the test namespace's (testkit), never the product's.
+func CassandraFromEnv(t testing.TB, ns *testkit.Namespace) Cassandra {
 	t.Helper()
-	c := Cassandra{Keyspace: Env("CASSANDRA_KEYSPACE", "trading")}
+	c := Cassandra{Keyspace: ns.Keyspace()}
 	for _, h := range strings.Split(Env("CASSANDRA_HOSTS", "127.0.0.1"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			c.Hosts = append(c.Hosts, h)

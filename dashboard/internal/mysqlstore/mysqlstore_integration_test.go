@@ -3,12 +3,20 @@
 package mysqlstore
 
 import (
+	"os"
 	"testing"
 	"time"
 
 	"idxstream/dashboard/internal/itest"
 	"idxstream/dashboard/internal/market"
+	"idxstream/testkit"
 )
+
+// suite gives the package's tests a namespace of their own (testkit): they never write into the
+// product's keyspace or database.
+var suite = testkit.NewSuite("dashmysql")
+
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
 func openStore(t *testing.T, m itest.MySQL) *Store {
 	t.Helper()
@@ -24,7 +32,7 @@ func openStore(t *testing.T, m itest.MySQL) *Store {
 }
 
 func TestViewsReturnInsertedRows(t *testing.T) {
-	m := itest.MySQLFromEnv(t)
+	m := itest.MySQLFromEnv(t, suite.Namespace(t))
 	job := m.Open(t, m.JobUser, m.JobPassword)
 	store := openStore(t, m)
 	today := itest.MarketToday(t, job)
@@ -73,7 +81,7 @@ func TestViewsReturnInsertedRows(t *testing.T) {
 }
 
 func TestLastBatchAndProfile(t *testing.T) {
-	m := itest.MySQLFromEnv(t)
+	m := itest.MySQLFromEnv(t, suite.Namespace(t))
 	job := m.Open(t, m.JobUser, m.JobPassword)
 	store := openStore(t, m)
 
@@ -103,7 +111,7 @@ func TestLastBatchAndProfile(t *testing.T) {
 }
 
 func TestDashboardUserIsReadOnly(t *testing.T) {
-	m := itest.MySQLFromEnv(t)
+	m := itest.MySQLFromEnv(t, suite.Namespace(t))
 	dash := m.Open(t, m.DashUser, m.DashPass)
 	_, err := dash.ExecContext(t.Context(), "DELETE FROM aggregated_data WHERE batch_id = -1")
 	if err == nil {

@@ -4,6 +4,7 @@ package web
 
 import (
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -12,7 +13,14 @@ import (
 	"idxstream/dashboard/internal/feed"
 	"idxstream/dashboard/internal/itest"
 	"idxstream/dashboard/internal/mysqlstore"
+	"idxstream/testkit"
 )
+
+// suite gives the package's tests a namespace of their own (testkit): they never write into the
+// product's keyspace or database.
+var suite = testkit.NewSuite("dashweb")
+
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
 // realEnv is the dashboard over the stack's real databases, served by httptest.
 type realEnv struct {
@@ -27,7 +35,7 @@ type realEnv struct {
 // not started: call sets.Refresh or sets.Run.
 func newRealEnv(t *testing.T, raw, agg time.Duration) *realEnv {
 	t.Helper()
-	e := &realEnv{mysql: itest.MySQLFromEnv(t), cass: itest.CassandraFromEnv(t)}
+	e := &realEnv{mysql: itest.MySQLFromEnv(t, suite.Namespace(t)), cass: itest.CassandraFromEnv(t, suite.Namespace(t))}
 	tz := itest.Env("MARKET_TZ", "Asia/Jakarta")
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
