@@ -48,10 +48,11 @@ fmt: ## gofmt every module
 	@gofmt -l -w $(MODULES)
 
 gen: ## regenerate the Spark Connect protocol code
-	cd spark_script && $(GO) generate ./...
+	cd sparkconnect && $(GO) generate ./...
 
+# git status, not git diff: a generated file that is new or renamed is untracked, and counts too.
 gen-check: gen ## fail if regenerating changes committed code
-	@git diff --exit-code -- spark_script || { echo "generated code is stale: run 'make gen' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- sparkconnect)" || { git status --short -- sparkconnect; git diff -- sparkconnect | head -40; echo "generated code is stale: run 'make gen' and commit"; exit 1; }
 
 up: ## start Kafka, Spark (+ Connect), Cassandra and MySQL, apply the schema, wait until healthy
 	@$(STACK) up

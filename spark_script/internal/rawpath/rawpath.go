@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	sc "idxstream/spark_script/sparkconnect"
+	sc "idxstream/sparkconnect"
 )
 
 // Query is the part of *sc.StreamingQuery the supervisor uses.
