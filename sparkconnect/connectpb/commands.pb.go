@@ -5,7 +5,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: spark/connect/commands.proto
+// source: idxstream/sparkconnect/v1/commands.proto
 
 package connectpb
 
@@ -63,11 +63,11 @@ func (x WriteOperation_SaveMode) String() string {
 }
 
 func (WriteOperation_SaveMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_spark_connect_commands_proto_enumTypes[0].Descriptor()
+	return file_idxstream_sparkconnect_v1_commands_proto_enumTypes[0].Descriptor()
 }
 
 func (WriteOperation_SaveMode) Type() protoreflect.EnumType {
-	return &file_spark_connect_commands_proto_enumTypes[0]
+	return &file_idxstream_sparkconnect_v1_commands_proto_enumTypes[0]
 }
 
 func (x WriteOperation_SaveMode) Number() protoreflect.EnumNumber {
@@ -76,7 +76,7 @@ func (x WriteOperation_SaveMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WriteOperation_SaveMode.Descriptor instead.
 func (WriteOperation_SaveMode) EnumDescriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{3, 0}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{3, 0}
 }
 
 type WriteOperation_SaveTable_TableSaveMethod int32
@@ -112,11 +112,11 @@ func (x WriteOperation_SaveTable_TableSaveMethod) String() string {
 }
 
 func (WriteOperation_SaveTable_TableSaveMethod) Descriptor() protoreflect.EnumDescriptor {
-	return file_spark_connect_commands_proto_enumTypes[1].Descriptor()
+	return file_idxstream_sparkconnect_v1_commands_proto_enumTypes[1].Descriptor()
 }
 
 func (WriteOperation_SaveTable_TableSaveMethod) Type() protoreflect.EnumType {
-	return &file_spark_connect_commands_proto_enumTypes[1]
+	return &file_idxstream_sparkconnect_v1_commands_proto_enumTypes[1]
 }
 
 func (x WriteOperation_SaveTable_TableSaveMethod) Number() protoreflect.EnumNumber {
@@ -125,7 +125,7 @@ func (x WriteOperation_SaveTable_TableSaveMethod) Number() protoreflect.EnumNumb
 
 // Deprecated: Use WriteOperation_SaveTable_TableSaveMethod.Descriptor instead.
 func (WriteOperation_SaveTable_TableSaveMethod) EnumDescriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{3, 1, 0}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{3, 1, 0}
 }
 
 // Command is an action with side effects.
@@ -146,7 +146,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_spark_connect_commands_proto_msgTypes[0]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -158,7 +158,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[0]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -171,7 +171,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{0}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Command) GetCommandType() isCommand_CommandType {
@@ -287,7 +287,7 @@ type SqlCommand struct {
 
 func (x *SqlCommand) Reset() {
 	*x = SqlCommand{}
-	mi := &file_spark_connect_commands_proto_msgTypes[1]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -299,7 +299,7 @@ func (x *SqlCommand) String() string {
 func (*SqlCommand) ProtoMessage() {}
 
 func (x *SqlCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[1]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -312,7 +312,7 @@ func (x *SqlCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlCommand.ProtoReflect.Descriptor instead.
 func (*SqlCommand) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{1}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *SqlCommand) GetSql() string {
@@ -349,7 +349,7 @@ type CreateDataFrameViewCommand struct {
 
 func (x *CreateDataFrameViewCommand) Reset() {
 	*x = CreateDataFrameViewCommand{}
-	mi := &file_spark_connect_commands_proto_msgTypes[2]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -361,7 +361,7 @@ func (x *CreateDataFrameViewCommand) String() string {
 func (*CreateDataFrameViewCommand) ProtoMessage() {}
 
 func (x *CreateDataFrameViewCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[2]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -374,7 +374,7 @@ func (x *CreateDataFrameViewCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDataFrameViewCommand.ProtoReflect.Descriptor instead.
 func (*CreateDataFrameViewCommand) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{2}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateDataFrameViewCommand) GetInput() *Relation {
@@ -415,7 +415,7 @@ type WriteOperation struct {
 	//	*WriteOperation_Path
 	//	*WriteOperation_Table
 	SaveType            isWriteOperation_SaveType `protobuf_oneof:"save_type"`
-	Mode                WriteOperation_SaveMode   `protobuf:"varint,5,opt,name=mode,proto3,enum=spark.connect.WriteOperation_SaveMode" json:"mode,omitempty"`
+	Mode                WriteOperation_SaveMode   `protobuf:"varint,5,opt,name=mode,proto3,enum=idxstream.sparkconnect.v1.WriteOperation_SaveMode" json:"mode,omitempty"`
 	SortColumnNames     []string                  `protobuf:"bytes,6,rep,name=sort_column_names,json=sortColumnNames,proto3" json:"sort_column_names,omitempty"`
 	PartitioningColumns []string                  `protobuf:"bytes,7,rep,name=partitioning_columns,json=partitioningColumns,proto3" json:"partitioning_columns,omitempty"`
 	BucketBy            *WriteOperation_BucketBy  `protobuf:"bytes,8,opt,name=bucket_by,json=bucketBy,proto3" json:"bucket_by,omitempty"`
@@ -426,7 +426,7 @@ type WriteOperation struct {
 
 func (x *WriteOperation) Reset() {
 	*x = WriteOperation{}
-	mi := &file_spark_connect_commands_proto_msgTypes[3]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -438,7 +438,7 @@ func (x *WriteOperation) String() string {
 func (*WriteOperation) ProtoMessage() {}
 
 func (x *WriteOperation) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[3]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -451,7 +451,7 @@ func (x *WriteOperation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOperation.ProtoReflect.Descriptor instead.
 func (*WriteOperation) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{3}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *WriteOperation) GetInput() *Relation {
@@ -571,7 +571,7 @@ type WriteStreamOperationStart struct {
 
 func (x *WriteStreamOperationStart) Reset() {
 	*x = WriteStreamOperationStart{}
-	mi := &file_spark_connect_commands_proto_msgTypes[4]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -583,7 +583,7 @@ func (x *WriteStreamOperationStart) String() string {
 func (*WriteStreamOperationStart) ProtoMessage() {}
 
 func (x *WriteStreamOperationStart) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[4]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -596,7 +596,7 @@ func (x *WriteStreamOperationStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStreamOperationStart.ProtoReflect.Descriptor instead.
 func (*WriteStreamOperationStart) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{4}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *WriteStreamOperationStart) GetInput() *Relation {
@@ -765,7 +765,7 @@ type WriteStreamOperationStartResult struct {
 
 func (x *WriteStreamOperationStartResult) Reset() {
 	*x = WriteStreamOperationStartResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[5]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -777,7 +777,7 @@ func (x *WriteStreamOperationStartResult) String() string {
 func (*WriteStreamOperationStartResult) ProtoMessage() {}
 
 func (x *WriteStreamOperationStartResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[5]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -790,7 +790,7 @@ func (x *WriteStreamOperationStartResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStreamOperationStartResult.ProtoReflect.Descriptor instead.
 func (*WriteStreamOperationStartResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{5}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *WriteStreamOperationStartResult) GetQueryId() *StreamingQueryInstanceId {
@@ -818,7 +818,7 @@ type StreamingQueryInstanceId struct {
 
 func (x *StreamingQueryInstanceId) Reset() {
 	*x = StreamingQueryInstanceId{}
-	mi := &file_spark_connect_commands_proto_msgTypes[6]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +830,7 @@ func (x *StreamingQueryInstanceId) String() string {
 func (*StreamingQueryInstanceId) ProtoMessage() {}
 
 func (x *StreamingQueryInstanceId) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[6]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +843,7 @@ func (x *StreamingQueryInstanceId) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamingQueryInstanceId.ProtoReflect.Descriptor instead.
 func (*StreamingQueryInstanceId) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{6}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *StreamingQueryInstanceId) GetId() string {
@@ -881,7 +881,7 @@ type StreamingQueryCommand struct {
 
 func (x *StreamingQueryCommand) Reset() {
 	*x = StreamingQueryCommand{}
-	mi := &file_spark_connect_commands_proto_msgTypes[7]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +893,7 @@ func (x *StreamingQueryCommand) String() string {
 func (*StreamingQueryCommand) ProtoMessage() {}
 
 func (x *StreamingQueryCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[7]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +906,7 @@ func (x *StreamingQueryCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamingQueryCommand.ProtoReflect.Descriptor instead.
 func (*StreamingQueryCommand) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{7}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *StreamingQueryCommand) GetQueryId() *StreamingQueryInstanceId {
@@ -1065,7 +1065,7 @@ type StreamingQueryCommandResult struct {
 
 func (x *StreamingQueryCommandResult) Reset() {
 	*x = StreamingQueryCommandResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[8]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1077,7 @@ func (x *StreamingQueryCommandResult) String() string {
 func (*StreamingQueryCommandResult) ProtoMessage() {}
 
 func (x *StreamingQueryCommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[8]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1090,7 @@ func (x *StreamingQueryCommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamingQueryCommandResult.ProtoReflect.Descriptor instead.
 func (*StreamingQueryCommandResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{8}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *StreamingQueryCommandResult) GetQueryId() *StreamingQueryInstanceId {
@@ -1202,7 +1202,7 @@ type StreamingQueryManagerCommand struct {
 
 func (x *StreamingQueryManagerCommand) Reset() {
 	*x = StreamingQueryManagerCommand{}
-	mi := &file_spark_connect_commands_proto_msgTypes[9]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1214,7 +1214,7 @@ func (x *StreamingQueryManagerCommand) String() string {
 func (*StreamingQueryManagerCommand) ProtoMessage() {}
 
 func (x *StreamingQueryManagerCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[9]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1227,7 +1227,7 @@ func (x *StreamingQueryManagerCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamingQueryManagerCommand.ProtoReflect.Descriptor instead.
 func (*StreamingQueryManagerCommand) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{9}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *StreamingQueryManagerCommand) GetCommand() isStreamingQueryManagerCommand_Command {
@@ -1317,7 +1317,7 @@ type StreamingQueryManagerCommandResult struct {
 
 func (x *StreamingQueryManagerCommandResult) Reset() {
 	*x = StreamingQueryManagerCommandResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[10]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1329,7 +1329,7 @@ func (x *StreamingQueryManagerCommandResult) String() string {
 func (*StreamingQueryManagerCommandResult) ProtoMessage() {}
 
 func (x *StreamingQueryManagerCommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[10]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1342,7 +1342,7 @@ func (x *StreamingQueryManagerCommandResult) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use StreamingQueryManagerCommandResult.ProtoReflect.Descriptor instead.
 func (*StreamingQueryManagerCommandResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{10}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StreamingQueryManagerCommandResult) GetResultType() isStreamingQueryManagerCommandResult_ResultType {
@@ -1421,14 +1421,14 @@ func (*StreamingQueryManagerCommandResult_ResetTerminated) isStreamingQueryManag
 type WriteOperation_SaveTable struct {
 	state         protoimpl.MessageState                   `protogen:"open.v1"`
 	TableName     string                                   `protobuf:"bytes,1,opt,name=table_name,json=tableName,proto3" json:"table_name,omitempty"`
-	SaveMethod    WriteOperation_SaveTable_TableSaveMethod `protobuf:"varint,2,opt,name=save_method,json=saveMethod,proto3,enum=spark.connect.WriteOperation_SaveTable_TableSaveMethod" json:"save_method,omitempty"`
+	SaveMethod    WriteOperation_SaveTable_TableSaveMethod `protobuf:"varint,2,opt,name=save_method,json=saveMethod,proto3,enum=idxstream.sparkconnect.v1.WriteOperation_SaveTable_TableSaveMethod" json:"save_method,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WriteOperation_SaveTable) Reset() {
 	*x = WriteOperation_SaveTable{}
-	mi := &file_spark_connect_commands_proto_msgTypes[13]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1440,7 +1440,7 @@ func (x *WriteOperation_SaveTable) String() string {
 func (*WriteOperation_SaveTable) ProtoMessage() {}
 
 func (x *WriteOperation_SaveTable) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[13]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1453,7 +1453,7 @@ func (x *WriteOperation_SaveTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOperation_SaveTable.ProtoReflect.Descriptor instead.
 func (*WriteOperation_SaveTable) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{3, 1}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{3, 1}
 }
 
 func (x *WriteOperation_SaveTable) GetTableName() string {
@@ -1480,7 +1480,7 @@ type WriteOperation_BucketBy struct {
 
 func (x *WriteOperation_BucketBy) Reset() {
 	*x = WriteOperation_BucketBy{}
-	mi := &file_spark_connect_commands_proto_msgTypes[14]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1492,7 +1492,7 @@ func (x *WriteOperation_BucketBy) String() string {
 func (*WriteOperation_BucketBy) ProtoMessage() {}
 
 func (x *WriteOperation_BucketBy) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[14]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1505,7 +1505,7 @@ func (x *WriteOperation_BucketBy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOperation_BucketBy.ProtoReflect.Descriptor instead.
 func (*WriteOperation_BucketBy) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{3, 2}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{3, 2}
 }
 
 func (x *WriteOperation_BucketBy) GetBucketColumnNames() []string {
@@ -1531,7 +1531,7 @@ type StreamingQueryCommand_ExplainCommand struct {
 
 func (x *StreamingQueryCommand_ExplainCommand) Reset() {
 	*x = StreamingQueryCommand_ExplainCommand{}
-	mi := &file_spark_connect_commands_proto_msgTypes[16]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1543,7 @@ func (x *StreamingQueryCommand_ExplainCommand) String() string {
 func (*StreamingQueryCommand_ExplainCommand) ProtoMessage() {}
 
 func (x *StreamingQueryCommand_ExplainCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[16]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1556,7 @@ func (x *StreamingQueryCommand_ExplainCommand) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use StreamingQueryCommand_ExplainCommand.ProtoReflect.Descriptor instead.
 func (*StreamingQueryCommand_ExplainCommand) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{7, 0}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{7, 0}
 }
 
 func (x *StreamingQueryCommand_ExplainCommand) GetExtended() bool {
@@ -1575,7 +1575,7 @@ type StreamingQueryCommand_AwaitTerminationCommand struct {
 
 func (x *StreamingQueryCommand_AwaitTerminationCommand) Reset() {
 	*x = StreamingQueryCommand_AwaitTerminationCommand{}
-	mi := &file_spark_connect_commands_proto_msgTypes[17]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1587,7 @@ func (x *StreamingQueryCommand_AwaitTerminationCommand) String() string {
 func (*StreamingQueryCommand_AwaitTerminationCommand) ProtoMessage() {}
 
 func (x *StreamingQueryCommand_AwaitTerminationCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[17]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1600,7 @@ func (x *StreamingQueryCommand_AwaitTerminationCommand) ProtoReflect() protorefl
 
 // Deprecated: Use StreamingQueryCommand_AwaitTerminationCommand.ProtoReflect.Descriptor instead.
 func (*StreamingQueryCommand_AwaitTerminationCommand) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{7, 1}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{7, 1}
 }
 
 func (x *StreamingQueryCommand_AwaitTerminationCommand) GetTimeoutMs() int64 {
@@ -1622,7 +1622,7 @@ type StreamingQueryCommandResult_StatusResult struct {
 
 func (x *StreamingQueryCommandResult_StatusResult) Reset() {
 	*x = StreamingQueryCommandResult_StatusResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[18]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1634,7 +1634,7 @@ func (x *StreamingQueryCommandResult_StatusResult) String() string {
 func (*StreamingQueryCommandResult_StatusResult) ProtoMessage() {}
 
 func (x *StreamingQueryCommandResult_StatusResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[18]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1647,7 +1647,7 @@ func (x *StreamingQueryCommandResult_StatusResult) ProtoReflect() protoreflect.M
 
 // Deprecated: Use StreamingQueryCommandResult_StatusResult.ProtoReflect.Descriptor instead.
 func (*StreamingQueryCommandResult_StatusResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{8, 0}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{8, 0}
 }
 
 func (x *StreamingQueryCommandResult_StatusResult) GetStatusMessage() string {
@@ -1687,7 +1687,7 @@ type StreamingQueryCommandResult_RecentProgressResult struct {
 
 func (x *StreamingQueryCommandResult_RecentProgressResult) Reset() {
 	*x = StreamingQueryCommandResult_RecentProgressResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[19]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1699,7 +1699,7 @@ func (x *StreamingQueryCommandResult_RecentProgressResult) String() string {
 func (*StreamingQueryCommandResult_RecentProgressResult) ProtoMessage() {}
 
 func (x *StreamingQueryCommandResult_RecentProgressResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[19]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1712,7 +1712,7 @@ func (x *StreamingQueryCommandResult_RecentProgressResult) ProtoReflect() protor
 
 // Deprecated: Use StreamingQueryCommandResult_RecentProgressResult.ProtoReflect.Descriptor instead.
 func (*StreamingQueryCommandResult_RecentProgressResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{8, 1}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{8, 1}
 }
 
 func (x *StreamingQueryCommandResult_RecentProgressResult) GetRecentProgressJson() []string {
@@ -1731,7 +1731,7 @@ type StreamingQueryCommandResult_ExplainResult struct {
 
 func (x *StreamingQueryCommandResult_ExplainResult) Reset() {
 	*x = StreamingQueryCommandResult_ExplainResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[20]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +1743,7 @@ func (x *StreamingQueryCommandResult_ExplainResult) String() string {
 func (*StreamingQueryCommandResult_ExplainResult) ProtoMessage() {}
 
 func (x *StreamingQueryCommandResult_ExplainResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[20]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +1756,7 @@ func (x *StreamingQueryCommandResult_ExplainResult) ProtoReflect() protoreflect.
 
 // Deprecated: Use StreamingQueryCommandResult_ExplainResult.ProtoReflect.Descriptor instead.
 func (*StreamingQueryCommandResult_ExplainResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{8, 2}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{8, 2}
 }
 
 func (x *StreamingQueryCommandResult_ExplainResult) GetResult() string {
@@ -1777,7 +1777,7 @@ type StreamingQueryCommandResult_ExceptionResult struct {
 
 func (x *StreamingQueryCommandResult_ExceptionResult) Reset() {
 	*x = StreamingQueryCommandResult_ExceptionResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[21]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1789,7 +1789,7 @@ func (x *StreamingQueryCommandResult_ExceptionResult) String() string {
 func (*StreamingQueryCommandResult_ExceptionResult) ProtoMessage() {}
 
 func (x *StreamingQueryCommandResult_ExceptionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[21]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1802,7 +1802,7 @@ func (x *StreamingQueryCommandResult_ExceptionResult) ProtoReflect() protoreflec
 
 // Deprecated: Use StreamingQueryCommandResult_ExceptionResult.ProtoReflect.Descriptor instead.
 func (*StreamingQueryCommandResult_ExceptionResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{8, 3}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{8, 3}
 }
 
 func (x *StreamingQueryCommandResult_ExceptionResult) GetExceptionMessage() string {
@@ -1835,7 +1835,7 @@ type StreamingQueryCommandResult_AwaitTerminationResult struct {
 
 func (x *StreamingQueryCommandResult_AwaitTerminationResult) Reset() {
 	*x = StreamingQueryCommandResult_AwaitTerminationResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[22]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +1847,7 @@ func (x *StreamingQueryCommandResult_AwaitTerminationResult) String() string {
 func (*StreamingQueryCommandResult_AwaitTerminationResult) ProtoMessage() {}
 
 func (x *StreamingQueryCommandResult_AwaitTerminationResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[22]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +1860,7 @@ func (x *StreamingQueryCommandResult_AwaitTerminationResult) ProtoReflect() prot
 
 // Deprecated: Use StreamingQueryCommandResult_AwaitTerminationResult.ProtoReflect.Descriptor instead.
 func (*StreamingQueryCommandResult_AwaitTerminationResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{8, 4}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{8, 4}
 }
 
 func (x *StreamingQueryCommandResult_AwaitTerminationResult) GetTerminated() bool {
@@ -1879,7 +1879,7 @@ type StreamingQueryManagerCommand_AwaitAnyTerminationCommand struct {
 
 func (x *StreamingQueryManagerCommand_AwaitAnyTerminationCommand) Reset() {
 	*x = StreamingQueryManagerCommand_AwaitAnyTerminationCommand{}
-	mi := &file_spark_connect_commands_proto_msgTypes[23]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1891,7 +1891,7 @@ func (x *StreamingQueryManagerCommand_AwaitAnyTerminationCommand) String() strin
 func (*StreamingQueryManagerCommand_AwaitAnyTerminationCommand) ProtoMessage() {}
 
 func (x *StreamingQueryManagerCommand_AwaitAnyTerminationCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[23]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1904,7 +1904,7 @@ func (x *StreamingQueryManagerCommand_AwaitAnyTerminationCommand) ProtoReflect()
 
 // Deprecated: Use StreamingQueryManagerCommand_AwaitAnyTerminationCommand.ProtoReflect.Descriptor instead.
 func (*StreamingQueryManagerCommand_AwaitAnyTerminationCommand) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{9, 0}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{9, 0}
 }
 
 func (x *StreamingQueryManagerCommand_AwaitAnyTerminationCommand) GetTimeoutMs() int64 {
@@ -1923,7 +1923,7 @@ type StreamingQueryManagerCommandResult_ActiveResult struct {
 
 func (x *StreamingQueryManagerCommandResult_ActiveResult) Reset() {
 	*x = StreamingQueryManagerCommandResult_ActiveResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[24]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1935,7 +1935,7 @@ func (x *StreamingQueryManagerCommandResult_ActiveResult) String() string {
 func (*StreamingQueryManagerCommandResult_ActiveResult) ProtoMessage() {}
 
 func (x *StreamingQueryManagerCommandResult_ActiveResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[24]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1948,7 +1948,7 @@ func (x *StreamingQueryManagerCommandResult_ActiveResult) ProtoReflect() protore
 
 // Deprecated: Use StreamingQueryManagerCommandResult_ActiveResult.ProtoReflect.Descriptor instead.
 func (*StreamingQueryManagerCommandResult_ActiveResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{10, 0}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{10, 0}
 }
 
 func (x *StreamingQueryManagerCommandResult_ActiveResult) GetActiveQueries() []*StreamingQueryManagerCommandResult_StreamingQueryInstance {
@@ -1968,7 +1968,7 @@ type StreamingQueryManagerCommandResult_StreamingQueryInstance struct {
 
 func (x *StreamingQueryManagerCommandResult_StreamingQueryInstance) Reset() {
 	*x = StreamingQueryManagerCommandResult_StreamingQueryInstance{}
-	mi := &file_spark_connect_commands_proto_msgTypes[25]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1980,7 +1980,7 @@ func (x *StreamingQueryManagerCommandResult_StreamingQueryInstance) String() str
 func (*StreamingQueryManagerCommandResult_StreamingQueryInstance) ProtoMessage() {}
 
 func (x *StreamingQueryManagerCommandResult_StreamingQueryInstance) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[25]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1993,7 +1993,7 @@ func (x *StreamingQueryManagerCommandResult_StreamingQueryInstance) ProtoReflect
 
 // Deprecated: Use StreamingQueryManagerCommandResult_StreamingQueryInstance.ProtoReflect.Descriptor instead.
 func (*StreamingQueryManagerCommandResult_StreamingQueryInstance) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{10, 1}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{10, 1}
 }
 
 func (x *StreamingQueryManagerCommandResult_StreamingQueryInstance) GetId() *StreamingQueryInstanceId {
@@ -2019,7 +2019,7 @@ type StreamingQueryManagerCommandResult_AwaitAnyTerminationResult struct {
 
 func (x *StreamingQueryManagerCommandResult_AwaitAnyTerminationResult) Reset() {
 	*x = StreamingQueryManagerCommandResult_AwaitAnyTerminationResult{}
-	mi := &file_spark_connect_commands_proto_msgTypes[26]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2031,7 +2031,7 @@ func (x *StreamingQueryManagerCommandResult_AwaitAnyTerminationResult) String() 
 func (*StreamingQueryManagerCommandResult_AwaitAnyTerminationResult) ProtoMessage() {}
 
 func (x *StreamingQueryManagerCommandResult_AwaitAnyTerminationResult) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_commands_proto_msgTypes[26]
+	mi := &file_idxstream_sparkconnect_v1_commands_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2044,7 +2044,7 @@ func (x *StreamingQueryManagerCommandResult_AwaitAnyTerminationResult) ProtoRefl
 
 // Deprecated: Use StreamingQueryManagerCommandResult_AwaitAnyTerminationResult.ProtoReflect.Descriptor instead.
 func (*StreamingQueryManagerCommandResult_AwaitAnyTerminationResult) Descriptor() ([]byte, []int) {
-	return file_spark_connect_commands_proto_rawDescGZIP(), []int{10, 2}
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP(), []int{10, 2}
 }
 
 func (x *StreamingQueryManagerCommandResult_AwaitAnyTerminationResult) GetTerminated() bool {
@@ -2054,50 +2054,50 @@ func (x *StreamingQueryManagerCommandResult_AwaitAnyTerminationResult) GetTermin
 	return false
 }
 
-var File_spark_connect_commands_proto protoreflect.FileDescriptor
+var File_idxstream_sparkconnect_v1_commands_proto protoreflect.FileDescriptor
 
-const file_spark_connect_commands_proto_rawDesc = "" +
+const file_idxstream_sparkconnect_v1_commands_proto_rawDesc = "" +
 	"\n" +
-	"\x1cspark/connect/commands.proto\x12\rspark.connect\x1a\x1fspark/connect/expressions.proto\x1a\x1dspark/connect/relations.proto\"\xc5\x04\n" +
-	"\aCommand\x12H\n" +
-	"\x0fwrite_operation\x18\x02 \x01(\v2\x1d.spark.connect.WriteOperationH\x00R\x0ewriteOperation\x12_\n" +
-	"\x15create_dataframe_view\x18\x03 \x01(\v2).spark.connect.CreateDataFrameViewCommandH\x00R\x13createDataframeView\x12<\n" +
-	"\vsql_command\x18\x05 \x01(\v2\x19.spark.connect.SqlCommandH\x00R\n" +
-	"sqlCommand\x12k\n" +
-	"\x1cwrite_stream_operation_start\x18\x06 \x01(\v2(.spark.connect.WriteStreamOperationStartH\x00R\x19writeStreamOperationStart\x12^\n" +
-	"\x17streaming_query_command\x18\a \x01(\v2$.spark.connect.StreamingQueryCommandH\x00R\x15streamingQueryCommand\x12t\n" +
-	"\x1fstreaming_query_manager_command\x18\t \x01(\v2+.spark.connect.StreamingQueryManagerCommandH\x00R\x1cstreamingQueryManagerCommandB\x0e\n" +
-	"\fcommand_type\"\xf1\x01\n" +
+	"(idxstream/sparkconnect/v1/commands.proto\x12\x19idxstream.sparkconnect.v1\x1a+idxstream/sparkconnect/v1/expressions.proto\x1a)idxstream/sparkconnect/v1/relations.proto\"\x8e\x05\n" +
+	"\aCommand\x12T\n" +
+	"\x0fwrite_operation\x18\x02 \x01(\v2).idxstream.sparkconnect.v1.WriteOperationH\x00R\x0ewriteOperation\x12k\n" +
+	"\x15create_dataframe_view\x18\x03 \x01(\v25.idxstream.sparkconnect.v1.CreateDataFrameViewCommandH\x00R\x13createDataframeView\x12H\n" +
+	"\vsql_command\x18\x05 \x01(\v2%.idxstream.sparkconnect.v1.SqlCommandH\x00R\n" +
+	"sqlCommand\x12w\n" +
+	"\x1cwrite_stream_operation_start\x18\x06 \x01(\v24.idxstream.sparkconnect.v1.WriteStreamOperationStartH\x00R\x19writeStreamOperationStart\x12j\n" +
+	"\x17streaming_query_command\x18\a \x01(\v20.idxstream.sparkconnect.v1.StreamingQueryCommandH\x00R\x15streamingQueryCommand\x12\x80\x01\n" +
+	"\x1fstreaming_query_manager_command\x18\t \x01(\v27.idxstream.sparkconnect.v1.StreamingQueryManagerCommandH\x00R\x1cstreamingQueryManagerCommandB\x0e\n" +
+	"\fcommand_type\"\x95\x02\n" +
 	"\n" +
 	"SqlCommand\x12\x10\n" +
-	"\x03sql\x18\x01 \x01(\tR\x03sql\x127\n" +
-	"\x04args\x18\x02 \x03(\v2#.spark.connect.SqlCommand.ArgsEntryR\x04args\x12<\n" +
-	"\bpos_args\x18\x03 \x03(\v2!.spark.connect.Expression.LiteralR\aposArgs\x1aZ\n" +
+	"\x03sql\x18\x01 \x01(\tR\x03sql\x12C\n" +
+	"\x04args\x18\x02 \x03(\v2/.idxstream.sparkconnect.v1.SqlCommand.ArgsEntryR\x04args\x12H\n" +
+	"\bpos_args\x18\x03 \x03(\v2-.idxstream.sparkconnect.v1.Expression.LiteralR\aposArgs\x1af\n" +
 	"\tArgsEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x127\n" +
-	"\x05value\x18\x02 \x01(\v2!.spark.connect.Expression.LiteralR\x05value:\x028\x01\"\x96\x01\n" +
-	"\x1aCreateDataFrameViewCommand\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12\x12\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12C\n" +
+	"\x05value\x18\x02 \x01(\v2-.idxstream.sparkconnect.v1.Expression.LiteralR\x05value:\x028\x01\"\xa2\x01\n" +
+	"\x1aCreateDataFrameViewCommand\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
 	"\tis_global\x18\x03 \x01(\bR\bisGlobal\x12\x18\n" +
-	"\areplace\x18\x04 \x01(\bR\areplace\"\x9b\b\n" +
-	"\x0eWriteOperation\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12\x1b\n" +
+	"\areplace\x18\x04 \x01(\bR\areplace\"\xe3\b\n" +
+	"\x0eWriteOperation\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12\x1b\n" +
 	"\x06source\x18\x02 \x01(\tH\x01R\x06source\x88\x01\x01\x12\x14\n" +
-	"\x04path\x18\x03 \x01(\tH\x00R\x04path\x12?\n" +
-	"\x05table\x18\x04 \x01(\v2'.spark.connect.WriteOperation.SaveTableH\x00R\x05table\x12:\n" +
-	"\x04mode\x18\x05 \x01(\x0e2&.spark.connect.WriteOperation.SaveModeR\x04mode\x12*\n" +
+	"\x04path\x18\x03 \x01(\tH\x00R\x04path\x12K\n" +
+	"\x05table\x18\x04 \x01(\v23.idxstream.sparkconnect.v1.WriteOperation.SaveTableH\x00R\x05table\x12F\n" +
+	"\x04mode\x18\x05 \x01(\x0e22.idxstream.sparkconnect.v1.WriteOperation.SaveModeR\x04mode\x12*\n" +
 	"\x11sort_column_names\x18\x06 \x03(\tR\x0fsortColumnNames\x121\n" +
-	"\x14partitioning_columns\x18\a \x03(\tR\x13partitioningColumns\x12C\n" +
-	"\tbucket_by\x18\b \x01(\v2&.spark.connect.WriteOperation.BucketByR\bbucketBy\x12D\n" +
-	"\aoptions\x18\t \x03(\v2*.spark.connect.WriteOperation.OptionsEntryR\aoptions\x1a:\n" +
+	"\x14partitioning_columns\x18\a \x03(\tR\x13partitioningColumns\x12O\n" +
+	"\tbucket_by\x18\b \x01(\v22.idxstream.sparkconnect.v1.WriteOperation.BucketByR\bbucketBy\x12P\n" +
+	"\aoptions\x18\t \x03(\v26.idxstream.sparkconnect.v1.WriteOperation.OptionsEntryR\aoptions\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a\x82\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a\x8e\x02\n" +
 	"\tSaveTable\x12\x1d\n" +
 	"\n" +
-	"table_name\x18\x01 \x01(\tR\ttableName\x12X\n" +
-	"\vsave_method\x18\x02 \x01(\x0e27.spark.connect.WriteOperation.SaveTable.TableSaveMethodR\n" +
+	"table_name\x18\x01 \x01(\tR\ttableName\x12d\n" +
+	"\vsave_method\x18\x02 \x01(\x0e2C.idxstream.sparkconnect.v1.WriteOperation.SaveTable.TableSaveMethodR\n" +
 	"saveMethod\"|\n" +
 	"\x0fTableSaveMethod\x12!\n" +
 	"\x1dTABLE_SAVE_METHOD_UNSPECIFIED\x10\x00\x12#\n" +
@@ -2114,11 +2114,11 @@ const file_spark_connect_commands_proto_rawDesc = "" +
 	"\x19SAVE_MODE_ERROR_IF_EXISTS\x10\x03\x12\x14\n" +
 	"\x10SAVE_MODE_IGNORE\x10\x04B\v\n" +
 	"\tsave_typeB\t\n" +
-	"\a_source\"\x82\x05\n" +
-	"\x19WriteStreamOperationStart\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12\x16\n" +
-	"\x06format\x18\x02 \x01(\tR\x06format\x12O\n" +
-	"\aoptions\x18\x03 \x03(\v25.spark.connect.WriteStreamOperationStart.OptionsEntryR\aoptions\x12:\n" +
+	"\a_source\"\x9a\x05\n" +
+	"\x19WriteStreamOperationStart\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12\x16\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\x12[\n" +
+	"\aoptions\x18\x03 \x03(\v2A.idxstream.sparkconnect.v1.WriteStreamOperationStart.OptionsEntryR\aoptions\x12:\n" +
 	"\x19partitioning_column_names\x18\x04 \x03(\tR\x17partitioningColumnNames\x12:\n" +
 	"\x18processing_time_interval\x18\x05 \x01(\tH\x00R\x16processingTimeInterval\x12%\n" +
 	"\ravailable_now\x18\x06 \x01(\bH\x00R\favailableNow\x12\x14\n" +
@@ -2136,37 +2136,37 @@ const file_spark_connect_commands_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
 	"\atriggerB\x12\n" +
-	"\x10sink_destination\"y\n" +
-	"\x1fWriteStreamOperationStartResult\x12B\n" +
-	"\bquery_id\x18\x01 \x01(\v2'.spark.connect.StreamingQueryInstanceIdR\aqueryId\x12\x12\n" +
+	"\x10sink_destination\"\x85\x01\n" +
+	"\x1fWriteStreamOperationStartResult\x12N\n" +
+	"\bquery_id\x18\x01 \x01(\v23.idxstream.sparkconnect.v1.StreamingQueryInstanceIdR\aqueryId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"A\n" +
 	"\x18StreamingQueryInstanceId\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
-	"\x06run_id\x18\x02 \x01(\tR\x05runId\"\xf8\x04\n" +
-	"\x15StreamingQueryCommand\x12B\n" +
-	"\bquery_id\x18\x01 \x01(\v2'.spark.connect.StreamingQueryInstanceIdR\aqueryId\x12\x18\n" +
+	"\x06run_id\x18\x02 \x01(\tR\x05runId\"\x9c\x05\n" +
+	"\x15StreamingQueryCommand\x12N\n" +
+	"\bquery_id\x18\x01 \x01(\v23.idxstream.sparkconnect.v1.StreamingQueryInstanceIdR\aqueryId\x12\x18\n" +
 	"\x06status\x18\x02 \x01(\bH\x00R\x06status\x12%\n" +
 	"\rlast_progress\x18\x03 \x01(\bH\x00R\flastProgress\x12)\n" +
 	"\x0frecent_progress\x18\x04 \x01(\bH\x00R\x0erecentProgress\x12\x14\n" +
 	"\x04stop\x18\x05 \x01(\bH\x00R\x04stop\x124\n" +
-	"\x15process_all_available\x18\x06 \x01(\bH\x00R\x13processAllAvailable\x12O\n" +
-	"\aexplain\x18\a \x01(\v23.spark.connect.StreamingQueryCommand.ExplainCommandH\x00R\aexplain\x12\x1e\n" +
-	"\texception\x18\b \x01(\bH\x00R\texception\x12k\n" +
-	"\x11await_termination\x18\t \x01(\v2<.spark.connect.StreamingQueryCommand.AwaitTerminationCommandH\x00R\x10awaitTermination\x1a,\n" +
+	"\x15process_all_available\x18\x06 \x01(\bH\x00R\x13processAllAvailable\x12[\n" +
+	"\aexplain\x18\a \x01(\v2?.idxstream.sparkconnect.v1.StreamingQueryCommand.ExplainCommandH\x00R\aexplain\x12\x1e\n" +
+	"\texception\x18\b \x01(\bH\x00R\texception\x12w\n" +
+	"\x11await_termination\x18\t \x01(\v2H.idxstream.sparkconnect.v1.StreamingQueryCommand.AwaitTerminationCommandH\x00R\x10awaitTermination\x1a,\n" +
 	"\x0eExplainCommand\x12\x1a\n" +
 	"\bextended\x18\x01 \x01(\bR\bextended\x1aL\n" +
 	"\x17AwaitTerminationCommand\x12\"\n" +
 	"\n" +
 	"timeout_ms\x18\x02 \x01(\x03H\x00R\ttimeoutMs\x88\x01\x01B\r\n" +
 	"\v_timeout_msB\t\n" +
-	"\acommand\"\xf5\b\n" +
-	"\x1bStreamingQueryCommandResult\x12B\n" +
-	"\bquery_id\x18\x01 \x01(\v2'.spark.connect.StreamingQueryInstanceIdR\aqueryId\x12Q\n" +
-	"\x06status\x18\x02 \x01(\v27.spark.connect.StreamingQueryCommandResult.StatusResultH\x00R\x06status\x12j\n" +
-	"\x0frecent_progress\x18\x03 \x01(\v2?.spark.connect.StreamingQueryCommandResult.RecentProgressResultH\x00R\x0erecentProgress\x12T\n" +
-	"\aexplain\x18\x04 \x01(\v28.spark.connect.StreamingQueryCommandResult.ExplainResultH\x00R\aexplain\x12Z\n" +
-	"\texception\x18\x05 \x01(\v2:.spark.connect.StreamingQueryCommandResult.ExceptionResultH\x00R\texception\x12p\n" +
-	"\x11await_termination\x18\x06 \x01(\v2A.spark.connect.StreamingQueryCommandResult.AwaitTerminationResultH\x00R\x10awaitTermination\x1a\xaa\x01\n" +
+	"\acommand\"\xbd\t\n" +
+	"\x1bStreamingQueryCommandResult\x12N\n" +
+	"\bquery_id\x18\x01 \x01(\v23.idxstream.sparkconnect.v1.StreamingQueryInstanceIdR\aqueryId\x12]\n" +
+	"\x06status\x18\x02 \x01(\v2C.idxstream.sparkconnect.v1.StreamingQueryCommandResult.StatusResultH\x00R\x06status\x12v\n" +
+	"\x0frecent_progress\x18\x03 \x01(\v2K.idxstream.sparkconnect.v1.StreamingQueryCommandResult.RecentProgressResultH\x00R\x0erecentProgress\x12`\n" +
+	"\aexplain\x18\x04 \x01(\v2D.idxstream.sparkconnect.v1.StreamingQueryCommandResult.ExplainResultH\x00R\aexplain\x12f\n" +
+	"\texception\x18\x05 \x01(\v2F.idxstream.sparkconnect.v1.StreamingQueryCommandResult.ExceptionResultH\x00R\texception\x12|\n" +
+	"\x11await_termination\x18\x06 \x01(\v2M.idxstream.sparkconnect.v1.StreamingQueryCommandResult.AwaitTerminationResultH\x00R\x10awaitTermination\x1a\xaa\x01\n" +
 	"\fStatusResult\x12%\n" +
 	"\x0estatus_message\x18\x01 \x01(\tR\rstatusMessage\x12*\n" +
 	"\x11is_data_available\x18\x02 \x01(\bR\x0fisDataAvailable\x12*\n" +
@@ -2189,26 +2189,26 @@ const file_spark_connect_commands_proto_rawDesc = "" +
 	"\n" +
 	"terminated\x18\x01 \x01(\bR\n" +
 	"terminatedB\r\n" +
-	"\vresult_type\"\xde\x02\n" +
+	"\vresult_type\"\xeb\x02\n" +
 	"\x1cStreamingQueryManagerCommand\x12\x18\n" +
 	"\x06active\x18\x01 \x01(\bH\x00R\x06active\x12\x1d\n" +
-	"\tget_query\x18\x02 \x01(\tH\x00R\bgetQuery\x12|\n" +
-	"\x15await_any_termination\x18\x03 \x01(\v2F.spark.connect.StreamingQueryManagerCommand.AwaitAnyTerminationCommandH\x00R\x13awaitAnyTermination\x12+\n" +
+	"\tget_query\x18\x02 \x01(\tH\x00R\bgetQuery\x12\x88\x01\n" +
+	"\x15await_any_termination\x18\x03 \x01(\v2R.idxstream.sparkconnect.v1.StreamingQueryManagerCommand.AwaitAnyTerminationCommandH\x00R\x13awaitAnyTermination\x12+\n" +
 	"\x10reset_terminated\x18\x04 \x01(\bH\x00R\x0fresetTerminated\x1aO\n" +
 	"\x1aAwaitAnyTerminationCommand\x12\"\n" +
 	"\n" +
 	"timeout_ms\x18\x01 \x01(\x03H\x00R\ttimeoutMs\x88\x01\x01B\r\n" +
 	"\v_timeout_msB\t\n" +
-	"\acommand\"\xd3\x05\n" +
-	"\"StreamingQueryManagerCommandResult\x12X\n" +
-	"\x06active\x18\x01 \x01(\v2>.spark.connect.StreamingQueryManagerCommandResult.ActiveResultH\x00R\x06active\x12`\n" +
-	"\x05query\x18\x02 \x01(\v2H.spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstanceH\x00R\x05query\x12\x81\x01\n" +
-	"\x15await_any_termination\x18\x03 \x01(\v2K.spark.connect.StreamingQueryManagerCommandResult.AwaitAnyTerminationResultH\x00R\x13awaitAnyTermination\x12+\n" +
-	"\x10reset_terminated\x18\x04 \x01(\bH\x00R\x0fresetTerminated\x1a\x7f\n" +
-	"\fActiveResult\x12o\n" +
-	"\x0eactive_queries\x18\x01 \x03(\v2H.spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstanceR\ractiveQueries\x1as\n" +
-	"\x16StreamingQueryInstance\x127\n" +
-	"\x02id\x18\x01 \x01(\v2'.spark.connect.StreamingQueryInstanceIdR\x02id\x12\x17\n" +
+	"\acommand\"\x90\x06\n" +
+	"\"StreamingQueryManagerCommandResult\x12d\n" +
+	"\x06active\x18\x01 \x01(\v2J.idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.ActiveResultH\x00R\x06active\x12l\n" +
+	"\x05query\x18\x02 \x01(\v2T.idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.StreamingQueryInstanceH\x00R\x05query\x12\x8d\x01\n" +
+	"\x15await_any_termination\x18\x03 \x01(\v2W.idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.AwaitAnyTerminationResultH\x00R\x13awaitAnyTermination\x12+\n" +
+	"\x10reset_terminated\x18\x04 \x01(\bH\x00R\x0fresetTerminated\x1a\x8b\x01\n" +
+	"\fActiveResult\x12{\n" +
+	"\x0eactive_queries\x18\x01 \x03(\v2T.idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.StreamingQueryInstanceR\ractiveQueries\x1a\x7f\n" +
+	"\x16StreamingQueryInstance\x12C\n" +
+	"\x02id\x18\x01 \x01(\v23.idxstream.sparkconnect.v1.StreamingQueryInstanceIdR\x02id\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01B\a\n" +
 	"\x05_name\x1a;\n" +
 	"\x19AwaitAnyTerminationResult\x12\x1e\n" +
@@ -2218,87 +2218,87 @@ const file_spark_connect_commands_proto_rawDesc = "" +
 	"\vresult_typeB\"Z idxstream/sparkconnect/connectpbb\x06proto3"
 
 var (
-	file_spark_connect_commands_proto_rawDescOnce sync.Once
-	file_spark_connect_commands_proto_rawDescData []byte
+	file_idxstream_sparkconnect_v1_commands_proto_rawDescOnce sync.Once
+	file_idxstream_sparkconnect_v1_commands_proto_rawDescData []byte
 )
 
-func file_spark_connect_commands_proto_rawDescGZIP() []byte {
-	file_spark_connect_commands_proto_rawDescOnce.Do(func() {
-		file_spark_connect_commands_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_spark_connect_commands_proto_rawDesc), len(file_spark_connect_commands_proto_rawDesc)))
+func file_idxstream_sparkconnect_v1_commands_proto_rawDescGZIP() []byte {
+	file_idxstream_sparkconnect_v1_commands_proto_rawDescOnce.Do(func() {
+		file_idxstream_sparkconnect_v1_commands_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_idxstream_sparkconnect_v1_commands_proto_rawDesc), len(file_idxstream_sparkconnect_v1_commands_proto_rawDesc)))
 	})
-	return file_spark_connect_commands_proto_rawDescData
+	return file_idxstream_sparkconnect_v1_commands_proto_rawDescData
 }
 
-var file_spark_connect_commands_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_spark_connect_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
-var file_spark_connect_commands_proto_goTypes = []any{
-	(WriteOperation_SaveMode)(0),                  // 0: spark.connect.WriteOperation.SaveMode
-	(WriteOperation_SaveTable_TableSaveMethod)(0), // 1: spark.connect.WriteOperation.SaveTable.TableSaveMethod
-	(*Command)(nil),                               // 2: spark.connect.Command
-	(*SqlCommand)(nil),                            // 3: spark.connect.SqlCommand
-	(*CreateDataFrameViewCommand)(nil),            // 4: spark.connect.CreateDataFrameViewCommand
-	(*WriteOperation)(nil),                        // 5: spark.connect.WriteOperation
-	(*WriteStreamOperationStart)(nil),             // 6: spark.connect.WriteStreamOperationStart
-	(*WriteStreamOperationStartResult)(nil),       // 7: spark.connect.WriteStreamOperationStartResult
-	(*StreamingQueryInstanceId)(nil),              // 8: spark.connect.StreamingQueryInstanceId
-	(*StreamingQueryCommand)(nil),                 // 9: spark.connect.StreamingQueryCommand
-	(*StreamingQueryCommandResult)(nil),           // 10: spark.connect.StreamingQueryCommandResult
-	(*StreamingQueryManagerCommand)(nil),          // 11: spark.connect.StreamingQueryManagerCommand
-	(*StreamingQueryManagerCommandResult)(nil),    // 12: spark.connect.StreamingQueryManagerCommandResult
-	nil,                              // 13: spark.connect.SqlCommand.ArgsEntry
-	nil,                              // 14: spark.connect.WriteOperation.OptionsEntry
-	(*WriteOperation_SaveTable)(nil), // 15: spark.connect.WriteOperation.SaveTable
-	(*WriteOperation_BucketBy)(nil),  // 16: spark.connect.WriteOperation.BucketBy
-	nil,                              // 17: spark.connect.WriteStreamOperationStart.OptionsEntry
-	(*StreamingQueryCommand_ExplainCommand)(nil),                         // 18: spark.connect.StreamingQueryCommand.ExplainCommand
-	(*StreamingQueryCommand_AwaitTerminationCommand)(nil),                // 19: spark.connect.StreamingQueryCommand.AwaitTerminationCommand
-	(*StreamingQueryCommandResult_StatusResult)(nil),                     // 20: spark.connect.StreamingQueryCommandResult.StatusResult
-	(*StreamingQueryCommandResult_RecentProgressResult)(nil),             // 21: spark.connect.StreamingQueryCommandResult.RecentProgressResult
-	(*StreamingQueryCommandResult_ExplainResult)(nil),                    // 22: spark.connect.StreamingQueryCommandResult.ExplainResult
-	(*StreamingQueryCommandResult_ExceptionResult)(nil),                  // 23: spark.connect.StreamingQueryCommandResult.ExceptionResult
-	(*StreamingQueryCommandResult_AwaitTerminationResult)(nil),           // 24: spark.connect.StreamingQueryCommandResult.AwaitTerminationResult
-	(*StreamingQueryManagerCommand_AwaitAnyTerminationCommand)(nil),      // 25: spark.connect.StreamingQueryManagerCommand.AwaitAnyTerminationCommand
-	(*StreamingQueryManagerCommandResult_ActiveResult)(nil),              // 26: spark.connect.StreamingQueryManagerCommandResult.ActiveResult
-	(*StreamingQueryManagerCommandResult_StreamingQueryInstance)(nil),    // 27: spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstance
-	(*StreamingQueryManagerCommandResult_AwaitAnyTerminationResult)(nil), // 28: spark.connect.StreamingQueryManagerCommandResult.AwaitAnyTerminationResult
-	(*Expression_Literal)(nil),                                           // 29: spark.connect.Expression.Literal
-	(*Relation)(nil),                                                     // 30: spark.connect.Relation
+var file_idxstream_sparkconnect_v1_commands_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_idxstream_sparkconnect_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_idxstream_sparkconnect_v1_commands_proto_goTypes = []any{
+	(WriteOperation_SaveMode)(0),                  // 0: idxstream.sparkconnect.v1.WriteOperation.SaveMode
+	(WriteOperation_SaveTable_TableSaveMethod)(0), // 1: idxstream.sparkconnect.v1.WriteOperation.SaveTable.TableSaveMethod
+	(*Command)(nil),                               // 2: idxstream.sparkconnect.v1.Command
+	(*SqlCommand)(nil),                            // 3: idxstream.sparkconnect.v1.SqlCommand
+	(*CreateDataFrameViewCommand)(nil),            // 4: idxstream.sparkconnect.v1.CreateDataFrameViewCommand
+	(*WriteOperation)(nil),                        // 5: idxstream.sparkconnect.v1.WriteOperation
+	(*WriteStreamOperationStart)(nil),             // 6: idxstream.sparkconnect.v1.WriteStreamOperationStart
+	(*WriteStreamOperationStartResult)(nil),       // 7: idxstream.sparkconnect.v1.WriteStreamOperationStartResult
+	(*StreamingQueryInstanceId)(nil),              // 8: idxstream.sparkconnect.v1.StreamingQueryInstanceId
+	(*StreamingQueryCommand)(nil),                 // 9: idxstream.sparkconnect.v1.StreamingQueryCommand
+	(*StreamingQueryCommandResult)(nil),           // 10: idxstream.sparkconnect.v1.StreamingQueryCommandResult
+	(*StreamingQueryManagerCommand)(nil),          // 11: idxstream.sparkconnect.v1.StreamingQueryManagerCommand
+	(*StreamingQueryManagerCommandResult)(nil),    // 12: idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult
+	nil,                              // 13: idxstream.sparkconnect.v1.SqlCommand.ArgsEntry
+	nil,                              // 14: idxstream.sparkconnect.v1.WriteOperation.OptionsEntry
+	(*WriteOperation_SaveTable)(nil), // 15: idxstream.sparkconnect.v1.WriteOperation.SaveTable
+	(*WriteOperation_BucketBy)(nil),  // 16: idxstream.sparkconnect.v1.WriteOperation.BucketBy
+	nil,                              // 17: idxstream.sparkconnect.v1.WriteStreamOperationStart.OptionsEntry
+	(*StreamingQueryCommand_ExplainCommand)(nil),                         // 18: idxstream.sparkconnect.v1.StreamingQueryCommand.ExplainCommand
+	(*StreamingQueryCommand_AwaitTerminationCommand)(nil),                // 19: idxstream.sparkconnect.v1.StreamingQueryCommand.AwaitTerminationCommand
+	(*StreamingQueryCommandResult_StatusResult)(nil),                     // 20: idxstream.sparkconnect.v1.StreamingQueryCommandResult.StatusResult
+	(*StreamingQueryCommandResult_RecentProgressResult)(nil),             // 21: idxstream.sparkconnect.v1.StreamingQueryCommandResult.RecentProgressResult
+	(*StreamingQueryCommandResult_ExplainResult)(nil),                    // 22: idxstream.sparkconnect.v1.StreamingQueryCommandResult.ExplainResult
+	(*StreamingQueryCommandResult_ExceptionResult)(nil),                  // 23: idxstream.sparkconnect.v1.StreamingQueryCommandResult.ExceptionResult
+	(*StreamingQueryCommandResult_AwaitTerminationResult)(nil),           // 24: idxstream.sparkconnect.v1.StreamingQueryCommandResult.AwaitTerminationResult
+	(*StreamingQueryManagerCommand_AwaitAnyTerminationCommand)(nil),      // 25: idxstream.sparkconnect.v1.StreamingQueryManagerCommand.AwaitAnyTerminationCommand
+	(*StreamingQueryManagerCommandResult_ActiveResult)(nil),              // 26: idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.ActiveResult
+	(*StreamingQueryManagerCommandResult_StreamingQueryInstance)(nil),    // 27: idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.StreamingQueryInstance
+	(*StreamingQueryManagerCommandResult_AwaitAnyTerminationResult)(nil), // 28: idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.AwaitAnyTerminationResult
+	(*Expression_Literal)(nil),                                           // 29: idxstream.sparkconnect.v1.Expression.Literal
+	(*Relation)(nil),                                                     // 30: idxstream.sparkconnect.v1.Relation
 }
-var file_spark_connect_commands_proto_depIdxs = []int32{
-	5,  // 0: spark.connect.Command.write_operation:type_name -> spark.connect.WriteOperation
-	4,  // 1: spark.connect.Command.create_dataframe_view:type_name -> spark.connect.CreateDataFrameViewCommand
-	3,  // 2: spark.connect.Command.sql_command:type_name -> spark.connect.SqlCommand
-	6,  // 3: spark.connect.Command.write_stream_operation_start:type_name -> spark.connect.WriteStreamOperationStart
-	9,  // 4: spark.connect.Command.streaming_query_command:type_name -> spark.connect.StreamingQueryCommand
-	11, // 5: spark.connect.Command.streaming_query_manager_command:type_name -> spark.connect.StreamingQueryManagerCommand
-	13, // 6: spark.connect.SqlCommand.args:type_name -> spark.connect.SqlCommand.ArgsEntry
-	29, // 7: spark.connect.SqlCommand.pos_args:type_name -> spark.connect.Expression.Literal
-	30, // 8: spark.connect.CreateDataFrameViewCommand.input:type_name -> spark.connect.Relation
-	30, // 9: spark.connect.WriteOperation.input:type_name -> spark.connect.Relation
-	15, // 10: spark.connect.WriteOperation.table:type_name -> spark.connect.WriteOperation.SaveTable
-	0,  // 11: spark.connect.WriteOperation.mode:type_name -> spark.connect.WriteOperation.SaveMode
-	16, // 12: spark.connect.WriteOperation.bucket_by:type_name -> spark.connect.WriteOperation.BucketBy
-	14, // 13: spark.connect.WriteOperation.options:type_name -> spark.connect.WriteOperation.OptionsEntry
-	30, // 14: spark.connect.WriteStreamOperationStart.input:type_name -> spark.connect.Relation
-	17, // 15: spark.connect.WriteStreamOperationStart.options:type_name -> spark.connect.WriteStreamOperationStart.OptionsEntry
-	8,  // 16: spark.connect.WriteStreamOperationStartResult.query_id:type_name -> spark.connect.StreamingQueryInstanceId
-	8,  // 17: spark.connect.StreamingQueryCommand.query_id:type_name -> spark.connect.StreamingQueryInstanceId
-	18, // 18: spark.connect.StreamingQueryCommand.explain:type_name -> spark.connect.StreamingQueryCommand.ExplainCommand
-	19, // 19: spark.connect.StreamingQueryCommand.await_termination:type_name -> spark.connect.StreamingQueryCommand.AwaitTerminationCommand
-	8,  // 20: spark.connect.StreamingQueryCommandResult.query_id:type_name -> spark.connect.StreamingQueryInstanceId
-	20, // 21: spark.connect.StreamingQueryCommandResult.status:type_name -> spark.connect.StreamingQueryCommandResult.StatusResult
-	21, // 22: spark.connect.StreamingQueryCommandResult.recent_progress:type_name -> spark.connect.StreamingQueryCommandResult.RecentProgressResult
-	22, // 23: spark.connect.StreamingQueryCommandResult.explain:type_name -> spark.connect.StreamingQueryCommandResult.ExplainResult
-	23, // 24: spark.connect.StreamingQueryCommandResult.exception:type_name -> spark.connect.StreamingQueryCommandResult.ExceptionResult
-	24, // 25: spark.connect.StreamingQueryCommandResult.await_termination:type_name -> spark.connect.StreamingQueryCommandResult.AwaitTerminationResult
-	25, // 26: spark.connect.StreamingQueryManagerCommand.await_any_termination:type_name -> spark.connect.StreamingQueryManagerCommand.AwaitAnyTerminationCommand
-	26, // 27: spark.connect.StreamingQueryManagerCommandResult.active:type_name -> spark.connect.StreamingQueryManagerCommandResult.ActiveResult
-	27, // 28: spark.connect.StreamingQueryManagerCommandResult.query:type_name -> spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstance
-	28, // 29: spark.connect.StreamingQueryManagerCommandResult.await_any_termination:type_name -> spark.connect.StreamingQueryManagerCommandResult.AwaitAnyTerminationResult
-	29, // 30: spark.connect.SqlCommand.ArgsEntry.value:type_name -> spark.connect.Expression.Literal
-	1,  // 31: spark.connect.WriteOperation.SaveTable.save_method:type_name -> spark.connect.WriteOperation.SaveTable.TableSaveMethod
-	27, // 32: spark.connect.StreamingQueryManagerCommandResult.ActiveResult.active_queries:type_name -> spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstance
-	8,  // 33: spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstance.id:type_name -> spark.connect.StreamingQueryInstanceId
+var file_idxstream_sparkconnect_v1_commands_proto_depIdxs = []int32{
+	5,  // 0: idxstream.sparkconnect.v1.Command.write_operation:type_name -> idxstream.sparkconnect.v1.WriteOperation
+	4,  // 1: idxstream.sparkconnect.v1.Command.create_dataframe_view:type_name -> idxstream.sparkconnect.v1.CreateDataFrameViewCommand
+	3,  // 2: idxstream.sparkconnect.v1.Command.sql_command:type_name -> idxstream.sparkconnect.v1.SqlCommand
+	6,  // 3: idxstream.sparkconnect.v1.Command.write_stream_operation_start:type_name -> idxstream.sparkconnect.v1.WriteStreamOperationStart
+	9,  // 4: idxstream.sparkconnect.v1.Command.streaming_query_command:type_name -> idxstream.sparkconnect.v1.StreamingQueryCommand
+	11, // 5: idxstream.sparkconnect.v1.Command.streaming_query_manager_command:type_name -> idxstream.sparkconnect.v1.StreamingQueryManagerCommand
+	13, // 6: idxstream.sparkconnect.v1.SqlCommand.args:type_name -> idxstream.sparkconnect.v1.SqlCommand.ArgsEntry
+	29, // 7: idxstream.sparkconnect.v1.SqlCommand.pos_args:type_name -> idxstream.sparkconnect.v1.Expression.Literal
+	30, // 8: idxstream.sparkconnect.v1.CreateDataFrameViewCommand.input:type_name -> idxstream.sparkconnect.v1.Relation
+	30, // 9: idxstream.sparkconnect.v1.WriteOperation.input:type_name -> idxstream.sparkconnect.v1.Relation
+	15, // 10: idxstream.sparkconnect.v1.WriteOperation.table:type_name -> idxstream.sparkconnect.v1.WriteOperation.SaveTable
+	0,  // 11: idxstream.sparkconnect.v1.WriteOperation.mode:type_name -> idxstream.sparkconnect.v1.WriteOperation.SaveMode
+	16, // 12: idxstream.sparkconnect.v1.WriteOperation.bucket_by:type_name -> idxstream.sparkconnect.v1.WriteOperation.BucketBy
+	14, // 13: idxstream.sparkconnect.v1.WriteOperation.options:type_name -> idxstream.sparkconnect.v1.WriteOperation.OptionsEntry
+	30, // 14: idxstream.sparkconnect.v1.WriteStreamOperationStart.input:type_name -> idxstream.sparkconnect.v1.Relation
+	17, // 15: idxstream.sparkconnect.v1.WriteStreamOperationStart.options:type_name -> idxstream.sparkconnect.v1.WriteStreamOperationStart.OptionsEntry
+	8,  // 16: idxstream.sparkconnect.v1.WriteStreamOperationStartResult.query_id:type_name -> idxstream.sparkconnect.v1.StreamingQueryInstanceId
+	8,  // 17: idxstream.sparkconnect.v1.StreamingQueryCommand.query_id:type_name -> idxstream.sparkconnect.v1.StreamingQueryInstanceId
+	18, // 18: idxstream.sparkconnect.v1.StreamingQueryCommand.explain:type_name -> idxstream.sparkconnect.v1.StreamingQueryCommand.ExplainCommand
+	19, // 19: idxstream.sparkconnect.v1.StreamingQueryCommand.await_termination:type_name -> idxstream.sparkconnect.v1.StreamingQueryCommand.AwaitTerminationCommand
+	8,  // 20: idxstream.sparkconnect.v1.StreamingQueryCommandResult.query_id:type_name -> idxstream.sparkconnect.v1.StreamingQueryInstanceId
+	20, // 21: idxstream.sparkconnect.v1.StreamingQueryCommandResult.status:type_name -> idxstream.sparkconnect.v1.StreamingQueryCommandResult.StatusResult
+	21, // 22: idxstream.sparkconnect.v1.StreamingQueryCommandResult.recent_progress:type_name -> idxstream.sparkconnect.v1.StreamingQueryCommandResult.RecentProgressResult
+	22, // 23: idxstream.sparkconnect.v1.StreamingQueryCommandResult.explain:type_name -> idxstream.sparkconnect.v1.StreamingQueryCommandResult.ExplainResult
+	23, // 24: idxstream.sparkconnect.v1.StreamingQueryCommandResult.exception:type_name -> idxstream.sparkconnect.v1.StreamingQueryCommandResult.ExceptionResult
+	24, // 25: idxstream.sparkconnect.v1.StreamingQueryCommandResult.await_termination:type_name -> idxstream.sparkconnect.v1.StreamingQueryCommandResult.AwaitTerminationResult
+	25, // 26: idxstream.sparkconnect.v1.StreamingQueryManagerCommand.await_any_termination:type_name -> idxstream.sparkconnect.v1.StreamingQueryManagerCommand.AwaitAnyTerminationCommand
+	26, // 27: idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.active:type_name -> idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.ActiveResult
+	27, // 28: idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.query:type_name -> idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.StreamingQueryInstance
+	28, // 29: idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.await_any_termination:type_name -> idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.AwaitAnyTerminationResult
+	29, // 30: idxstream.sparkconnect.v1.SqlCommand.ArgsEntry.value:type_name -> idxstream.sparkconnect.v1.Expression.Literal
+	1,  // 31: idxstream.sparkconnect.v1.WriteOperation.SaveTable.save_method:type_name -> idxstream.sparkconnect.v1.WriteOperation.SaveTable.TableSaveMethod
+	27, // 32: idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.ActiveResult.active_queries:type_name -> idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.StreamingQueryInstance
+	8,  // 33: idxstream.sparkconnect.v1.StreamingQueryManagerCommandResult.StreamingQueryInstance.id:type_name -> idxstream.sparkconnect.v1.StreamingQueryInstanceId
 	34, // [34:34] is the sub-list for method output_type
 	34, // [34:34] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
@@ -2306,14 +2306,14 @@ var file_spark_connect_commands_proto_depIdxs = []int32{
 	0,  // [0:34] is the sub-list for field type_name
 }
 
-func init() { file_spark_connect_commands_proto_init() }
-func file_spark_connect_commands_proto_init() {
-	if File_spark_connect_commands_proto != nil {
+func init() { file_idxstream_sparkconnect_v1_commands_proto_init() }
+func file_idxstream_sparkconnect_v1_commands_proto_init() {
+	if File_idxstream_sparkconnect_v1_commands_proto != nil {
 		return
 	}
-	file_spark_connect_expressions_proto_init()
-	file_spark_connect_relations_proto_init()
-	file_spark_connect_commands_proto_msgTypes[0].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_expressions_proto_init()
+	file_idxstream_sparkconnect_v1_relations_proto_init()
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[0].OneofWrappers = []any{
 		(*Command_WriteOperation)(nil),
 		(*Command_CreateDataframeView)(nil),
 		(*Command_SqlCommand)(nil),
@@ -2321,11 +2321,11 @@ func file_spark_connect_commands_proto_init() {
 		(*Command_StreamingQueryCommand)(nil),
 		(*Command_StreamingQueryManagerCommand)(nil),
 	}
-	file_spark_connect_commands_proto_msgTypes[3].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[3].OneofWrappers = []any{
 		(*WriteOperation_Path)(nil),
 		(*WriteOperation_Table)(nil),
 	}
-	file_spark_connect_commands_proto_msgTypes[4].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[4].OneofWrappers = []any{
 		(*WriteStreamOperationStart_ProcessingTimeInterval)(nil),
 		(*WriteStreamOperationStart_AvailableNow)(nil),
 		(*WriteStreamOperationStart_Once)(nil),
@@ -2333,7 +2333,7 @@ func file_spark_connect_commands_proto_init() {
 		(*WriteStreamOperationStart_Path)(nil),
 		(*WriteStreamOperationStart_TableName)(nil),
 	}
-	file_spark_connect_commands_proto_msgTypes[7].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[7].OneofWrappers = []any{
 		(*StreamingQueryCommand_Status)(nil),
 		(*StreamingQueryCommand_LastProgress)(nil),
 		(*StreamingQueryCommand_RecentProgress)(nil),
@@ -2343,45 +2343,45 @@ func file_spark_connect_commands_proto_init() {
 		(*StreamingQueryCommand_Exception)(nil),
 		(*StreamingQueryCommand_AwaitTermination)(nil),
 	}
-	file_spark_connect_commands_proto_msgTypes[8].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[8].OneofWrappers = []any{
 		(*StreamingQueryCommandResult_Status)(nil),
 		(*StreamingQueryCommandResult_RecentProgress)(nil),
 		(*StreamingQueryCommandResult_Explain)(nil),
 		(*StreamingQueryCommandResult_Exception)(nil),
 		(*StreamingQueryCommandResult_AwaitTermination)(nil),
 	}
-	file_spark_connect_commands_proto_msgTypes[9].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[9].OneofWrappers = []any{
 		(*StreamingQueryManagerCommand_Active)(nil),
 		(*StreamingQueryManagerCommand_GetQuery)(nil),
 		(*StreamingQueryManagerCommand_AwaitAnyTermination)(nil),
 		(*StreamingQueryManagerCommand_ResetTerminated)(nil),
 	}
-	file_spark_connect_commands_proto_msgTypes[10].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[10].OneofWrappers = []any{
 		(*StreamingQueryManagerCommandResult_Active)(nil),
 		(*StreamingQueryManagerCommandResult_Query)(nil),
 		(*StreamingQueryManagerCommandResult_AwaitAnyTermination)(nil),
 		(*StreamingQueryManagerCommandResult_ResetTerminated)(nil),
 	}
-	file_spark_connect_commands_proto_msgTypes[17].OneofWrappers = []any{}
-	file_spark_connect_commands_proto_msgTypes[21].OneofWrappers = []any{}
-	file_spark_connect_commands_proto_msgTypes[23].OneofWrappers = []any{}
-	file_spark_connect_commands_proto_msgTypes[25].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[17].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[21].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[23].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_commands_proto_msgTypes[25].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spark_connect_commands_proto_rawDesc), len(file_spark_connect_commands_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_idxstream_sparkconnect_v1_commands_proto_rawDesc), len(file_idxstream_sparkconnect_v1_commands_proto_rawDesc)),
 			NumEnums:      2,
 			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_spark_connect_commands_proto_goTypes,
-		DependencyIndexes: file_spark_connect_commands_proto_depIdxs,
-		EnumInfos:         file_spark_connect_commands_proto_enumTypes,
-		MessageInfos:      file_spark_connect_commands_proto_msgTypes,
+		GoTypes:           file_idxstream_sparkconnect_v1_commands_proto_goTypes,
+		DependencyIndexes: file_idxstream_sparkconnect_v1_commands_proto_depIdxs,
+		EnumInfos:         file_idxstream_sparkconnect_v1_commands_proto_enumTypes,
+		MessageInfos:      file_idxstream_sparkconnect_v1_commands_proto_msgTypes,
 	}.Build()
-	File_spark_connect_commands_proto = out.File
-	file_spark_connect_commands_proto_goTypes = nil
-	file_spark_connect_commands_proto_depIdxs = nil
+	File_idxstream_sparkconnect_v1_commands_proto = out.File
+	file_idxstream_sparkconnect_v1_commands_proto_goTypes = nil
+	file_idxstream_sparkconnect_v1_commands_proto_depIdxs = nil
 }

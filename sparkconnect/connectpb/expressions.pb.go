@@ -5,7 +5,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: spark/connect/expressions.proto
+// source: idxstream/sparkconnect/v1/expressions.proto
 
 package connectpb
 
@@ -57,11 +57,11 @@ func (x Expression_SortOrder_SortDirection) String() string {
 }
 
 func (Expression_SortOrder_SortDirection) Descriptor() protoreflect.EnumDescriptor {
-	return file_spark_connect_expressions_proto_enumTypes[0].Descriptor()
+	return file_idxstream_sparkconnect_v1_expressions_proto_enumTypes[0].Descriptor()
 }
 
 func (Expression_SortOrder_SortDirection) Type() protoreflect.EnumType {
-	return &file_spark_connect_expressions_proto_enumTypes[0]
+	return &file_idxstream_sparkconnect_v1_expressions_proto_enumTypes[0]
 }
 
 func (x Expression_SortOrder_SortDirection) Number() protoreflect.EnumNumber {
@@ -70,7 +70,7 @@ func (x Expression_SortOrder_SortDirection) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Expression_SortOrder_SortDirection.Descriptor instead.
 func (Expression_SortOrder_SortDirection) EnumDescriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 7, 0}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 7, 0}
 }
 
 type Expression_SortOrder_NullOrdering int32
@@ -106,11 +106,11 @@ func (x Expression_SortOrder_NullOrdering) String() string {
 }
 
 func (Expression_SortOrder_NullOrdering) Descriptor() protoreflect.EnumDescriptor {
-	return file_spark_connect_expressions_proto_enumTypes[1].Descriptor()
+	return file_idxstream_sparkconnect_v1_expressions_proto_enumTypes[1].Descriptor()
 }
 
 func (Expression_SortOrder_NullOrdering) Type() protoreflect.EnumType {
-	return &file_spark_connect_expressions_proto_enumTypes[1]
+	return &file_idxstream_sparkconnect_v1_expressions_proto_enumTypes[1]
 }
 
 func (x Expression_SortOrder_NullOrdering) Number() protoreflect.EnumNumber {
@@ -119,7 +119,7 @@ func (x Expression_SortOrder_NullOrdering) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Expression_SortOrder_NullOrdering.Descriptor instead.
 func (Expression_SortOrder_NullOrdering) EnumDescriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 7, 1}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 7, 1}
 }
 
 // Expression is a column expression of a relation.
@@ -142,7 +142,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[0]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -154,7 +154,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[0]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -167,7 +167,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Expression) GetExprType() isExpression_ExprType {
@@ -333,7 +333,7 @@ type Expression_Literal struct {
 
 func (x *Expression_Literal) Reset() {
 	*x = Expression_Literal{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[1]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +345,7 @@ func (x *Expression_Literal) String() string {
 func (*Expression_Literal) ProtoMessage() {}
 
 func (x *Expression_Literal) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[1]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +358,7 @@ func (x *Expression_Literal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_Literal.ProtoReflect.Descriptor instead.
 func (*Expression_Literal) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 0}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 0}
 }
 
 func (x *Expression_Literal) GetLiteralType() isExpression_Literal_LiteralType {
@@ -685,7 +685,7 @@ type Expression_UnresolvedAttribute struct {
 
 func (x *Expression_UnresolvedAttribute) Reset() {
 	*x = Expression_UnresolvedAttribute{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[2]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +697,7 @@ func (x *Expression_UnresolvedAttribute) String() string {
 func (*Expression_UnresolvedAttribute) ProtoMessage() {}
 
 func (x *Expression_UnresolvedAttribute) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[2]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +710,7 @@ func (x *Expression_UnresolvedAttribute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_UnresolvedAttribute.ProtoReflect.Descriptor instead.
 func (*Expression_UnresolvedAttribute) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 1}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 1}
 }
 
 func (x *Expression_UnresolvedAttribute) GetUnparsedIdentifier() string {
@@ -740,7 +740,7 @@ type Expression_UnresolvedFunction struct {
 
 func (x *Expression_UnresolvedFunction) Reset() {
 	*x = Expression_UnresolvedFunction{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[3]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -752,7 +752,7 @@ func (x *Expression_UnresolvedFunction) String() string {
 func (*Expression_UnresolvedFunction) ProtoMessage() {}
 
 func (x *Expression_UnresolvedFunction) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[3]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -765,7 +765,7 @@ func (x *Expression_UnresolvedFunction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_UnresolvedFunction.ProtoReflect.Descriptor instead.
 func (*Expression_UnresolvedFunction) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 2}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 2}
 }
 
 func (x *Expression_UnresolvedFunction) GetFunctionName() string {
@@ -806,7 +806,7 @@ type Expression_ExpressionString struct {
 
 func (x *Expression_ExpressionString) Reset() {
 	*x = Expression_ExpressionString{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[4]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +818,7 @@ func (x *Expression_ExpressionString) String() string {
 func (*Expression_ExpressionString) ProtoMessage() {}
 
 func (x *Expression_ExpressionString) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[4]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +831,7 @@ func (x *Expression_ExpressionString) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_ExpressionString.ProtoReflect.Descriptor instead.
 func (*Expression_ExpressionString) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 3}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 3}
 }
 
 func (x *Expression_ExpressionString) GetExpression() string {
@@ -851,7 +851,7 @@ type Expression_UnresolvedStar struct {
 
 func (x *Expression_UnresolvedStar) Reset() {
 	*x = Expression_UnresolvedStar{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[5]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -863,7 +863,7 @@ func (x *Expression_UnresolvedStar) String() string {
 func (*Expression_UnresolvedStar) ProtoMessage() {}
 
 func (x *Expression_UnresolvedStar) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[5]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -876,7 +876,7 @@ func (x *Expression_UnresolvedStar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_UnresolvedStar.ProtoReflect.Descriptor instead.
 func (*Expression_UnresolvedStar) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 4}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 4}
 }
 
 func (x *Expression_UnresolvedStar) GetUnparsedTarget() string {
@@ -898,7 +898,7 @@ type Expression_Alias struct {
 
 func (x *Expression_Alias) Reset() {
 	*x = Expression_Alias{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[6]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -910,7 +910,7 @@ func (x *Expression_Alias) String() string {
 func (*Expression_Alias) ProtoMessage() {}
 
 func (x *Expression_Alias) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[6]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -923,7 +923,7 @@ func (x *Expression_Alias) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_Alias.ProtoReflect.Descriptor instead.
 func (*Expression_Alias) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 5}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 5}
 }
 
 func (x *Expression_Alias) GetExpr() *Expression {
@@ -962,7 +962,7 @@ type Expression_Cast struct {
 
 func (x *Expression_Cast) Reset() {
 	*x = Expression_Cast{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[7]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +974,7 @@ func (x *Expression_Cast) String() string {
 func (*Expression_Cast) ProtoMessage() {}
 
 func (x *Expression_Cast) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[7]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +987,7 @@ func (x *Expression_Cast) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_Cast.ProtoReflect.Descriptor instead.
 func (*Expression_Cast) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 6}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 6}
 }
 
 func (x *Expression_Cast) GetExpr() *Expression {
@@ -1042,15 +1042,15 @@ func (*Expression_Cast_TypeStr) isExpression_Cast_CastToType() {}
 type Expression_SortOrder struct {
 	state         protoimpl.MessageState             `protogen:"open.v1"`
 	Child         *Expression                        `protobuf:"bytes,1,opt,name=child,proto3" json:"child,omitempty"`
-	Direction     Expression_SortOrder_SortDirection `protobuf:"varint,2,opt,name=direction,proto3,enum=spark.connect.Expression_SortOrder_SortDirection" json:"direction,omitempty"`
-	NullOrdering  Expression_SortOrder_NullOrdering  `protobuf:"varint,3,opt,name=null_ordering,json=nullOrdering,proto3,enum=spark.connect.Expression_SortOrder_NullOrdering" json:"null_ordering,omitempty"`
+	Direction     Expression_SortOrder_SortDirection `protobuf:"varint,2,opt,name=direction,proto3,enum=idxstream.sparkconnect.v1.Expression_SortOrder_SortDirection" json:"direction,omitempty"`
+	NullOrdering  Expression_SortOrder_NullOrdering  `protobuf:"varint,3,opt,name=null_ordering,json=nullOrdering,proto3,enum=idxstream.sparkconnect.v1.Expression_SortOrder_NullOrdering" json:"null_ordering,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Expression_SortOrder) Reset() {
 	*x = Expression_SortOrder{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[8]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1062,7 @@ func (x *Expression_SortOrder) String() string {
 func (*Expression_SortOrder) ProtoMessage() {}
 
 func (x *Expression_SortOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[8]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1075,7 @@ func (x *Expression_SortOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_SortOrder.ProtoReflect.Descriptor instead.
 func (*Expression_SortOrder) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 7}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 7}
 }
 
 func (x *Expression_SortOrder) GetChild() *Expression {
@@ -1110,7 +1110,7 @@ type Expression_Literal_Decimal struct {
 
 func (x *Expression_Literal_Decimal) Reset() {
 	*x = Expression_Literal_Decimal{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[9]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1122,7 @@ func (x *Expression_Literal_Decimal) String() string {
 func (*Expression_Literal_Decimal) ProtoMessage() {}
 
 func (x *Expression_Literal_Decimal) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[9]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1135,7 @@ func (x *Expression_Literal_Decimal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_Literal_Decimal.ProtoReflect.Descriptor instead.
 func (*Expression_Literal_Decimal) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 0, 0}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 0, 0}
 }
 
 func (x *Expression_Literal_Decimal) GetValue() string {
@@ -1170,7 +1170,7 @@ type Expression_Literal_CalendarInterval struct {
 
 func (x *Expression_Literal_CalendarInterval) Reset() {
 	*x = Expression_Literal_CalendarInterval{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[10]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1182,7 +1182,7 @@ func (x *Expression_Literal_CalendarInterval) String() string {
 func (*Expression_Literal_CalendarInterval) ProtoMessage() {}
 
 func (x *Expression_Literal_CalendarInterval) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[10]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1195,7 @@ func (x *Expression_Literal_CalendarInterval) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use Expression_Literal_CalendarInterval.ProtoReflect.Descriptor instead.
 func (*Expression_Literal_CalendarInterval) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 0, 1}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 0, 1}
 }
 
 func (x *Expression_Literal_CalendarInterval) GetMonths() int32 {
@@ -1229,7 +1229,7 @@ type Expression_Literal_Array struct {
 
 func (x *Expression_Literal_Array) Reset() {
 	*x = Expression_Literal_Array{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[11]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1241,7 +1241,7 @@ func (x *Expression_Literal_Array) String() string {
 func (*Expression_Literal_Array) ProtoMessage() {}
 
 func (x *Expression_Literal_Array) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[11]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1254,7 +1254,7 @@ func (x *Expression_Literal_Array) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_Literal_Array.ProtoReflect.Descriptor instead.
 func (*Expression_Literal_Array) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 0, 2}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 0, 2}
 }
 
 func (x *Expression_Literal_Array) GetElementType() *DataType {
@@ -1283,7 +1283,7 @@ type Expression_Literal_Map struct {
 
 func (x *Expression_Literal_Map) Reset() {
 	*x = Expression_Literal_Map{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[12]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1295,7 @@ func (x *Expression_Literal_Map) String() string {
 func (*Expression_Literal_Map) ProtoMessage() {}
 
 func (x *Expression_Literal_Map) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[12]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1308,7 @@ func (x *Expression_Literal_Map) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_Literal_Map.ProtoReflect.Descriptor instead.
 func (*Expression_Literal_Map) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 0, 3}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 0, 3}
 }
 
 func (x *Expression_Literal_Map) GetKeyType() *DataType {
@@ -1349,7 +1349,7 @@ type Expression_Literal_Struct struct {
 
 func (x *Expression_Literal_Struct) Reset() {
 	*x = Expression_Literal_Struct{}
-	mi := &file_spark_connect_expressions_proto_msgTypes[13]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1361,7 @@ func (x *Expression_Literal_Struct) String() string {
 func (*Expression_Literal_Struct) ProtoMessage() {}
 
 func (x *Expression_Literal_Struct) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_expressions_proto_msgTypes[13]
+	mi := &file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1374,7 @@ func (x *Expression_Literal_Struct) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression_Literal_Struct.ProtoReflect.Descriptor instead.
 func (*Expression_Literal_Struct) Descriptor() ([]byte, []int) {
-	return file_spark_connect_expressions_proto_rawDescGZIP(), []int{0, 0, 4}
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP(), []int{0, 0, 4}
 }
 
 func (x *Expression_Literal_Struct) GetStructType() *DataType {
@@ -1391,24 +1391,24 @@ func (x *Expression_Literal_Struct) GetElements() []*Expression_Literal {
 	return nil
 }
 
-var File_spark_connect_expressions_proto protoreflect.FileDescriptor
+var File_idxstream_sparkconnect_v1_expressions_proto protoreflect.FileDescriptor
 
-const file_spark_connect_expressions_proto_rawDesc = "" +
+const file_idxstream_sparkconnect_v1_expressions_proto_rawDesc = "" +
 	"\n" +
-	"\x1fspark/connect/expressions.proto\x12\rspark.connect\x1a\x19spark/connect/types.proto\"\xa3\x1a\n" +
+	"+idxstream/sparkconnect/v1/expressions.proto\x12\x19idxstream.sparkconnect.v1\x1a%idxstream/sparkconnect/v1/types.proto\"\x80\x1d\n" +
 	"\n" +
-	"Expression\x12=\n" +
-	"\aliteral\x18\x01 \x01(\v2!.spark.connect.Expression.LiteralH\x00R\aliteral\x12b\n" +
-	"\x14unresolved_attribute\x18\x02 \x01(\v2-.spark.connect.Expression.UnresolvedAttributeH\x00R\x13unresolvedAttribute\x12_\n" +
-	"\x13unresolved_function\x18\x03 \x01(\v2,.spark.connect.Expression.UnresolvedFunctionH\x00R\x12unresolvedFunction\x12Y\n" +
-	"\x11expression_string\x18\x04 \x01(\v2*.spark.connect.Expression.ExpressionStringH\x00R\x10expressionString\x12S\n" +
-	"\x0funresolved_star\x18\x05 \x01(\v2(.spark.connect.Expression.UnresolvedStarH\x00R\x0eunresolvedStar\x127\n" +
-	"\x05alias\x18\x06 \x01(\v2\x1f.spark.connect.Expression.AliasH\x00R\x05alias\x124\n" +
-	"\x04cast\x18\a \x01(\v2\x1e.spark.connect.Expression.CastH\x00R\x04cast\x12D\n" +
+	"Expression\x12I\n" +
+	"\aliteral\x18\x01 \x01(\v2-.idxstream.sparkconnect.v1.Expression.LiteralH\x00R\aliteral\x12n\n" +
+	"\x14unresolved_attribute\x18\x02 \x01(\v29.idxstream.sparkconnect.v1.Expression.UnresolvedAttributeH\x00R\x13unresolvedAttribute\x12k\n" +
+	"\x13unresolved_function\x18\x03 \x01(\v28.idxstream.sparkconnect.v1.Expression.UnresolvedFunctionH\x00R\x12unresolvedFunction\x12e\n" +
+	"\x11expression_string\x18\x04 \x01(\v26.idxstream.sparkconnect.v1.Expression.ExpressionStringH\x00R\x10expressionString\x12_\n" +
+	"\x0funresolved_star\x18\x05 \x01(\v24.idxstream.sparkconnect.v1.Expression.UnresolvedStarH\x00R\x0eunresolvedStar\x12C\n" +
+	"\x05alias\x18\x06 \x01(\v2+.idxstream.sparkconnect.v1.Expression.AliasH\x00R\x05alias\x12@\n" +
+	"\x04cast\x18\a \x01(\v2*.idxstream.sparkconnect.v1.Expression.CastH\x00R\x04cast\x12P\n" +
 	"\n" +
-	"sort_order\x18\t \x01(\v2#.spark.connect.Expression.SortOrderH\x00R\tsortOrder\x1a\x9b\f\n" +
-	"\aLiteral\x12-\n" +
-	"\x04null\x18\x01 \x01(\v2\x17.spark.connect.DataTypeH\x00R\x04null\x12\x18\n" +
+	"sort_order\x18\t \x01(\v2/.idxstream.sparkconnect.v1.Expression.SortOrderH\x00R\tsortOrder\x1a\xc3\r\n" +
+	"\aLiteral\x129\n" +
+	"\x04null\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeH\x00R\x04null\x12\x18\n" +
 	"\x06binary\x18\x02 \x01(\fH\x00R\x06binary\x12\x1a\n" +
 	"\aboolean\x18\x03 \x01(\bH\x00R\aboolean\x12\x14\n" +
 	"\x04byte\x18\x04 \x01(\x05H\x00R\x04byte\x12\x16\n" +
@@ -1417,18 +1417,18 @@ const file_spark_connect_expressions_proto_rawDesc = "" +
 	"\x04long\x18\a \x01(\x03H\x00R\x04long\x12\x16\n" +
 	"\x05float\x18\n" +
 	" \x01(\x02H\x00R\x05float\x12\x18\n" +
-	"\x06double\x18\v \x01(\x01H\x00R\x06double\x12E\n" +
-	"\adecimal\x18\f \x01(\v2).spark.connect.Expression.Literal.DecimalH\x00R\adecimal\x12\x18\n" +
+	"\x06double\x18\v \x01(\x01H\x00R\x06double\x12Q\n" +
+	"\adecimal\x18\f \x01(\v25.idxstream.sparkconnect.v1.Expression.Literal.DecimalH\x00R\adecimal\x12\x18\n" +
 	"\x06string\x18\r \x01(\tH\x00R\x06string\x12\x14\n" +
 	"\x04date\x18\x10 \x01(\x05H\x00R\x04date\x12\x1e\n" +
 	"\ttimestamp\x18\x11 \x01(\x03H\x00R\ttimestamp\x12%\n" +
-	"\rtimestamp_ntz\x18\x12 \x01(\x03H\x00R\ftimestampNtz\x12a\n" +
-	"\x11calendar_interval\x18\x13 \x01(\v22.spark.connect.Expression.Literal.CalendarIntervalH\x00R\x10calendarInterval\x120\n" +
+	"\rtimestamp_ntz\x18\x12 \x01(\x03H\x00R\ftimestampNtz\x12m\n" +
+	"\x11calendar_interval\x18\x13 \x01(\v2>.idxstream.sparkconnect.v1.Expression.Literal.CalendarIntervalH\x00R\x10calendarInterval\x120\n" +
 	"\x13year_month_interval\x18\x14 \x01(\x05H\x00R\x11yearMonthInterval\x12,\n" +
-	"\x11day_time_interval\x18\x15 \x01(\x03H\x00R\x0fdayTimeInterval\x12?\n" +
-	"\x05array\x18\x16 \x01(\v2'.spark.connect.Expression.Literal.ArrayH\x00R\x05array\x129\n" +
-	"\x03map\x18\x17 \x01(\v2%.spark.connect.Expression.Literal.MapH\x00R\x03map\x12B\n" +
-	"\x06struct\x18\x18 \x01(\v2(.spark.connect.Expression.Literal.StructH\x00R\x06struct\x1au\n" +
+	"\x11day_time_interval\x18\x15 \x01(\x03H\x00R\x0fdayTimeInterval\x12K\n" +
+	"\x05array\x18\x16 \x01(\v23.idxstream.sparkconnect.v1.Expression.Literal.ArrayH\x00R\x05array\x12E\n" +
+	"\x03map\x18\x17 \x01(\v21.idxstream.sparkconnect.v1.Expression.Literal.MapH\x00R\x03map\x12N\n" +
+	"\x06struct\x18\x18 \x01(\v24.idxstream.sparkconnect.v1.Expression.Literal.StructH\x00R\x06struct\x1au\n" +
 	"\aDecimal\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\tR\x05value\x12!\n" +
 	"\tprecision\x18\x02 \x01(\x05H\x00R\tprecision\x88\x01\x01\x12\x19\n" +
@@ -1439,29 +1439,29 @@ const file_spark_connect_expressions_proto_rawDesc = "" +
 	"\x10CalendarInterval\x12\x16\n" +
 	"\x06months\x18\x01 \x01(\x05R\x06months\x12\x12\n" +
 	"\x04days\x18\x02 \x01(\x05R\x04days\x12\"\n" +
-	"\fmicroseconds\x18\x03 \x01(\x03R\fmicroseconds\x1a\x82\x01\n" +
-	"\x05Array\x12:\n" +
-	"\felement_type\x18\x01 \x01(\v2\x17.spark.connect.DataTypeR\velementType\x12=\n" +
-	"\belements\x18\x02 \x03(\v2!.spark.connect.Expression.LiteralR\belements\x1a\xe3\x01\n" +
-	"\x03Map\x122\n" +
-	"\bkey_type\x18\x01 \x01(\v2\x17.spark.connect.DataTypeR\akeyType\x126\n" +
+	"\fmicroseconds\x18\x03 \x01(\x03R\fmicroseconds\x1a\x9a\x01\n" +
+	"\x05Array\x12F\n" +
+	"\felement_type\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeR\velementType\x12I\n" +
+	"\belements\x18\x02 \x03(\v2-.idxstream.sparkconnect.v1.Expression.LiteralR\belements\x1a\x93\x02\n" +
+	"\x03Map\x12>\n" +
+	"\bkey_type\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeR\akeyType\x12B\n" +
 	"\n" +
-	"value_type\x18\x02 \x01(\v2\x17.spark.connect.DataTypeR\tvalueType\x125\n" +
-	"\x04keys\x18\x03 \x03(\v2!.spark.connect.Expression.LiteralR\x04keys\x129\n" +
-	"\x06values\x18\x04 \x03(\v2!.spark.connect.Expression.LiteralR\x06values\x1a\x81\x01\n" +
-	"\x06Struct\x128\n" +
-	"\vstruct_type\x18\x01 \x01(\v2\x17.spark.connect.DataTypeR\n" +
-	"structType\x12=\n" +
-	"\belements\x18\x02 \x03(\v2!.spark.connect.Expression.LiteralR\belementsB\x0e\n" +
+	"value_type\x18\x02 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeR\tvalueType\x12A\n" +
+	"\x04keys\x18\x03 \x03(\v2-.idxstream.sparkconnect.v1.Expression.LiteralR\x04keys\x12E\n" +
+	"\x06values\x18\x04 \x03(\v2-.idxstream.sparkconnect.v1.Expression.LiteralR\x06values\x1a\x99\x01\n" +
+	"\x06Struct\x12D\n" +
+	"\vstruct_type\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeR\n" +
+	"structType\x12I\n" +
+	"\belements\x18\x02 \x03(\v2-.idxstream.sparkconnect.v1.Expression.LiteralR\belementsB\x0e\n" +
 	"\fliteral_type\x1ap\n" +
 	"\x13UnresolvedAttribute\x12/\n" +
 	"\x13unparsed_identifier\x18\x01 \x01(\tR\x12unparsedIdentifier\x12\x1c\n" +
 	"\aplan_id\x18\x02 \x01(\x03H\x00R\x06planId\x88\x01\x01B\n" +
 	"\n" +
-	"\b_plan_id\x1a\xcc\x01\n" +
+	"\b_plan_id\x1a\xd8\x01\n" +
 	"\x12UnresolvedFunction\x12#\n" +
-	"\rfunction_name\x18\x01 \x01(\tR\ffunctionName\x127\n" +
-	"\targuments\x18\x02 \x03(\v2\x19.spark.connect.ExpressionR\targuments\x12\x1f\n" +
+	"\rfunction_name\x18\x01 \x01(\tR\ffunctionName\x12C\n" +
+	"\targuments\x18\x02 \x03(\v2%.idxstream.sparkconnect.v1.ExpressionR\targuments\x12\x1f\n" +
 	"\vis_distinct\x18\x03 \x01(\bR\n" +
 	"isDistinct\x127\n" +
 	"\x18is_user_defined_function\x18\x04 \x01(\bR\x15isUserDefinedFunction\x1a2\n" +
@@ -1471,21 +1471,21 @@ const file_spark_connect_expressions_proto_rawDesc = "" +
 	"expression\x1aR\n" +
 	"\x0eUnresolvedStar\x12,\n" +
 	"\x0funparsed_target\x18\x01 \x01(\tH\x00R\x0eunparsedTarget\x88\x01\x01B\x12\n" +
-	"\x10_unparsed_target\x1ax\n" +
-	"\x05Alias\x12-\n" +
-	"\x04expr\x18\x01 \x01(\v2\x19.spark.connect.ExpressionR\x04expr\x12\x12\n" +
+	"\x10_unparsed_target\x1a\x84\x01\n" +
+	"\x05Alias\x129\n" +
+	"\x04expr\x18\x01 \x01(\v2%.idxstream.sparkconnect.v1.ExpressionR\x04expr\x12\x12\n" +
 	"\x04name\x18\x02 \x03(\tR\x04name\x12\x1f\n" +
 	"\bmetadata\x18\x03 \x01(\tH\x00R\bmetadata\x88\x01\x01B\v\n" +
-	"\t_metadata\x1a\x91\x01\n" +
-	"\x04Cast\x12-\n" +
-	"\x04expr\x18\x01 \x01(\v2\x19.spark.connect.ExpressionR\x04expr\x12-\n" +
-	"\x04type\x18\x02 \x01(\v2\x17.spark.connect.DataTypeH\x00R\x04type\x12\x1b\n" +
+	"\t_metadata\x1a\xa9\x01\n" +
+	"\x04Cast\x129\n" +
+	"\x04expr\x18\x01 \x01(\v2%.idxstream.sparkconnect.v1.ExpressionR\x04expr\x129\n" +
+	"\x04type\x18\x02 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeH\x00R\x04type\x12\x1b\n" +
 	"\btype_str\x18\x03 \x01(\tH\x00R\atypeStrB\x0e\n" +
-	"\fcast_to_type\x1a\xa9\x03\n" +
-	"\tSortOrder\x12/\n" +
-	"\x05child\x18\x01 \x01(\v2\x19.spark.connect.ExpressionR\x05child\x12O\n" +
-	"\tdirection\x18\x02 \x01(\x0e21.spark.connect.Expression.SortOrder.SortDirectionR\tdirection\x12U\n" +
-	"\rnull_ordering\x18\x03 \x01(\x0e20.spark.connect.Expression.SortOrder.NullOrderingR\fnullOrdering\"l\n" +
+	"\fcast_to_type\x1a\xcd\x03\n" +
+	"\tSortOrder\x12;\n" +
+	"\x05child\x18\x01 \x01(\v2%.idxstream.sparkconnect.v1.ExpressionR\x05child\x12[\n" +
+	"\tdirection\x18\x02 \x01(\x0e2=.idxstream.sparkconnect.v1.Expression.SortOrder.SortDirectionR\tdirection\x12a\n" +
+	"\rnull_ordering\x18\x03 \x01(\x0e2<.idxstream.sparkconnect.v1.Expression.SortOrder.NullOrderingR\fnullOrdering\"l\n" +
 	"\rSortDirection\x12\x1e\n" +
 	"\x1aSORT_DIRECTION_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18SORT_DIRECTION_ASCENDING\x10\x01\x12\x1d\n" +
@@ -1497,68 +1497,68 @@ const file_spark_connect_expressions_proto_rawDesc = "" +
 	"\texpr_typeB\"Z idxstream/sparkconnect/connectpbb\x06proto3"
 
 var (
-	file_spark_connect_expressions_proto_rawDescOnce sync.Once
-	file_spark_connect_expressions_proto_rawDescData []byte
+	file_idxstream_sparkconnect_v1_expressions_proto_rawDescOnce sync.Once
+	file_idxstream_sparkconnect_v1_expressions_proto_rawDescData []byte
 )
 
-func file_spark_connect_expressions_proto_rawDescGZIP() []byte {
-	file_spark_connect_expressions_proto_rawDescOnce.Do(func() {
-		file_spark_connect_expressions_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_spark_connect_expressions_proto_rawDesc), len(file_spark_connect_expressions_proto_rawDesc)))
+func file_idxstream_sparkconnect_v1_expressions_proto_rawDescGZIP() []byte {
+	file_idxstream_sparkconnect_v1_expressions_proto_rawDescOnce.Do(func() {
+		file_idxstream_sparkconnect_v1_expressions_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_idxstream_sparkconnect_v1_expressions_proto_rawDesc), len(file_idxstream_sparkconnect_v1_expressions_proto_rawDesc)))
 	})
-	return file_spark_connect_expressions_proto_rawDescData
+	return file_idxstream_sparkconnect_v1_expressions_proto_rawDescData
 }
 
-var file_spark_connect_expressions_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_spark_connect_expressions_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
-var file_spark_connect_expressions_proto_goTypes = []any{
-	(Expression_SortOrder_SortDirection)(0),     // 0: spark.connect.Expression.SortOrder.SortDirection
-	(Expression_SortOrder_NullOrdering)(0),      // 1: spark.connect.Expression.SortOrder.NullOrdering
-	(*Expression)(nil),                          // 2: spark.connect.Expression
-	(*Expression_Literal)(nil),                  // 3: spark.connect.Expression.Literal
-	(*Expression_UnresolvedAttribute)(nil),      // 4: spark.connect.Expression.UnresolvedAttribute
-	(*Expression_UnresolvedFunction)(nil),       // 5: spark.connect.Expression.UnresolvedFunction
-	(*Expression_ExpressionString)(nil),         // 6: spark.connect.Expression.ExpressionString
-	(*Expression_UnresolvedStar)(nil),           // 7: spark.connect.Expression.UnresolvedStar
-	(*Expression_Alias)(nil),                    // 8: spark.connect.Expression.Alias
-	(*Expression_Cast)(nil),                     // 9: spark.connect.Expression.Cast
-	(*Expression_SortOrder)(nil),                // 10: spark.connect.Expression.SortOrder
-	(*Expression_Literal_Decimal)(nil),          // 11: spark.connect.Expression.Literal.Decimal
-	(*Expression_Literal_CalendarInterval)(nil), // 12: spark.connect.Expression.Literal.CalendarInterval
-	(*Expression_Literal_Array)(nil),            // 13: spark.connect.Expression.Literal.Array
-	(*Expression_Literal_Map)(nil),              // 14: spark.connect.Expression.Literal.Map
-	(*Expression_Literal_Struct)(nil),           // 15: spark.connect.Expression.Literal.Struct
-	(*DataType)(nil),                            // 16: spark.connect.DataType
+var file_idxstream_sparkconnect_v1_expressions_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_idxstream_sparkconnect_v1_expressions_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_idxstream_sparkconnect_v1_expressions_proto_goTypes = []any{
+	(Expression_SortOrder_SortDirection)(0),     // 0: idxstream.sparkconnect.v1.Expression.SortOrder.SortDirection
+	(Expression_SortOrder_NullOrdering)(0),      // 1: idxstream.sparkconnect.v1.Expression.SortOrder.NullOrdering
+	(*Expression)(nil),                          // 2: idxstream.sparkconnect.v1.Expression
+	(*Expression_Literal)(nil),                  // 3: idxstream.sparkconnect.v1.Expression.Literal
+	(*Expression_UnresolvedAttribute)(nil),      // 4: idxstream.sparkconnect.v1.Expression.UnresolvedAttribute
+	(*Expression_UnresolvedFunction)(nil),       // 5: idxstream.sparkconnect.v1.Expression.UnresolvedFunction
+	(*Expression_ExpressionString)(nil),         // 6: idxstream.sparkconnect.v1.Expression.ExpressionString
+	(*Expression_UnresolvedStar)(nil),           // 7: idxstream.sparkconnect.v1.Expression.UnresolvedStar
+	(*Expression_Alias)(nil),                    // 8: idxstream.sparkconnect.v1.Expression.Alias
+	(*Expression_Cast)(nil),                     // 9: idxstream.sparkconnect.v1.Expression.Cast
+	(*Expression_SortOrder)(nil),                // 10: idxstream.sparkconnect.v1.Expression.SortOrder
+	(*Expression_Literal_Decimal)(nil),          // 11: idxstream.sparkconnect.v1.Expression.Literal.Decimal
+	(*Expression_Literal_CalendarInterval)(nil), // 12: idxstream.sparkconnect.v1.Expression.Literal.CalendarInterval
+	(*Expression_Literal_Array)(nil),            // 13: idxstream.sparkconnect.v1.Expression.Literal.Array
+	(*Expression_Literal_Map)(nil),              // 14: idxstream.sparkconnect.v1.Expression.Literal.Map
+	(*Expression_Literal_Struct)(nil),           // 15: idxstream.sparkconnect.v1.Expression.Literal.Struct
+	(*DataType)(nil),                            // 16: idxstream.sparkconnect.v1.DataType
 }
-var file_spark_connect_expressions_proto_depIdxs = []int32{
-	3,  // 0: spark.connect.Expression.literal:type_name -> spark.connect.Expression.Literal
-	4,  // 1: spark.connect.Expression.unresolved_attribute:type_name -> spark.connect.Expression.UnresolvedAttribute
-	5,  // 2: spark.connect.Expression.unresolved_function:type_name -> spark.connect.Expression.UnresolvedFunction
-	6,  // 3: spark.connect.Expression.expression_string:type_name -> spark.connect.Expression.ExpressionString
-	7,  // 4: spark.connect.Expression.unresolved_star:type_name -> spark.connect.Expression.UnresolvedStar
-	8,  // 5: spark.connect.Expression.alias:type_name -> spark.connect.Expression.Alias
-	9,  // 6: spark.connect.Expression.cast:type_name -> spark.connect.Expression.Cast
-	10, // 7: spark.connect.Expression.sort_order:type_name -> spark.connect.Expression.SortOrder
-	16, // 8: spark.connect.Expression.Literal.null:type_name -> spark.connect.DataType
-	11, // 9: spark.connect.Expression.Literal.decimal:type_name -> spark.connect.Expression.Literal.Decimal
-	12, // 10: spark.connect.Expression.Literal.calendar_interval:type_name -> spark.connect.Expression.Literal.CalendarInterval
-	13, // 11: spark.connect.Expression.Literal.array:type_name -> spark.connect.Expression.Literal.Array
-	14, // 12: spark.connect.Expression.Literal.map:type_name -> spark.connect.Expression.Literal.Map
-	15, // 13: spark.connect.Expression.Literal.struct:type_name -> spark.connect.Expression.Literal.Struct
-	2,  // 14: spark.connect.Expression.UnresolvedFunction.arguments:type_name -> spark.connect.Expression
-	2,  // 15: spark.connect.Expression.Alias.expr:type_name -> spark.connect.Expression
-	2,  // 16: spark.connect.Expression.Cast.expr:type_name -> spark.connect.Expression
-	16, // 17: spark.connect.Expression.Cast.type:type_name -> spark.connect.DataType
-	2,  // 18: spark.connect.Expression.SortOrder.child:type_name -> spark.connect.Expression
-	0,  // 19: spark.connect.Expression.SortOrder.direction:type_name -> spark.connect.Expression.SortOrder.SortDirection
-	1,  // 20: spark.connect.Expression.SortOrder.null_ordering:type_name -> spark.connect.Expression.SortOrder.NullOrdering
-	16, // 21: spark.connect.Expression.Literal.Array.element_type:type_name -> spark.connect.DataType
-	3,  // 22: spark.connect.Expression.Literal.Array.elements:type_name -> spark.connect.Expression.Literal
-	16, // 23: spark.connect.Expression.Literal.Map.key_type:type_name -> spark.connect.DataType
-	16, // 24: spark.connect.Expression.Literal.Map.value_type:type_name -> spark.connect.DataType
-	3,  // 25: spark.connect.Expression.Literal.Map.keys:type_name -> spark.connect.Expression.Literal
-	3,  // 26: spark.connect.Expression.Literal.Map.values:type_name -> spark.connect.Expression.Literal
-	16, // 27: spark.connect.Expression.Literal.Struct.struct_type:type_name -> spark.connect.DataType
-	3,  // 28: spark.connect.Expression.Literal.Struct.elements:type_name -> spark.connect.Expression.Literal
+var file_idxstream_sparkconnect_v1_expressions_proto_depIdxs = []int32{
+	3,  // 0: idxstream.sparkconnect.v1.Expression.literal:type_name -> idxstream.sparkconnect.v1.Expression.Literal
+	4,  // 1: idxstream.sparkconnect.v1.Expression.unresolved_attribute:type_name -> idxstream.sparkconnect.v1.Expression.UnresolvedAttribute
+	5,  // 2: idxstream.sparkconnect.v1.Expression.unresolved_function:type_name -> idxstream.sparkconnect.v1.Expression.UnresolvedFunction
+	6,  // 3: idxstream.sparkconnect.v1.Expression.expression_string:type_name -> idxstream.sparkconnect.v1.Expression.ExpressionString
+	7,  // 4: idxstream.sparkconnect.v1.Expression.unresolved_star:type_name -> idxstream.sparkconnect.v1.Expression.UnresolvedStar
+	8,  // 5: idxstream.sparkconnect.v1.Expression.alias:type_name -> idxstream.sparkconnect.v1.Expression.Alias
+	9,  // 6: idxstream.sparkconnect.v1.Expression.cast:type_name -> idxstream.sparkconnect.v1.Expression.Cast
+	10, // 7: idxstream.sparkconnect.v1.Expression.sort_order:type_name -> idxstream.sparkconnect.v1.Expression.SortOrder
+	16, // 8: idxstream.sparkconnect.v1.Expression.Literal.null:type_name -> idxstream.sparkconnect.v1.DataType
+	11, // 9: idxstream.sparkconnect.v1.Expression.Literal.decimal:type_name -> idxstream.sparkconnect.v1.Expression.Literal.Decimal
+	12, // 10: idxstream.sparkconnect.v1.Expression.Literal.calendar_interval:type_name -> idxstream.sparkconnect.v1.Expression.Literal.CalendarInterval
+	13, // 11: idxstream.sparkconnect.v1.Expression.Literal.array:type_name -> idxstream.sparkconnect.v1.Expression.Literal.Array
+	14, // 12: idxstream.sparkconnect.v1.Expression.Literal.map:type_name -> idxstream.sparkconnect.v1.Expression.Literal.Map
+	15, // 13: idxstream.sparkconnect.v1.Expression.Literal.struct:type_name -> idxstream.sparkconnect.v1.Expression.Literal.Struct
+	2,  // 14: idxstream.sparkconnect.v1.Expression.UnresolvedFunction.arguments:type_name -> idxstream.sparkconnect.v1.Expression
+	2,  // 15: idxstream.sparkconnect.v1.Expression.Alias.expr:type_name -> idxstream.sparkconnect.v1.Expression
+	2,  // 16: idxstream.sparkconnect.v1.Expression.Cast.expr:type_name -> idxstream.sparkconnect.v1.Expression
+	16, // 17: idxstream.sparkconnect.v1.Expression.Cast.type:type_name -> idxstream.sparkconnect.v1.DataType
+	2,  // 18: idxstream.sparkconnect.v1.Expression.SortOrder.child:type_name -> idxstream.sparkconnect.v1.Expression
+	0,  // 19: idxstream.sparkconnect.v1.Expression.SortOrder.direction:type_name -> idxstream.sparkconnect.v1.Expression.SortOrder.SortDirection
+	1,  // 20: idxstream.sparkconnect.v1.Expression.SortOrder.null_ordering:type_name -> idxstream.sparkconnect.v1.Expression.SortOrder.NullOrdering
+	16, // 21: idxstream.sparkconnect.v1.Expression.Literal.Array.element_type:type_name -> idxstream.sparkconnect.v1.DataType
+	3,  // 22: idxstream.sparkconnect.v1.Expression.Literal.Array.elements:type_name -> idxstream.sparkconnect.v1.Expression.Literal
+	16, // 23: idxstream.sparkconnect.v1.Expression.Literal.Map.key_type:type_name -> idxstream.sparkconnect.v1.DataType
+	16, // 24: idxstream.sparkconnect.v1.Expression.Literal.Map.value_type:type_name -> idxstream.sparkconnect.v1.DataType
+	3,  // 25: idxstream.sparkconnect.v1.Expression.Literal.Map.keys:type_name -> idxstream.sparkconnect.v1.Expression.Literal
+	3,  // 26: idxstream.sparkconnect.v1.Expression.Literal.Map.values:type_name -> idxstream.sparkconnect.v1.Expression.Literal
+	16, // 27: idxstream.sparkconnect.v1.Expression.Literal.Struct.struct_type:type_name -> idxstream.sparkconnect.v1.DataType
+	3,  // 28: idxstream.sparkconnect.v1.Expression.Literal.Struct.elements:type_name -> idxstream.sparkconnect.v1.Expression.Literal
 	29, // [29:29] is the sub-list for method output_type
 	29, // [29:29] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
@@ -1566,13 +1566,13 @@ var file_spark_connect_expressions_proto_depIdxs = []int32{
 	0,  // [0:29] is the sub-list for field type_name
 }
 
-func init() { file_spark_connect_expressions_proto_init() }
-func file_spark_connect_expressions_proto_init() {
-	if File_spark_connect_expressions_proto != nil {
+func init() { file_idxstream_sparkconnect_v1_expressions_proto_init() }
+func file_idxstream_sparkconnect_v1_expressions_proto_init() {
+	if File_idxstream_sparkconnect_v1_expressions_proto != nil {
 		return
 	}
-	file_spark_connect_types_proto_init()
-	file_spark_connect_expressions_proto_msgTypes[0].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_types_proto_init()
+	file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[0].OneofWrappers = []any{
 		(*Expression_Literal_)(nil),
 		(*Expression_UnresolvedAttribute_)(nil),
 		(*Expression_UnresolvedFunction_)(nil),
@@ -1582,7 +1582,7 @@ func file_spark_connect_expressions_proto_init() {
 		(*Expression_Cast_)(nil),
 		(*Expression_SortOrder_)(nil),
 	}
-	file_spark_connect_expressions_proto_msgTypes[1].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[1].OneofWrappers = []any{
 		(*Expression_Literal_Null)(nil),
 		(*Expression_Literal_Binary)(nil),
 		(*Expression_Literal_Boolean)(nil),
@@ -1604,30 +1604,30 @@ func file_spark_connect_expressions_proto_init() {
 		(*Expression_Literal_Map_)(nil),
 		(*Expression_Literal_Struct_)(nil),
 	}
-	file_spark_connect_expressions_proto_msgTypes[2].OneofWrappers = []any{}
-	file_spark_connect_expressions_proto_msgTypes[5].OneofWrappers = []any{}
-	file_spark_connect_expressions_proto_msgTypes[6].OneofWrappers = []any{}
-	file_spark_connect_expressions_proto_msgTypes[7].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[2].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[5].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[6].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[7].OneofWrappers = []any{
 		(*Expression_Cast_Type)(nil),
 		(*Expression_Cast_TypeStr)(nil),
 	}
-	file_spark_connect_expressions_proto_msgTypes[9].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_expressions_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spark_connect_expressions_proto_rawDesc), len(file_spark_connect_expressions_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_idxstream_sparkconnect_v1_expressions_proto_rawDesc), len(file_idxstream_sparkconnect_v1_expressions_proto_rawDesc)),
 			NumEnums:      2,
 			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_spark_connect_expressions_proto_goTypes,
-		DependencyIndexes: file_spark_connect_expressions_proto_depIdxs,
-		EnumInfos:         file_spark_connect_expressions_proto_enumTypes,
-		MessageInfos:      file_spark_connect_expressions_proto_msgTypes,
+		GoTypes:           file_idxstream_sparkconnect_v1_expressions_proto_goTypes,
+		DependencyIndexes: file_idxstream_sparkconnect_v1_expressions_proto_depIdxs,
+		EnumInfos:         file_idxstream_sparkconnect_v1_expressions_proto_enumTypes,
+		MessageInfos:      file_idxstream_sparkconnect_v1_expressions_proto_msgTypes,
 	}.Build()
-	File_spark_connect_expressions_proto = out.File
-	file_spark_connect_expressions_proto_goTypes = nil
-	file_spark_connect_expressions_proto_depIdxs = nil
+	File_idxstream_sparkconnect_v1_expressions_proto = out.File
+	file_idxstream_sparkconnect_v1_expressions_proto_goTypes = nil
+	file_idxstream_sparkconnect_v1_expressions_proto_depIdxs = nil
 }

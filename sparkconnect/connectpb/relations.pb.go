@@ -5,7 +5,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: spark/connect/relations.proto
+// source: idxstream/sparkconnect/v1/relations.proto
 
 package connectpb
 
@@ -63,11 +63,11 @@ func (x Aggregate_GroupType) String() string {
 }
 
 func (Aggregate_GroupType) Descriptor() protoreflect.EnumDescriptor {
-	return file_spark_connect_relations_proto_enumTypes[0].Descriptor()
+	return file_idxstream_sparkconnect_v1_relations_proto_enumTypes[0].Descriptor()
 }
 
 func (Aggregate_GroupType) Type() protoreflect.EnumType {
-	return &file_spark_connect_relations_proto_enumTypes[0]
+	return &file_idxstream_sparkconnect_v1_relations_proto_enumTypes[0]
 }
 
 func (x Aggregate_GroupType) Number() protoreflect.EnumNumber {
@@ -76,7 +76,7 @@ func (x Aggregate_GroupType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Aggregate_GroupType.Descriptor instead.
 func (Aggregate_GroupType) EnumDescriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{8, 0}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{8, 0}
 }
 
 // Relation is a node of a logical plan.
@@ -105,7 +105,7 @@ type Relation struct {
 
 func (x *Relation) Reset() {
 	*x = Relation{}
-	mi := &file_spark_connect_relations_proto_msgTypes[0]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -117,7 +117,7 @@ func (x *Relation) String() string {
 func (*Relation) ProtoMessage() {}
 
 func (x *Relation) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[0]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -130,7 +130,7 @@ func (x *Relation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Relation.ProtoReflect.Descriptor instead.
 func (*Relation) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{0}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Relation) GetCommon() *RelationCommon {
@@ -357,7 +357,7 @@ type RelationCommon struct {
 
 func (x *RelationCommon) Reset() {
 	*x = RelationCommon{}
-	mi := &file_spark_connect_relations_proto_msgTypes[1]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -369,7 +369,7 @@ func (x *RelationCommon) String() string {
 func (*RelationCommon) ProtoMessage() {}
 
 func (x *RelationCommon) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[1]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -382,7 +382,7 @@ func (x *RelationCommon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RelationCommon.ProtoReflect.Descriptor instead.
 func (*RelationCommon) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{1}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *RelationCommon) GetSourceInfo() string {
@@ -411,7 +411,7 @@ type SQL struct {
 
 func (x *SQL) Reset() {
 	*x = SQL{}
-	mi := &file_spark_connect_relations_proto_msgTypes[2]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +423,7 @@ func (x *SQL) String() string {
 func (*SQL) ProtoMessage() {}
 
 func (x *SQL) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[2]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +436,7 @@ func (x *SQL) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SQL.ProtoReflect.Descriptor instead.
 func (*SQL) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{2}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SQL) GetQuery() string {
@@ -475,7 +475,7 @@ type Read struct {
 
 func (x *Read) Reset() {
 	*x = Read{}
-	mi := &file_spark_connect_relations_proto_msgTypes[3]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -487,7 +487,7 @@ func (x *Read) String() string {
 func (*Read) ProtoMessage() {}
 
 func (x *Read) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[3]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -500,7 +500,7 @@ func (x *Read) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Read.ProtoReflect.Descriptor instead.
 func (*Read) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{3}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Read) GetReadType() isRead_ReadType {
@@ -562,7 +562,7 @@ type Project struct {
 
 func (x *Project) Reset() {
 	*x = Project{}
-	mi := &file_spark_connect_relations_proto_msgTypes[4]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -574,7 +574,7 @@ func (x *Project) String() string {
 func (*Project) ProtoMessage() {}
 
 func (x *Project) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[4]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -587,7 +587,7 @@ func (x *Project) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Project.ProtoReflect.Descriptor instead.
 func (*Project) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{4}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Project) GetInput() *Relation {
@@ -615,7 +615,7 @@ type Filter struct {
 
 func (x *Filter) Reset() {
 	*x = Filter{}
-	mi := &file_spark_connect_relations_proto_msgTypes[5]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +627,7 @@ func (x *Filter) String() string {
 func (*Filter) ProtoMessage() {}
 
 func (x *Filter) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[5]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +640,7 @@ func (x *Filter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Filter.ProtoReflect.Descriptor instead.
 func (*Filter) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{5}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Filter) GetInput() *Relation {
@@ -669,7 +669,7 @@ type Sort struct {
 
 func (x *Sort) Reset() {
 	*x = Sort{}
-	mi := &file_spark_connect_relations_proto_msgTypes[6]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +681,7 @@ func (x *Sort) String() string {
 func (*Sort) ProtoMessage() {}
 
 func (x *Sort) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[6]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +694,7 @@ func (x *Sort) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sort.ProtoReflect.Descriptor instead.
 func (*Sort) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{6}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Sort) GetInput() *Relation {
@@ -729,7 +729,7 @@ type Limit struct {
 
 func (x *Limit) Reset() {
 	*x = Limit{}
-	mi := &file_spark_connect_relations_proto_msgTypes[7]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -741,7 +741,7 @@ func (x *Limit) String() string {
 func (*Limit) ProtoMessage() {}
 
 func (x *Limit) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[7]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -754,7 +754,7 @@ func (x *Limit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Limit.ProtoReflect.Descriptor instead.
 func (*Limit) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{7}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Limit) GetInput() *Relation {
@@ -775,7 +775,7 @@ func (x *Limit) GetLimit() int32 {
 type Aggregate struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	Input                *Relation              `protobuf:"bytes,1,opt,name=input,proto3" json:"input,omitempty"`
-	GroupType            Aggregate_GroupType    `protobuf:"varint,2,opt,name=group_type,json=groupType,proto3,enum=spark.connect.Aggregate_GroupType" json:"group_type,omitempty"`
+	GroupType            Aggregate_GroupType    `protobuf:"varint,2,opt,name=group_type,json=groupType,proto3,enum=idxstream.sparkconnect.v1.Aggregate_GroupType" json:"group_type,omitempty"`
 	GroupingExpressions  []*Expression          `protobuf:"bytes,3,rep,name=grouping_expressions,json=groupingExpressions,proto3" json:"grouping_expressions,omitempty"`
 	AggregateExpressions []*Expression          `protobuf:"bytes,4,rep,name=aggregate_expressions,json=aggregateExpressions,proto3" json:"aggregate_expressions,omitempty"`
 	unknownFields        protoimpl.UnknownFields
@@ -784,7 +784,7 @@ type Aggregate struct {
 
 func (x *Aggregate) Reset() {
 	*x = Aggregate{}
-	mi := &file_spark_connect_relations_proto_msgTypes[8]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +796,7 @@ func (x *Aggregate) String() string {
 func (*Aggregate) ProtoMessage() {}
 
 func (x *Aggregate) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[8]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +809,7 @@ func (x *Aggregate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aggregate.ProtoReflect.Descriptor instead.
 func (*Aggregate) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{8}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Aggregate) GetInput() *Relation {
@@ -851,7 +851,7 @@ type LocalRelation struct {
 
 func (x *LocalRelation) Reset() {
 	*x = LocalRelation{}
-	mi := &file_spark_connect_relations_proto_msgTypes[9]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -863,7 +863,7 @@ func (x *LocalRelation) String() string {
 func (*LocalRelation) ProtoMessage() {}
 
 func (x *LocalRelation) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[9]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -876,7 +876,7 @@ func (x *LocalRelation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalRelation.ProtoReflect.Descriptor instead.
 func (*LocalRelation) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{9}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LocalRelation) GetData() []byte {
@@ -905,7 +905,7 @@ type SubqueryAlias struct {
 
 func (x *SubqueryAlias) Reset() {
 	*x = SubqueryAlias{}
-	mi := &file_spark_connect_relations_proto_msgTypes[10]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +917,7 @@ func (x *SubqueryAlias) String() string {
 func (*SubqueryAlias) ProtoMessage() {}
 
 func (x *SubqueryAlias) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[10]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +930,7 @@ func (x *SubqueryAlias) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubqueryAlias.ProtoReflect.Descriptor instead.
 func (*SubqueryAlias) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{10}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SubqueryAlias) GetInput() *Relation {
@@ -965,7 +965,7 @@ type ToDF struct {
 
 func (x *ToDF) Reset() {
 	*x = ToDF{}
-	mi := &file_spark_connect_relations_proto_msgTypes[11]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +977,7 @@ func (x *ToDF) String() string {
 func (*ToDF) ProtoMessage() {}
 
 func (x *ToDF) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[11]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +990,7 @@ func (x *ToDF) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToDF.ProtoReflect.Descriptor instead.
 func (*ToDF) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{11}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ToDF) GetInput() *Relation {
@@ -1020,7 +1020,7 @@ type ShowString struct {
 
 func (x *ShowString) Reset() {
 	*x = ShowString{}
-	mi := &file_spark_connect_relations_proto_msgTypes[12]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1032,7 @@ func (x *ShowString) String() string {
 func (*ShowString) ProtoMessage() {}
 
 func (x *ShowString) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[12]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1045,7 @@ func (x *ShowString) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShowString.ProtoReflect.Descriptor instead.
 func (*ShowString) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{12}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ShowString) GetInput() *Relation {
@@ -1087,7 +1087,7 @@ type WithColumns struct {
 
 func (x *WithColumns) Reset() {
 	*x = WithColumns{}
-	mi := &file_spark_connect_relations_proto_msgTypes[13]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1099,7 +1099,7 @@ func (x *WithColumns) String() string {
 func (*WithColumns) ProtoMessage() {}
 
 func (x *WithColumns) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[13]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1112,7 +1112,7 @@ func (x *WithColumns) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithColumns.ProtoReflect.Descriptor instead.
 func (*WithColumns) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{13}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WithColumns) GetInput() *Relation {
@@ -1141,7 +1141,7 @@ type WithWatermark struct {
 
 func (x *WithWatermark) Reset() {
 	*x = WithWatermark{}
-	mi := &file_spark_connect_relations_proto_msgTypes[14]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1153,7 +1153,7 @@ func (x *WithWatermark) String() string {
 func (*WithWatermark) ProtoMessage() {}
 
 func (x *WithWatermark) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[14]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1166,7 +1166,7 @@ func (x *WithWatermark) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithWatermark.ProtoReflect.Descriptor instead.
 func (*WithWatermark) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{14}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WithWatermark) GetInput() *Relation {
@@ -1200,7 +1200,7 @@ type Read_NamedTable struct {
 
 func (x *Read_NamedTable) Reset() {
 	*x = Read_NamedTable{}
-	mi := &file_spark_connect_relations_proto_msgTypes[16]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1212,7 @@ func (x *Read_NamedTable) String() string {
 func (*Read_NamedTable) ProtoMessage() {}
 
 func (x *Read_NamedTable) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[16]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1225,7 @@ func (x *Read_NamedTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Read_NamedTable.ProtoReflect.Descriptor instead.
 func (*Read_NamedTable) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{3, 0}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{3, 0}
 }
 
 func (x *Read_NamedTable) GetUnparsedIdentifier() string {
@@ -1255,7 +1255,7 @@ type Read_DataSource struct {
 
 func (x *Read_DataSource) Reset() {
 	*x = Read_DataSource{}
-	mi := &file_spark_connect_relations_proto_msgTypes[17]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1267,7 @@ func (x *Read_DataSource) String() string {
 func (*Read_DataSource) ProtoMessage() {}
 
 func (x *Read_DataSource) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_relations_proto_msgTypes[17]
+	mi := &file_idxstream_sparkconnect_v1_relations_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1280,7 @@ func (x *Read_DataSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Read_DataSource.ProtoReflect.Descriptor instead.
 func (*Read_DataSource) Descriptor() ([]byte, []int) {
-	return file_spark_connect_relations_proto_rawDescGZIP(), []int{3, 1}
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP(), []int{3, 1}
 }
 
 func (x *Read_DataSource) GetFormat() string {
@@ -1318,28 +1318,28 @@ func (x *Read_DataSource) GetPredicates() []string {
 	return nil
 }
 
-var File_spark_connect_relations_proto protoreflect.FileDescriptor
+var File_idxstream_sparkconnect_v1_relations_proto protoreflect.FileDescriptor
 
-const file_spark_connect_relations_proto_rawDesc = "" +
+const file_idxstream_sparkconnect_v1_relations_proto_rawDesc = "" +
 	"\n" +
-	"\x1dspark/connect/relations.proto\x12\rspark.connect\x1a\x1fspark/connect/expressions.proto\"\x98\x06\n" +
-	"\bRelation\x125\n" +
-	"\x06common\x18\x01 \x01(\v2\x1d.spark.connect.RelationCommonR\x06common\x12)\n" +
-	"\x04read\x18\x02 \x01(\v2\x13.spark.connect.ReadH\x00R\x04read\x122\n" +
-	"\aproject\x18\x03 \x01(\v2\x16.spark.connect.ProjectH\x00R\aproject\x12/\n" +
-	"\x06filter\x18\x04 \x01(\v2\x15.spark.connect.FilterH\x00R\x06filter\x12)\n" +
-	"\x04sort\x18\a \x01(\v2\x13.spark.connect.SortH\x00R\x04sort\x12,\n" +
-	"\x05limit\x18\b \x01(\v2\x14.spark.connect.LimitH\x00R\x05limit\x128\n" +
-	"\taggregate\x18\t \x01(\v2\x18.spark.connect.AggregateH\x00R\taggregate\x12&\n" +
+	")idxstream/sparkconnect/v1/relations.proto\x12\x19idxstream.sparkconnect.v1\x1a+idxstream/sparkconnect/v1/expressions.proto\"\xc0\a\n" +
+	"\bRelation\x12A\n" +
+	"\x06common\x18\x01 \x01(\v2).idxstream.sparkconnect.v1.RelationCommonR\x06common\x125\n" +
+	"\x04read\x18\x02 \x01(\v2\x1f.idxstream.sparkconnect.v1.ReadH\x00R\x04read\x12>\n" +
+	"\aproject\x18\x03 \x01(\v2\".idxstream.sparkconnect.v1.ProjectH\x00R\aproject\x12;\n" +
+	"\x06filter\x18\x04 \x01(\v2!.idxstream.sparkconnect.v1.FilterH\x00R\x06filter\x125\n" +
+	"\x04sort\x18\a \x01(\v2\x1f.idxstream.sparkconnect.v1.SortH\x00R\x04sort\x128\n" +
+	"\x05limit\x18\b \x01(\v2 .idxstream.sparkconnect.v1.LimitH\x00R\x05limit\x12D\n" +
+	"\taggregate\x18\t \x01(\v2$.idxstream.sparkconnect.v1.AggregateH\x00R\taggregate\x122\n" +
 	"\x03sql\x18\n" +
-	" \x01(\v2\x12.spark.connect.SQLH\x00R\x03sql\x12E\n" +
-	"\x0elocal_relation\x18\v \x01(\v2\x1c.spark.connect.LocalRelationH\x00R\rlocalRelation\x12E\n" +
-	"\x0esubquery_alias\x18\x10 \x01(\v2\x1c.spark.connect.SubqueryAliasH\x00R\rsubqueryAlias\x12*\n" +
-	"\x05to_df\x18\x12 \x01(\v2\x13.spark.connect.ToDFH\x00R\x04toDf\x12<\n" +
-	"\vshow_string\x18\x14 \x01(\v2\x19.spark.connect.ShowStringH\x00R\n" +
-	"showString\x12?\n" +
-	"\fwith_columns\x18\x17 \x01(\v2\x1a.spark.connect.WithColumnsH\x00R\vwithColumns\x12E\n" +
-	"\x0ewith_watermark\x18! \x01(\v2\x1c.spark.connect.WithWatermarkH\x00R\rwithWatermarkB\n" +
+	" \x01(\v2\x1e.idxstream.sparkconnect.v1.SQLH\x00R\x03sql\x12Q\n" +
+	"\x0elocal_relation\x18\v \x01(\v2(.idxstream.sparkconnect.v1.LocalRelationH\x00R\rlocalRelation\x12Q\n" +
+	"\x0esubquery_alias\x18\x10 \x01(\v2(.idxstream.sparkconnect.v1.SubqueryAliasH\x00R\rsubqueryAlias\x126\n" +
+	"\x05to_df\x18\x12 \x01(\v2\x1f.idxstream.sparkconnect.v1.ToDFH\x00R\x04toDf\x12H\n" +
+	"\vshow_string\x18\x14 \x01(\v2%.idxstream.sparkconnect.v1.ShowStringH\x00R\n" +
+	"showString\x12K\n" +
+	"\fwith_columns\x18\x17 \x01(\v2&.idxstream.sparkconnect.v1.WithColumnsH\x00R\vwithColumns\x12Q\n" +
+	"\x0ewith_watermark\x18! \x01(\v2(.idxstream.sparkconnect.v1.WithWatermarkH\x00R\rwithWatermarkB\n" +
 	"\n" +
 	"\brel_type\"[\n" +
 	"\x0eRelationCommon\x12\x1f\n" +
@@ -1347,32 +1347,32 @@ const file_spark_connect_relations_proto_rawDesc = "" +
 	"sourceInfo\x12\x1c\n" +
 	"\aplan_id\x18\x02 \x01(\x03H\x00R\x06planId\x88\x01\x01B\n" +
 	"\n" +
-	"\b_plan_id\"\xe7\x01\n" +
+	"\b_plan_id\"\x8b\x02\n" +
 	"\x03SQL\x12\x14\n" +
-	"\x05query\x18\x01 \x01(\tR\x05query\x120\n" +
-	"\x04args\x18\x02 \x03(\v2\x1c.spark.connect.SQL.ArgsEntryR\x04args\x12<\n" +
-	"\bpos_args\x18\x03 \x03(\v2!.spark.connect.Expression.LiteralR\aposArgs\x1aZ\n" +
+	"\x05query\x18\x01 \x01(\tR\x05query\x12<\n" +
+	"\x04args\x18\x02 \x03(\v2(.idxstream.sparkconnect.v1.SQL.ArgsEntryR\x04args\x12H\n" +
+	"\bpos_args\x18\x03 \x03(\v2-.idxstream.sparkconnect.v1.Expression.LiteralR\aposArgs\x1af\n" +
 	"\tArgsEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x127\n" +
-	"\x05value\x18\x02 \x01(\v2!.spark.connect.Expression.LiteralR\x05value:\x028\x01\"\x97\x05\n" +
-	"\x04Read\x12A\n" +
-	"\vnamed_table\x18\x01 \x01(\v2\x1e.spark.connect.Read.NamedTableH\x00R\n" +
-	"namedTable\x12A\n" +
-	"\vdata_source\x18\x02 \x01(\v2\x1e.spark.connect.Read.DataSourceH\x00R\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12C\n" +
+	"\x05value\x18\x02 \x01(\v2-.idxstream.sparkconnect.v1.Expression.LiteralR\x05value:\x028\x01\"\xc7\x05\n" +
+	"\x04Read\x12M\n" +
+	"\vnamed_table\x18\x01 \x01(\v2*.idxstream.sparkconnect.v1.Read.NamedTableH\x00R\n" +
+	"namedTable\x12M\n" +
+	"\vdata_source\x18\x02 \x01(\v2*.idxstream.sparkconnect.v1.Read.DataSourceH\x00R\n" +
 	"dataSource\x12!\n" +
-	"\fis_streaming\x18\x03 \x01(\bR\visStreaming\x1a\xc0\x01\n" +
+	"\fis_streaming\x18\x03 \x01(\bR\visStreaming\x1a\xcc\x01\n" +
 	"\n" +
 	"NamedTable\x12/\n" +
-	"\x13unparsed_identifier\x18\x01 \x01(\tR\x12unparsedIdentifier\x12E\n" +
-	"\aoptions\x18\x02 \x03(\v2+.spark.connect.Read.NamedTable.OptionsEntryR\aoptions\x1a:\n" +
+	"\x13unparsed_identifier\x18\x01 \x01(\tR\x12unparsedIdentifier\x12Q\n" +
+	"\aoptions\x18\x02 \x03(\v27.idxstream.sparkconnect.v1.Read.NamedTable.OptionsEntryR\aoptions\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a\x95\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a\xa1\x02\n" +
 	"\n" +
 	"DataSource\x12\x1b\n" +
 	"\x06format\x18\x01 \x01(\tH\x00R\x06format\x88\x01\x01\x12\x1b\n" +
-	"\x06schema\x18\x02 \x01(\tH\x01R\x06schema\x88\x01\x01\x12E\n" +
-	"\aoptions\x18\x03 \x03(\v2+.spark.connect.Read.DataSource.OptionsEntryR\aoptions\x12\x14\n" +
+	"\x06schema\x18\x02 \x01(\tH\x01R\x06schema\x88\x01\x01\x12Q\n" +
+	"\aoptions\x18\x03 \x03(\v27.idxstream.sparkconnect.v1.Read.DataSource.OptionsEntryR\aoptions\x12\x14\n" +
 	"\x05paths\x18\x04 \x03(\tR\x05paths\x12\x1e\n" +
 	"\n" +
 	"predicates\x18\x05 \x03(\tR\n" +
@@ -1382,28 +1382,28 @@ const file_spark_connect_relations_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
 	"\a_formatB\t\n" +
 	"\a_schemaB\v\n" +
-	"\tread_type\"u\n" +
-	"\aProject\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12;\n" +
-	"\vexpressions\x18\x03 \x03(\v2\x19.spark.connect.ExpressionR\vexpressions\"p\n" +
-	"\x06Filter\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x127\n" +
-	"\tcondition\x18\x02 \x01(\v2\x19.spark.connect.ExpressionR\tcondition\"\xa0\x01\n" +
-	"\x04Sort\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x129\n" +
-	"\x05order\x18\x02 \x03(\v2#.spark.connect.Expression.SortOrderR\x05order\x12 \n" +
+	"\tread_type\"\x8d\x01\n" +
+	"\aProject\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12G\n" +
+	"\vexpressions\x18\x03 \x03(\v2%.idxstream.sparkconnect.v1.ExpressionR\vexpressions\"\x88\x01\n" +
+	"\x06Filter\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12C\n" +
+	"\tcondition\x18\x02 \x01(\v2%.idxstream.sparkconnect.v1.ExpressionR\tcondition\"\xb8\x01\n" +
+	"\x04Sort\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12E\n" +
+	"\x05order\x18\x02 \x03(\v2/.idxstream.sparkconnect.v1.Expression.SortOrderR\x05order\x12 \n" +
 	"\tis_global\x18\x03 \x01(\bH\x00R\bisGlobal\x88\x01\x01B\f\n" +
 	"\n" +
-	"_is_global\"L\n" +
-	"\x05Limit\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\x9f\x03\n" +
-	"\tAggregate\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12A\n" +
+	"_is_global\"X\n" +
+	"\x05Limit\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\xcf\x03\n" +
+	"\tAggregate\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12M\n" +
 	"\n" +
-	"group_type\x18\x02 \x01(\x0e2\".spark.connect.Aggregate.GroupTypeR\tgroupType\x12L\n" +
-	"\x14grouping_expressions\x18\x03 \x03(\v2\x19.spark.connect.ExpressionR\x13groupingExpressions\x12N\n" +
-	"\x15aggregate_expressions\x18\x04 \x03(\v2\x19.spark.connect.ExpressionR\x14aggregateExpressions\"\x81\x01\n" +
+	"group_type\x18\x02 \x01(\x0e2..idxstream.sparkconnect.v1.Aggregate.GroupTypeR\tgroupType\x12X\n" +
+	"\x14grouping_expressions\x18\x03 \x03(\v2%.idxstream.sparkconnect.v1.ExpressionR\x13groupingExpressions\x12Z\n" +
+	"\x15aggregate_expressions\x18\x04 \x03(\v2%.idxstream.sparkconnect.v1.ExpressionR\x14aggregateExpressions\"\x81\x01\n" +
 	"\tGroupType\x12\x1a\n" +
 	"\x16GROUP_TYPE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12GROUP_TYPE_GROUPBY\x10\x01\x12\x15\n" +
@@ -1414,109 +1414,109 @@ const file_spark_connect_relations_proto_rawDesc = "" +
 	"\x04data\x18\x01 \x01(\fH\x00R\x04data\x88\x01\x01\x12\x1b\n" +
 	"\x06schema\x18\x02 \x01(\tH\x01R\x06schema\x88\x01\x01B\a\n" +
 	"\x05_dataB\t\n" +
-	"\a_schema\"r\n" +
-	"\rSubqueryAlias\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12\x14\n" +
+	"\a_schema\"~\n" +
+	"\rSubqueryAlias\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12\x14\n" +
 	"\x05alias\x18\x02 \x01(\tR\x05alias\x12\x1c\n" +
-	"\tqualifier\x18\x03 \x03(\tR\tqualifier\"X\n" +
-	"\x04ToDF\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12!\n" +
-	"\fcolumn_names\x18\x02 \x03(\tR\vcolumnNames\"\x8e\x01\n" +
+	"\tqualifier\x18\x03 \x03(\tR\tqualifier\"d\n" +
+	"\x04ToDF\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12!\n" +
+	"\fcolumn_names\x18\x02 \x03(\tR\vcolumnNames\"\x9a\x01\n" +
 	"\n" +
-	"ShowString\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12\x19\n" +
+	"ShowString\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12\x19\n" +
 	"\bnum_rows\x18\x02 \x01(\x05R\anumRows\x12\x1a\n" +
 	"\btruncate\x18\x03 \x01(\x05R\btruncate\x12\x1a\n" +
-	"\bvertical\x18\x04 \x01(\bR\bvertical\"w\n" +
-	"\vWithColumns\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x129\n" +
-	"\aaliases\x18\x02 \x03(\v2\x1f.spark.connect.Expression.AliasR\aaliases\"\x86\x01\n" +
-	"\rWithWatermark\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.spark.connect.RelationR\x05input\x12\x1d\n" +
+	"\bvertical\x18\x04 \x01(\bR\bvertical\"\x8f\x01\n" +
+	"\vWithColumns\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12E\n" +
+	"\aaliases\x18\x02 \x03(\v2+.idxstream.sparkconnect.v1.Expression.AliasR\aaliases\"\x92\x01\n" +
+	"\rWithWatermark\x129\n" +
+	"\x05input\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.RelationR\x05input\x12\x1d\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\tR\teventTime\x12'\n" +
 	"\x0fdelay_threshold\x18\x03 \x01(\tR\x0edelayThresholdB\"Z idxstream/sparkconnect/connectpbb\x06proto3"
 
 var (
-	file_spark_connect_relations_proto_rawDescOnce sync.Once
-	file_spark_connect_relations_proto_rawDescData []byte
+	file_idxstream_sparkconnect_v1_relations_proto_rawDescOnce sync.Once
+	file_idxstream_sparkconnect_v1_relations_proto_rawDescData []byte
 )
 
-func file_spark_connect_relations_proto_rawDescGZIP() []byte {
-	file_spark_connect_relations_proto_rawDescOnce.Do(func() {
-		file_spark_connect_relations_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_spark_connect_relations_proto_rawDesc), len(file_spark_connect_relations_proto_rawDesc)))
+func file_idxstream_sparkconnect_v1_relations_proto_rawDescGZIP() []byte {
+	file_idxstream_sparkconnect_v1_relations_proto_rawDescOnce.Do(func() {
+		file_idxstream_sparkconnect_v1_relations_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_idxstream_sparkconnect_v1_relations_proto_rawDesc), len(file_idxstream_sparkconnect_v1_relations_proto_rawDesc)))
 	})
-	return file_spark_connect_relations_proto_rawDescData
+	return file_idxstream_sparkconnect_v1_relations_proto_rawDescData
 }
 
-var file_spark_connect_relations_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_spark_connect_relations_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
-var file_spark_connect_relations_proto_goTypes = []any{
-	(Aggregate_GroupType)(0),     // 0: spark.connect.Aggregate.GroupType
-	(*Relation)(nil),             // 1: spark.connect.Relation
-	(*RelationCommon)(nil),       // 2: spark.connect.RelationCommon
-	(*SQL)(nil),                  // 3: spark.connect.SQL
-	(*Read)(nil),                 // 4: spark.connect.Read
-	(*Project)(nil),              // 5: spark.connect.Project
-	(*Filter)(nil),               // 6: spark.connect.Filter
-	(*Sort)(nil),                 // 7: spark.connect.Sort
-	(*Limit)(nil),                // 8: spark.connect.Limit
-	(*Aggregate)(nil),            // 9: spark.connect.Aggregate
-	(*LocalRelation)(nil),        // 10: spark.connect.LocalRelation
-	(*SubqueryAlias)(nil),        // 11: spark.connect.SubqueryAlias
-	(*ToDF)(nil),                 // 12: spark.connect.ToDF
-	(*ShowString)(nil),           // 13: spark.connect.ShowString
-	(*WithColumns)(nil),          // 14: spark.connect.WithColumns
-	(*WithWatermark)(nil),        // 15: spark.connect.WithWatermark
-	nil,                          // 16: spark.connect.SQL.ArgsEntry
-	(*Read_NamedTable)(nil),      // 17: spark.connect.Read.NamedTable
-	(*Read_DataSource)(nil),      // 18: spark.connect.Read.DataSource
-	nil,                          // 19: spark.connect.Read.NamedTable.OptionsEntry
-	nil,                          // 20: spark.connect.Read.DataSource.OptionsEntry
-	(*Expression_Literal)(nil),   // 21: spark.connect.Expression.Literal
-	(*Expression)(nil),           // 22: spark.connect.Expression
-	(*Expression_SortOrder)(nil), // 23: spark.connect.Expression.SortOrder
-	(*Expression_Alias)(nil),     // 24: spark.connect.Expression.Alias
+var file_idxstream_sparkconnect_v1_relations_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_idxstream_sparkconnect_v1_relations_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_idxstream_sparkconnect_v1_relations_proto_goTypes = []any{
+	(Aggregate_GroupType)(0),     // 0: idxstream.sparkconnect.v1.Aggregate.GroupType
+	(*Relation)(nil),             // 1: idxstream.sparkconnect.v1.Relation
+	(*RelationCommon)(nil),       // 2: idxstream.sparkconnect.v1.RelationCommon
+	(*SQL)(nil),                  // 3: idxstream.sparkconnect.v1.SQL
+	(*Read)(nil),                 // 4: idxstream.sparkconnect.v1.Read
+	(*Project)(nil),              // 5: idxstream.sparkconnect.v1.Project
+	(*Filter)(nil),               // 6: idxstream.sparkconnect.v1.Filter
+	(*Sort)(nil),                 // 7: idxstream.sparkconnect.v1.Sort
+	(*Limit)(nil),                // 8: idxstream.sparkconnect.v1.Limit
+	(*Aggregate)(nil),            // 9: idxstream.sparkconnect.v1.Aggregate
+	(*LocalRelation)(nil),        // 10: idxstream.sparkconnect.v1.LocalRelation
+	(*SubqueryAlias)(nil),        // 11: idxstream.sparkconnect.v1.SubqueryAlias
+	(*ToDF)(nil),                 // 12: idxstream.sparkconnect.v1.ToDF
+	(*ShowString)(nil),           // 13: idxstream.sparkconnect.v1.ShowString
+	(*WithColumns)(nil),          // 14: idxstream.sparkconnect.v1.WithColumns
+	(*WithWatermark)(nil),        // 15: idxstream.sparkconnect.v1.WithWatermark
+	nil,                          // 16: idxstream.sparkconnect.v1.SQL.ArgsEntry
+	(*Read_NamedTable)(nil),      // 17: idxstream.sparkconnect.v1.Read.NamedTable
+	(*Read_DataSource)(nil),      // 18: idxstream.sparkconnect.v1.Read.DataSource
+	nil,                          // 19: idxstream.sparkconnect.v1.Read.NamedTable.OptionsEntry
+	nil,                          // 20: idxstream.sparkconnect.v1.Read.DataSource.OptionsEntry
+	(*Expression_Literal)(nil),   // 21: idxstream.sparkconnect.v1.Expression.Literal
+	(*Expression)(nil),           // 22: idxstream.sparkconnect.v1.Expression
+	(*Expression_SortOrder)(nil), // 23: idxstream.sparkconnect.v1.Expression.SortOrder
+	(*Expression_Alias)(nil),     // 24: idxstream.sparkconnect.v1.Expression.Alias
 }
-var file_spark_connect_relations_proto_depIdxs = []int32{
-	2,  // 0: spark.connect.Relation.common:type_name -> spark.connect.RelationCommon
-	4,  // 1: spark.connect.Relation.read:type_name -> spark.connect.Read
-	5,  // 2: spark.connect.Relation.project:type_name -> spark.connect.Project
-	6,  // 3: spark.connect.Relation.filter:type_name -> spark.connect.Filter
-	7,  // 4: spark.connect.Relation.sort:type_name -> spark.connect.Sort
-	8,  // 5: spark.connect.Relation.limit:type_name -> spark.connect.Limit
-	9,  // 6: spark.connect.Relation.aggregate:type_name -> spark.connect.Aggregate
-	3,  // 7: spark.connect.Relation.sql:type_name -> spark.connect.SQL
-	10, // 8: spark.connect.Relation.local_relation:type_name -> spark.connect.LocalRelation
-	11, // 9: spark.connect.Relation.subquery_alias:type_name -> spark.connect.SubqueryAlias
-	12, // 10: spark.connect.Relation.to_df:type_name -> spark.connect.ToDF
-	13, // 11: spark.connect.Relation.show_string:type_name -> spark.connect.ShowString
-	14, // 12: spark.connect.Relation.with_columns:type_name -> spark.connect.WithColumns
-	15, // 13: spark.connect.Relation.with_watermark:type_name -> spark.connect.WithWatermark
-	16, // 14: spark.connect.SQL.args:type_name -> spark.connect.SQL.ArgsEntry
-	21, // 15: spark.connect.SQL.pos_args:type_name -> spark.connect.Expression.Literal
-	17, // 16: spark.connect.Read.named_table:type_name -> spark.connect.Read.NamedTable
-	18, // 17: spark.connect.Read.data_source:type_name -> spark.connect.Read.DataSource
-	1,  // 18: spark.connect.Project.input:type_name -> spark.connect.Relation
-	22, // 19: spark.connect.Project.expressions:type_name -> spark.connect.Expression
-	1,  // 20: spark.connect.Filter.input:type_name -> spark.connect.Relation
-	22, // 21: spark.connect.Filter.condition:type_name -> spark.connect.Expression
-	1,  // 22: spark.connect.Sort.input:type_name -> spark.connect.Relation
-	23, // 23: spark.connect.Sort.order:type_name -> spark.connect.Expression.SortOrder
-	1,  // 24: spark.connect.Limit.input:type_name -> spark.connect.Relation
-	1,  // 25: spark.connect.Aggregate.input:type_name -> spark.connect.Relation
-	0,  // 26: spark.connect.Aggregate.group_type:type_name -> spark.connect.Aggregate.GroupType
-	22, // 27: spark.connect.Aggregate.grouping_expressions:type_name -> spark.connect.Expression
-	22, // 28: spark.connect.Aggregate.aggregate_expressions:type_name -> spark.connect.Expression
-	1,  // 29: spark.connect.SubqueryAlias.input:type_name -> spark.connect.Relation
-	1,  // 30: spark.connect.ToDF.input:type_name -> spark.connect.Relation
-	1,  // 31: spark.connect.ShowString.input:type_name -> spark.connect.Relation
-	1,  // 32: spark.connect.WithColumns.input:type_name -> spark.connect.Relation
-	24, // 33: spark.connect.WithColumns.aliases:type_name -> spark.connect.Expression.Alias
-	1,  // 34: spark.connect.WithWatermark.input:type_name -> spark.connect.Relation
-	21, // 35: spark.connect.SQL.ArgsEntry.value:type_name -> spark.connect.Expression.Literal
-	19, // 36: spark.connect.Read.NamedTable.options:type_name -> spark.connect.Read.NamedTable.OptionsEntry
-	20, // 37: spark.connect.Read.DataSource.options:type_name -> spark.connect.Read.DataSource.OptionsEntry
+var file_idxstream_sparkconnect_v1_relations_proto_depIdxs = []int32{
+	2,  // 0: idxstream.sparkconnect.v1.Relation.common:type_name -> idxstream.sparkconnect.v1.RelationCommon
+	4,  // 1: idxstream.sparkconnect.v1.Relation.read:type_name -> idxstream.sparkconnect.v1.Read
+	5,  // 2: idxstream.sparkconnect.v1.Relation.project:type_name -> idxstream.sparkconnect.v1.Project
+	6,  // 3: idxstream.sparkconnect.v1.Relation.filter:type_name -> idxstream.sparkconnect.v1.Filter
+	7,  // 4: idxstream.sparkconnect.v1.Relation.sort:type_name -> idxstream.sparkconnect.v1.Sort
+	8,  // 5: idxstream.sparkconnect.v1.Relation.limit:type_name -> idxstream.sparkconnect.v1.Limit
+	9,  // 6: idxstream.sparkconnect.v1.Relation.aggregate:type_name -> idxstream.sparkconnect.v1.Aggregate
+	3,  // 7: idxstream.sparkconnect.v1.Relation.sql:type_name -> idxstream.sparkconnect.v1.SQL
+	10, // 8: idxstream.sparkconnect.v1.Relation.local_relation:type_name -> idxstream.sparkconnect.v1.LocalRelation
+	11, // 9: idxstream.sparkconnect.v1.Relation.subquery_alias:type_name -> idxstream.sparkconnect.v1.SubqueryAlias
+	12, // 10: idxstream.sparkconnect.v1.Relation.to_df:type_name -> idxstream.sparkconnect.v1.ToDF
+	13, // 11: idxstream.sparkconnect.v1.Relation.show_string:type_name -> idxstream.sparkconnect.v1.ShowString
+	14, // 12: idxstream.sparkconnect.v1.Relation.with_columns:type_name -> idxstream.sparkconnect.v1.WithColumns
+	15, // 13: idxstream.sparkconnect.v1.Relation.with_watermark:type_name -> idxstream.sparkconnect.v1.WithWatermark
+	16, // 14: idxstream.sparkconnect.v1.SQL.args:type_name -> idxstream.sparkconnect.v1.SQL.ArgsEntry
+	21, // 15: idxstream.sparkconnect.v1.SQL.pos_args:type_name -> idxstream.sparkconnect.v1.Expression.Literal
+	17, // 16: idxstream.sparkconnect.v1.Read.named_table:type_name -> idxstream.sparkconnect.v1.Read.NamedTable
+	18, // 17: idxstream.sparkconnect.v1.Read.data_source:type_name -> idxstream.sparkconnect.v1.Read.DataSource
+	1,  // 18: idxstream.sparkconnect.v1.Project.input:type_name -> idxstream.sparkconnect.v1.Relation
+	22, // 19: idxstream.sparkconnect.v1.Project.expressions:type_name -> idxstream.sparkconnect.v1.Expression
+	1,  // 20: idxstream.sparkconnect.v1.Filter.input:type_name -> idxstream.sparkconnect.v1.Relation
+	22, // 21: idxstream.sparkconnect.v1.Filter.condition:type_name -> idxstream.sparkconnect.v1.Expression
+	1,  // 22: idxstream.sparkconnect.v1.Sort.input:type_name -> idxstream.sparkconnect.v1.Relation
+	23, // 23: idxstream.sparkconnect.v1.Sort.order:type_name -> idxstream.sparkconnect.v1.Expression.SortOrder
+	1,  // 24: idxstream.sparkconnect.v1.Limit.input:type_name -> idxstream.sparkconnect.v1.Relation
+	1,  // 25: idxstream.sparkconnect.v1.Aggregate.input:type_name -> idxstream.sparkconnect.v1.Relation
+	0,  // 26: idxstream.sparkconnect.v1.Aggregate.group_type:type_name -> idxstream.sparkconnect.v1.Aggregate.GroupType
+	22, // 27: idxstream.sparkconnect.v1.Aggregate.grouping_expressions:type_name -> idxstream.sparkconnect.v1.Expression
+	22, // 28: idxstream.sparkconnect.v1.Aggregate.aggregate_expressions:type_name -> idxstream.sparkconnect.v1.Expression
+	1,  // 29: idxstream.sparkconnect.v1.SubqueryAlias.input:type_name -> idxstream.sparkconnect.v1.Relation
+	1,  // 30: idxstream.sparkconnect.v1.ToDF.input:type_name -> idxstream.sparkconnect.v1.Relation
+	1,  // 31: idxstream.sparkconnect.v1.ShowString.input:type_name -> idxstream.sparkconnect.v1.Relation
+	1,  // 32: idxstream.sparkconnect.v1.WithColumns.input:type_name -> idxstream.sparkconnect.v1.Relation
+	24, // 33: idxstream.sparkconnect.v1.WithColumns.aliases:type_name -> idxstream.sparkconnect.v1.Expression.Alias
+	1,  // 34: idxstream.sparkconnect.v1.WithWatermark.input:type_name -> idxstream.sparkconnect.v1.Relation
+	21, // 35: idxstream.sparkconnect.v1.SQL.ArgsEntry.value:type_name -> idxstream.sparkconnect.v1.Expression.Literal
+	19, // 36: idxstream.sparkconnect.v1.Read.NamedTable.options:type_name -> idxstream.sparkconnect.v1.Read.NamedTable.OptionsEntry
+	20, // 37: idxstream.sparkconnect.v1.Read.DataSource.options:type_name -> idxstream.sparkconnect.v1.Read.DataSource.OptionsEntry
 	38, // [38:38] is the sub-list for method output_type
 	38, // [38:38] is the sub-list for method input_type
 	38, // [38:38] is the sub-list for extension type_name
@@ -1524,13 +1524,13 @@ var file_spark_connect_relations_proto_depIdxs = []int32{
 	0,  // [0:38] is the sub-list for field type_name
 }
 
-func init() { file_spark_connect_relations_proto_init() }
-func file_spark_connect_relations_proto_init() {
-	if File_spark_connect_relations_proto != nil {
+func init() { file_idxstream_sparkconnect_v1_relations_proto_init() }
+func file_idxstream_sparkconnect_v1_relations_proto_init() {
+	if File_idxstream_sparkconnect_v1_relations_proto != nil {
 		return
 	}
-	file_spark_connect_expressions_proto_init()
-	file_spark_connect_relations_proto_msgTypes[0].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_expressions_proto_init()
+	file_idxstream_sparkconnect_v1_relations_proto_msgTypes[0].OneofWrappers = []any{
 		(*Relation_Read)(nil),
 		(*Relation_Project)(nil),
 		(*Relation_Filter)(nil),
@@ -1545,30 +1545,30 @@ func file_spark_connect_relations_proto_init() {
 		(*Relation_WithColumns)(nil),
 		(*Relation_WithWatermark)(nil),
 	}
-	file_spark_connect_relations_proto_msgTypes[1].OneofWrappers = []any{}
-	file_spark_connect_relations_proto_msgTypes[3].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_relations_proto_msgTypes[1].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_relations_proto_msgTypes[3].OneofWrappers = []any{
 		(*Read_NamedTable_)(nil),
 		(*Read_DataSource_)(nil),
 	}
-	file_spark_connect_relations_proto_msgTypes[6].OneofWrappers = []any{}
-	file_spark_connect_relations_proto_msgTypes[9].OneofWrappers = []any{}
-	file_spark_connect_relations_proto_msgTypes[17].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_relations_proto_msgTypes[6].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_relations_proto_msgTypes[9].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_relations_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spark_connect_relations_proto_rawDesc), len(file_spark_connect_relations_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_idxstream_sparkconnect_v1_relations_proto_rawDesc), len(file_idxstream_sparkconnect_v1_relations_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_spark_connect_relations_proto_goTypes,
-		DependencyIndexes: file_spark_connect_relations_proto_depIdxs,
-		EnumInfos:         file_spark_connect_relations_proto_enumTypes,
-		MessageInfos:      file_spark_connect_relations_proto_msgTypes,
+		GoTypes:           file_idxstream_sparkconnect_v1_relations_proto_goTypes,
+		DependencyIndexes: file_idxstream_sparkconnect_v1_relations_proto_depIdxs,
+		EnumInfos:         file_idxstream_sparkconnect_v1_relations_proto_enumTypes,
+		MessageInfos:      file_idxstream_sparkconnect_v1_relations_proto_msgTypes,
 	}.Build()
-	File_spark_connect_relations_proto = out.File
-	file_spark_connect_relations_proto_goTypes = nil
-	file_spark_connect_relations_proto_depIdxs = nil
+	File_idxstream_sparkconnect_v1_relations_proto = out.File
+	file_idxstream_sparkconnect_v1_relations_proto_goTypes = nil
+	file_idxstream_sparkconnect_v1_relations_proto_depIdxs = nil
 }

@@ -6,7 +6,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: spark/connect/types.proto
+// source: idxstream/sparkconnect/v1/types.proto
 
 package connectpb
 
@@ -61,7 +61,7 @@ type DataType struct {
 
 func (x *DataType) Reset() {
 	*x = DataType{}
-	mi := &file_spark_connect_types_proto_msgTypes[0]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -73,7 +73,7 @@ func (x *DataType) String() string {
 func (*DataType) ProtoMessage() {}
 
 func (x *DataType) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[0]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -86,7 +86,7 @@ func (x *DataType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType.ProtoReflect.Descriptor instead.
 func (*DataType) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *DataType) GetKind() isDataType_Kind {
@@ -469,7 +469,7 @@ type DataType_NULL struct {
 
 func (x *DataType_NULL) Reset() {
 	*x = DataType_NULL{}
-	mi := &file_spark_connect_types_proto_msgTypes[1]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -481,7 +481,7 @@ func (x *DataType_NULL) String() string {
 func (*DataType_NULL) ProtoMessage() {}
 
 func (x *DataType_NULL) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[1]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -494,7 +494,7 @@ func (x *DataType_NULL) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_NULL.ProtoReflect.Descriptor instead.
 func (*DataType_NULL) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 0}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 0}
 }
 
 func (x *DataType_NULL) GetTypeVariationReference() uint32 {
@@ -513,7 +513,7 @@ type DataType_Binary struct {
 
 func (x *DataType_Binary) Reset() {
 	*x = DataType_Binary{}
-	mi := &file_spark_connect_types_proto_msgTypes[2]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -525,7 +525,7 @@ func (x *DataType_Binary) String() string {
 func (*DataType_Binary) ProtoMessage() {}
 
 func (x *DataType_Binary) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[2]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -538,7 +538,7 @@ func (x *DataType_Binary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Binary.ProtoReflect.Descriptor instead.
 func (*DataType_Binary) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 1}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 1}
 }
 
 func (x *DataType_Binary) GetTypeVariationReference() uint32 {
@@ -557,7 +557,7 @@ type DataType_Boolean struct {
 
 func (x *DataType_Boolean) Reset() {
 	*x = DataType_Boolean{}
-	mi := &file_spark_connect_types_proto_msgTypes[3]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -569,7 +569,7 @@ func (x *DataType_Boolean) String() string {
 func (*DataType_Boolean) ProtoMessage() {}
 
 func (x *DataType_Boolean) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[3]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -582,7 +582,7 @@ func (x *DataType_Boolean) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Boolean.ProtoReflect.Descriptor instead.
 func (*DataType_Boolean) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 2}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 2}
 }
 
 func (x *DataType_Boolean) GetTypeVariationReference() uint32 {
@@ -601,7 +601,7 @@ type DataType_Byte struct {
 
 func (x *DataType_Byte) Reset() {
 	*x = DataType_Byte{}
-	mi := &file_spark_connect_types_proto_msgTypes[4]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -613,7 +613,7 @@ func (x *DataType_Byte) String() string {
 func (*DataType_Byte) ProtoMessage() {}
 
 func (x *DataType_Byte) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[4]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -626,7 +626,7 @@ func (x *DataType_Byte) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Byte.ProtoReflect.Descriptor instead.
 func (*DataType_Byte) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 3}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 3}
 }
 
 func (x *DataType_Byte) GetTypeVariationReference() uint32 {
@@ -645,7 +645,7 @@ type DataType_Short struct {
 
 func (x *DataType_Short) Reset() {
 	*x = DataType_Short{}
-	mi := &file_spark_connect_types_proto_msgTypes[5]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +657,7 @@ func (x *DataType_Short) String() string {
 func (*DataType_Short) ProtoMessage() {}
 
 func (x *DataType_Short) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[5]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +670,7 @@ func (x *DataType_Short) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Short.ProtoReflect.Descriptor instead.
 func (*DataType_Short) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 4}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 4}
 }
 
 func (x *DataType_Short) GetTypeVariationReference() uint32 {
@@ -689,7 +689,7 @@ type DataType_Integer struct {
 
 func (x *DataType_Integer) Reset() {
 	*x = DataType_Integer{}
-	mi := &file_spark_connect_types_proto_msgTypes[6]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +701,7 @@ func (x *DataType_Integer) String() string {
 func (*DataType_Integer) ProtoMessage() {}
 
 func (x *DataType_Integer) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[6]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +714,7 @@ func (x *DataType_Integer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Integer.ProtoReflect.Descriptor instead.
 func (*DataType_Integer) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 5}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 5}
 }
 
 func (x *DataType_Integer) GetTypeVariationReference() uint32 {
@@ -733,7 +733,7 @@ type DataType_Long struct {
 
 func (x *DataType_Long) Reset() {
 	*x = DataType_Long{}
-	mi := &file_spark_connect_types_proto_msgTypes[7]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -745,7 +745,7 @@ func (x *DataType_Long) String() string {
 func (*DataType_Long) ProtoMessage() {}
 
 func (x *DataType_Long) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[7]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -758,7 +758,7 @@ func (x *DataType_Long) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Long.ProtoReflect.Descriptor instead.
 func (*DataType_Long) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 6}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 6}
 }
 
 func (x *DataType_Long) GetTypeVariationReference() uint32 {
@@ -777,7 +777,7 @@ type DataType_Float struct {
 
 func (x *DataType_Float) Reset() {
 	*x = DataType_Float{}
-	mi := &file_spark_connect_types_proto_msgTypes[8]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -789,7 +789,7 @@ func (x *DataType_Float) String() string {
 func (*DataType_Float) ProtoMessage() {}
 
 func (x *DataType_Float) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[8]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -802,7 +802,7 @@ func (x *DataType_Float) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Float.ProtoReflect.Descriptor instead.
 func (*DataType_Float) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 7}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 7}
 }
 
 func (x *DataType_Float) GetTypeVariationReference() uint32 {
@@ -821,7 +821,7 @@ type DataType_Double struct {
 
 func (x *DataType_Double) Reset() {
 	*x = DataType_Double{}
-	mi := &file_spark_connect_types_proto_msgTypes[9]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -833,7 +833,7 @@ func (x *DataType_Double) String() string {
 func (*DataType_Double) ProtoMessage() {}
 
 func (x *DataType_Double) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[9]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -846,7 +846,7 @@ func (x *DataType_Double) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Double.ProtoReflect.Descriptor instead.
 func (*DataType_Double) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 8}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 8}
 }
 
 func (x *DataType_Double) GetTypeVariationReference() uint32 {
@@ -865,7 +865,7 @@ type DataType_String struct {
 
 func (x *DataType_String) Reset() {
 	*x = DataType_String{}
-	mi := &file_spark_connect_types_proto_msgTypes[10]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +877,7 @@ func (x *DataType_String) String() string {
 func (*DataType_String) ProtoMessage() {}
 
 func (x *DataType_String) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[10]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +890,7 @@ func (x *DataType_String) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_String.ProtoReflect.Descriptor instead.
 func (*DataType_String) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 9}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 9}
 }
 
 func (x *DataType_String) GetTypeVariationReference() uint32 {
@@ -909,7 +909,7 @@ type DataType_Date struct {
 
 func (x *DataType_Date) Reset() {
 	*x = DataType_Date{}
-	mi := &file_spark_connect_types_proto_msgTypes[11]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +921,7 @@ func (x *DataType_Date) String() string {
 func (*DataType_Date) ProtoMessage() {}
 
 func (x *DataType_Date) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[11]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +934,7 @@ func (x *DataType_Date) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Date.ProtoReflect.Descriptor instead.
 func (*DataType_Date) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 10}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 10}
 }
 
 func (x *DataType_Date) GetTypeVariationReference() uint32 {
@@ -953,7 +953,7 @@ type DataType_Timestamp struct {
 
 func (x *DataType_Timestamp) Reset() {
 	*x = DataType_Timestamp{}
-	mi := &file_spark_connect_types_proto_msgTypes[12]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +965,7 @@ func (x *DataType_Timestamp) String() string {
 func (*DataType_Timestamp) ProtoMessage() {}
 
 func (x *DataType_Timestamp) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[12]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +978,7 @@ func (x *DataType_Timestamp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Timestamp.ProtoReflect.Descriptor instead.
 func (*DataType_Timestamp) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 11}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 11}
 }
 
 func (x *DataType_Timestamp) GetTypeVariationReference() uint32 {
@@ -997,7 +997,7 @@ type DataType_TimestampNTZ struct {
 
 func (x *DataType_TimestampNTZ) Reset() {
 	*x = DataType_TimestampNTZ{}
-	mi := &file_spark_connect_types_proto_msgTypes[13]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1009,7 +1009,7 @@ func (x *DataType_TimestampNTZ) String() string {
 func (*DataType_TimestampNTZ) ProtoMessage() {}
 
 func (x *DataType_TimestampNTZ) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[13]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1022,7 +1022,7 @@ func (x *DataType_TimestampNTZ) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_TimestampNTZ.ProtoReflect.Descriptor instead.
 func (*DataType_TimestampNTZ) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 12}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 12}
 }
 
 func (x *DataType_TimestampNTZ) GetTypeVariationReference() uint32 {
@@ -1041,7 +1041,7 @@ type DataType_CalendarInterval struct {
 
 func (x *DataType_CalendarInterval) Reset() {
 	*x = DataType_CalendarInterval{}
-	mi := &file_spark_connect_types_proto_msgTypes[14]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1053,7 +1053,7 @@ func (x *DataType_CalendarInterval) String() string {
 func (*DataType_CalendarInterval) ProtoMessage() {}
 
 func (x *DataType_CalendarInterval) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[14]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1066,7 +1066,7 @@ func (x *DataType_CalendarInterval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_CalendarInterval.ProtoReflect.Descriptor instead.
 func (*DataType_CalendarInterval) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 13}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 13}
 }
 
 func (x *DataType_CalendarInterval) GetTypeVariationReference() uint32 {
@@ -1086,7 +1086,7 @@ type DataType_Char struct {
 
 func (x *DataType_Char) Reset() {
 	*x = DataType_Char{}
-	mi := &file_spark_connect_types_proto_msgTypes[15]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1098,7 @@ func (x *DataType_Char) String() string {
 func (*DataType_Char) ProtoMessage() {}
 
 func (x *DataType_Char) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[15]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1111,7 @@ func (x *DataType_Char) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Char.ProtoReflect.Descriptor instead.
 func (*DataType_Char) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 14}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 14}
 }
 
 func (x *DataType_Char) GetLength() int32 {
@@ -1138,7 +1138,7 @@ type DataType_VarChar struct {
 
 func (x *DataType_VarChar) Reset() {
 	*x = DataType_VarChar{}
-	mi := &file_spark_connect_types_proto_msgTypes[16]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1150,7 +1150,7 @@ func (x *DataType_VarChar) String() string {
 func (*DataType_VarChar) ProtoMessage() {}
 
 func (x *DataType_VarChar) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[16]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1163,7 +1163,7 @@ func (x *DataType_VarChar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_VarChar.ProtoReflect.Descriptor instead.
 func (*DataType_VarChar) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 15}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 15}
 }
 
 func (x *DataType_VarChar) GetLength() int32 {
@@ -1191,7 +1191,7 @@ type DataType_Decimal struct {
 
 func (x *DataType_Decimal) Reset() {
 	*x = DataType_Decimal{}
-	mi := &file_spark_connect_types_proto_msgTypes[17]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1203,7 +1203,7 @@ func (x *DataType_Decimal) String() string {
 func (*DataType_Decimal) ProtoMessage() {}
 
 func (x *DataType_Decimal) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[17]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1216,7 +1216,7 @@ func (x *DataType_Decimal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Decimal.ProtoReflect.Descriptor instead.
 func (*DataType_Decimal) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 16}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 16}
 }
 
 func (x *DataType_Decimal) GetScale() int32 {
@@ -1251,7 +1251,7 @@ type DataType_YearMonthInterval struct {
 
 func (x *DataType_YearMonthInterval) Reset() {
 	*x = DataType_YearMonthInterval{}
-	mi := &file_spark_connect_types_proto_msgTypes[18]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1263,7 @@ func (x *DataType_YearMonthInterval) String() string {
 func (*DataType_YearMonthInterval) ProtoMessage() {}
 
 func (x *DataType_YearMonthInterval) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[18]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1276,7 +1276,7 @@ func (x *DataType_YearMonthInterval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_YearMonthInterval.ProtoReflect.Descriptor instead.
 func (*DataType_YearMonthInterval) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 17}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 17}
 }
 
 func (x *DataType_YearMonthInterval) GetStartField() int32 {
@@ -1311,7 +1311,7 @@ type DataType_DayTimeInterval struct {
 
 func (x *DataType_DayTimeInterval) Reset() {
 	*x = DataType_DayTimeInterval{}
-	mi := &file_spark_connect_types_proto_msgTypes[19]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1323,7 @@ func (x *DataType_DayTimeInterval) String() string {
 func (*DataType_DayTimeInterval) ProtoMessage() {}
 
 func (x *DataType_DayTimeInterval) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[19]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1336,7 @@ func (x *DataType_DayTimeInterval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_DayTimeInterval.ProtoReflect.Descriptor instead.
 func (*DataType_DayTimeInterval) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 18}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 18}
 }
 
 func (x *DataType_DayTimeInterval) GetStartField() int32 {
@@ -1371,7 +1371,7 @@ type DataType_Array struct {
 
 func (x *DataType_Array) Reset() {
 	*x = DataType_Array{}
-	mi := &file_spark_connect_types_proto_msgTypes[20]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1383,7 +1383,7 @@ func (x *DataType_Array) String() string {
 func (*DataType_Array) ProtoMessage() {}
 
 func (x *DataType_Array) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[20]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1396,7 +1396,7 @@ func (x *DataType_Array) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Array.ProtoReflect.Descriptor instead.
 func (*DataType_Array) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 19}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 19}
 }
 
 func (x *DataType_Array) GetElementType() *DataType {
@@ -1432,7 +1432,7 @@ type DataType_StructField struct {
 
 func (x *DataType_StructField) Reset() {
 	*x = DataType_StructField{}
-	mi := &file_spark_connect_types_proto_msgTypes[21]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1444,7 +1444,7 @@ func (x *DataType_StructField) String() string {
 func (*DataType_StructField) ProtoMessage() {}
 
 func (x *DataType_StructField) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[21]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1457,7 @@ func (x *DataType_StructField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_StructField.ProtoReflect.Descriptor instead.
 func (*DataType_StructField) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 20}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 20}
 }
 
 func (x *DataType_StructField) GetName() string {
@@ -1498,7 +1498,7 @@ type DataType_Struct struct {
 
 func (x *DataType_Struct) Reset() {
 	*x = DataType_Struct{}
-	mi := &file_spark_connect_types_proto_msgTypes[22]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1510,7 +1510,7 @@ func (x *DataType_Struct) String() string {
 func (*DataType_Struct) ProtoMessage() {}
 
 func (x *DataType_Struct) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[22]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1523,7 +1523,7 @@ func (x *DataType_Struct) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Struct.ProtoReflect.Descriptor instead.
 func (*DataType_Struct) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 21}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 21}
 }
 
 func (x *DataType_Struct) GetFields() []*DataType_StructField {
@@ -1552,7 +1552,7 @@ type DataType_Map struct {
 
 func (x *DataType_Map) Reset() {
 	*x = DataType_Map{}
-	mi := &file_spark_connect_types_proto_msgTypes[23]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1564,7 +1564,7 @@ func (x *DataType_Map) String() string {
 func (*DataType_Map) ProtoMessage() {}
 
 func (x *DataType_Map) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[23]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1577,7 +1577,7 @@ func (x *DataType_Map) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Map.ProtoReflect.Descriptor instead.
 func (*DataType_Map) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 22}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 22}
 }
 
 func (x *DataType_Map) GetKeyType() *DataType {
@@ -1621,7 +1621,7 @@ type DataType_UDT struct {
 
 func (x *DataType_UDT) Reset() {
 	*x = DataType_UDT{}
-	mi := &file_spark_connect_types_proto_msgTypes[24]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1633,7 @@ func (x *DataType_UDT) String() string {
 func (*DataType_UDT) ProtoMessage() {}
 
 func (x *DataType_UDT) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[24]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1646,7 @@ func (x *DataType_UDT) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_UDT.ProtoReflect.Descriptor instead.
 func (*DataType_UDT) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 23}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 23}
 }
 
 func (x *DataType_UDT) GetType() string {
@@ -1693,7 +1693,7 @@ type DataType_Unparsed struct {
 
 func (x *DataType_Unparsed) Reset() {
 	*x = DataType_Unparsed{}
-	mi := &file_spark_connect_types_proto_msgTypes[25]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1705,7 +1705,7 @@ func (x *DataType_Unparsed) String() string {
 func (*DataType_Unparsed) ProtoMessage() {}
 
 func (x *DataType_Unparsed) ProtoReflect() protoreflect.Message {
-	mi := &file_spark_connect_types_proto_msgTypes[25]
+	mi := &file_idxstream_sparkconnect_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1718,7 +1718,7 @@ func (x *DataType_Unparsed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataType_Unparsed.ProtoReflect.Descriptor instead.
 func (*DataType_Unparsed) Descriptor() ([]byte, []int) {
-	return file_spark_connect_types_proto_rawDescGZIP(), []int{0, 24}
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP(), []int{0, 24}
 }
 
 func (x *DataType_Unparsed) GetDataTypeString() string {
@@ -1728,37 +1728,37 @@ func (x *DataType_Unparsed) GetDataTypeString() string {
 	return ""
 }
 
-var File_spark_connect_types_proto protoreflect.FileDescriptor
+var File_idxstream_sparkconnect_v1_types_proto protoreflect.FileDescriptor
 
-const file_spark_connect_types_proto_rawDesc = "" +
+const file_idxstream_sparkconnect_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x19spark/connect/types.proto\x12\rspark.connect\"\xc7 \n" +
-	"\bDataType\x122\n" +
-	"\x04null\x18\x01 \x01(\v2\x1c.spark.connect.DataType.NULLH\x00R\x04null\x128\n" +
-	"\x06binary\x18\x02 \x01(\v2\x1e.spark.connect.DataType.BinaryH\x00R\x06binary\x12;\n" +
-	"\aboolean\x18\x03 \x01(\v2\x1f.spark.connect.DataType.BooleanH\x00R\aboolean\x122\n" +
-	"\x04byte\x18\x04 \x01(\v2\x1c.spark.connect.DataType.ByteH\x00R\x04byte\x125\n" +
-	"\x05short\x18\x05 \x01(\v2\x1d.spark.connect.DataType.ShortH\x00R\x05short\x12;\n" +
-	"\ainteger\x18\x06 \x01(\v2\x1f.spark.connect.DataType.IntegerH\x00R\ainteger\x122\n" +
-	"\x04long\x18\a \x01(\v2\x1c.spark.connect.DataType.LongH\x00R\x04long\x125\n" +
-	"\x05float\x18\b \x01(\v2\x1d.spark.connect.DataType.FloatH\x00R\x05float\x128\n" +
-	"\x06double\x18\t \x01(\v2\x1e.spark.connect.DataType.DoubleH\x00R\x06double\x12;\n" +
+	"%idxstream/sparkconnect/v1/types.proto\x12\x19idxstream.sparkconnect.v1\"\xb0#\n" +
+	"\bDataType\x12>\n" +
+	"\x04null\x18\x01 \x01(\v2(.idxstream.sparkconnect.v1.DataType.NULLH\x00R\x04null\x12D\n" +
+	"\x06binary\x18\x02 \x01(\v2*.idxstream.sparkconnect.v1.DataType.BinaryH\x00R\x06binary\x12G\n" +
+	"\aboolean\x18\x03 \x01(\v2+.idxstream.sparkconnect.v1.DataType.BooleanH\x00R\aboolean\x12>\n" +
+	"\x04byte\x18\x04 \x01(\v2(.idxstream.sparkconnect.v1.DataType.ByteH\x00R\x04byte\x12A\n" +
+	"\x05short\x18\x05 \x01(\v2).idxstream.sparkconnect.v1.DataType.ShortH\x00R\x05short\x12G\n" +
+	"\ainteger\x18\x06 \x01(\v2+.idxstream.sparkconnect.v1.DataType.IntegerH\x00R\ainteger\x12>\n" +
+	"\x04long\x18\a \x01(\v2(.idxstream.sparkconnect.v1.DataType.LongH\x00R\x04long\x12A\n" +
+	"\x05float\x18\b \x01(\v2).idxstream.sparkconnect.v1.DataType.FloatH\x00R\x05float\x12D\n" +
+	"\x06double\x18\t \x01(\v2*.idxstream.sparkconnect.v1.DataType.DoubleH\x00R\x06double\x12G\n" +
 	"\adecimal\x18\n" +
-	" \x01(\v2\x1f.spark.connect.DataType.DecimalH\x00R\adecimal\x128\n" +
-	"\x06string\x18\v \x01(\v2\x1e.spark.connect.DataType.StringH\x00R\x06string\x122\n" +
-	"\x04char\x18\f \x01(\v2\x1c.spark.connect.DataType.CharH\x00R\x04char\x12<\n" +
-	"\bvar_char\x18\r \x01(\v2\x1f.spark.connect.DataType.VarCharH\x00R\avarChar\x122\n" +
-	"\x04date\x18\x0e \x01(\v2\x1c.spark.connect.DataType.DateH\x00R\x04date\x12A\n" +
-	"\ttimestamp\x18\x0f \x01(\v2!.spark.connect.DataType.TimestampH\x00R\ttimestamp\x12K\n" +
-	"\rtimestamp_ntz\x18\x10 \x01(\v2$.spark.connect.DataType.TimestampNTZH\x00R\ftimestampNtz\x12W\n" +
-	"\x11calendar_interval\x18\x11 \x01(\v2(.spark.connect.DataType.CalendarIntervalH\x00R\x10calendarInterval\x12[\n" +
-	"\x13year_month_interval\x18\x12 \x01(\v2).spark.connect.DataType.YearMonthIntervalH\x00R\x11yearMonthInterval\x12U\n" +
-	"\x11day_time_interval\x18\x13 \x01(\v2'.spark.connect.DataType.DayTimeIntervalH\x00R\x0fdayTimeInterval\x125\n" +
-	"\x05array\x18\x14 \x01(\v2\x1d.spark.connect.DataType.ArrayH\x00R\x05array\x128\n" +
-	"\x06struct\x18\x15 \x01(\v2\x1e.spark.connect.DataType.StructH\x00R\x06struct\x12/\n" +
-	"\x03map\x18\x16 \x01(\v2\x1b.spark.connect.DataType.MapH\x00R\x03map\x12/\n" +
-	"\x03udt\x18\x17 \x01(\v2\x1b.spark.connect.DataType.UDTH\x00R\x03udt\x12>\n" +
-	"\bunparsed\x18\x18 \x01(\v2 .spark.connect.DataType.UnparsedH\x00R\bunparsed\x1a@\n" +
+	" \x01(\v2+.idxstream.sparkconnect.v1.DataType.DecimalH\x00R\adecimal\x12D\n" +
+	"\x06string\x18\v \x01(\v2*.idxstream.sparkconnect.v1.DataType.StringH\x00R\x06string\x12>\n" +
+	"\x04char\x18\f \x01(\v2(.idxstream.sparkconnect.v1.DataType.CharH\x00R\x04char\x12H\n" +
+	"\bvar_char\x18\r \x01(\v2+.idxstream.sparkconnect.v1.DataType.VarCharH\x00R\avarChar\x12>\n" +
+	"\x04date\x18\x0e \x01(\v2(.idxstream.sparkconnect.v1.DataType.DateH\x00R\x04date\x12M\n" +
+	"\ttimestamp\x18\x0f \x01(\v2-.idxstream.sparkconnect.v1.DataType.TimestampH\x00R\ttimestamp\x12W\n" +
+	"\rtimestamp_ntz\x18\x10 \x01(\v20.idxstream.sparkconnect.v1.DataType.TimestampNTZH\x00R\ftimestampNtz\x12c\n" +
+	"\x11calendar_interval\x18\x11 \x01(\v24.idxstream.sparkconnect.v1.DataType.CalendarIntervalH\x00R\x10calendarInterval\x12g\n" +
+	"\x13year_month_interval\x18\x12 \x01(\v25.idxstream.sparkconnect.v1.DataType.YearMonthIntervalH\x00R\x11yearMonthInterval\x12a\n" +
+	"\x11day_time_interval\x18\x13 \x01(\v23.idxstream.sparkconnect.v1.DataType.DayTimeIntervalH\x00R\x0fdayTimeInterval\x12A\n" +
+	"\x05array\x18\x14 \x01(\v2).idxstream.sparkconnect.v1.DataType.ArrayH\x00R\x05array\x12D\n" +
+	"\x06struct\x18\x15 \x01(\v2*.idxstream.sparkconnect.v1.DataType.StructH\x00R\x06struct\x12;\n" +
+	"\x03map\x18\x16 \x01(\v2'.idxstream.sparkconnect.v1.DataType.MapH\x00R\x03map\x12;\n" +
+	"\x03udt\x18\x17 \x01(\v2'.idxstream.sparkconnect.v1.DataType.UDTH\x00R\x03udt\x12J\n" +
+	"\bunparsed\x18\x18 \x01(\v2,.idxstream.sparkconnect.v1.DataType.UnparsedH\x00R\bunparsed\x1a@\n" +
 	"\x04NULL\x128\n" +
 	"\x18type_variation_reference\x18\x01 \x01(\rR\x16typeVariationReference\x1aB\n" +
 	"\x06Binary\x128\n" +
@@ -1815,32 +1815,32 @@ const file_spark_connect_types_proto_rawDesc = "" +
 	"\x18type_variation_reference\x18\x03 \x01(\rR\x16typeVariationReferenceB\x0e\n" +
 	"\f_start_fieldB\f\n" +
 	"\n" +
-	"_end_field\x1a\xa2\x01\n" +
-	"\x05Array\x12:\n" +
-	"\felement_type\x18\x01 \x01(\v2\x17.spark.connect.DataTypeR\velementType\x12#\n" +
+	"_end_field\x1a\xae\x01\n" +
+	"\x05Array\x12F\n" +
+	"\felement_type\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeR\velementType\x12#\n" +
 	"\rcontains_null\x18\x02 \x01(\bR\fcontainsNull\x128\n" +
-	"\x18type_variation_reference\x18\x03 \x01(\rR\x16typeVariationReference\x1a\xa1\x01\n" +
+	"\x18type_variation_reference\x18\x03 \x01(\rR\x16typeVariationReference\x1a\xad\x01\n" +
 	"\vStructField\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
-	"\tdata_type\x18\x02 \x01(\v2\x17.spark.connect.DataTypeR\bdataType\x12\x1a\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12@\n" +
+	"\tdata_type\x18\x02 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeR\bdataType\x12\x1a\n" +
 	"\bnullable\x18\x03 \x01(\bR\bnullable\x12\x1f\n" +
 	"\bmetadata\x18\x04 \x01(\tH\x00R\bmetadata\x88\x01\x01B\v\n" +
-	"\t_metadata\x1a\x7f\n" +
-	"\x06Struct\x12;\n" +
-	"\x06fields\x18\x01 \x03(\v2#.spark.connect.DataType.StructFieldR\x06fields\x128\n" +
-	"\x18type_variation_reference\x18\x02 \x01(\rR\x16typeVariationReference\x1a\xdb\x01\n" +
-	"\x03Map\x122\n" +
-	"\bkey_type\x18\x01 \x01(\v2\x17.spark.connect.DataTypeR\akeyType\x126\n" +
+	"\t_metadata\x1a\x8b\x01\n" +
+	"\x06Struct\x12G\n" +
+	"\x06fields\x18\x01 \x03(\v2/.idxstream.sparkconnect.v1.DataType.StructFieldR\x06fields\x128\n" +
+	"\x18type_variation_reference\x18\x02 \x01(\rR\x16typeVariationReference\x1a\xf3\x01\n" +
+	"\x03Map\x12>\n" +
+	"\bkey_type\x18\x01 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeR\akeyType\x12B\n" +
 	"\n" +
-	"value_type\x18\x02 \x01(\v2\x17.spark.connect.DataTypeR\tvalueType\x12.\n" +
+	"value_type\x18\x02 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeR\tvalueType\x12.\n" +
 	"\x13value_contains_null\x18\x03 \x01(\bR\x11valueContainsNull\x128\n" +
-	"\x18type_variation_reference\x18\x04 \x01(\rR\x16typeVariationReference\x1a\x8f\x02\n" +
+	"\x18type_variation_reference\x18\x04 \x01(\rR\x16typeVariationReference\x1a\x9b\x02\n" +
 	"\x03UDT\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12 \n" +
 	"\tjvm_class\x18\x02 \x01(\tH\x00R\bjvmClass\x88\x01\x01\x12&\n" +
 	"\fpython_class\x18\x03 \x01(\tH\x01R\vpythonClass\x88\x01\x01\x12;\n" +
-	"\x17serialized_python_class\x18\x04 \x01(\tH\x02R\x15serializedPythonClass\x88\x01\x01\x122\n" +
-	"\bsql_type\x18\x05 \x01(\v2\x17.spark.connect.DataTypeR\asqlTypeB\f\n" +
+	"\x17serialized_python_class\x18\x04 \x01(\tH\x02R\x15serializedPythonClass\x88\x01\x01\x12>\n" +
+	"\bsql_type\x18\x05 \x01(\v2#.idxstream.sparkconnect.v1.DataTypeR\asqlTypeB\f\n" +
 	"\n" +
 	"_jvm_classB\x0f\n" +
 	"\r_python_classB\x1a\n" +
@@ -1850,77 +1850,77 @@ const file_spark_connect_types_proto_rawDesc = "" +
 	"\x04kindB\"Z idxstream/sparkconnect/connectpbb\x06proto3"
 
 var (
-	file_spark_connect_types_proto_rawDescOnce sync.Once
-	file_spark_connect_types_proto_rawDescData []byte
+	file_idxstream_sparkconnect_v1_types_proto_rawDescOnce sync.Once
+	file_idxstream_sparkconnect_v1_types_proto_rawDescData []byte
 )
 
-func file_spark_connect_types_proto_rawDescGZIP() []byte {
-	file_spark_connect_types_proto_rawDescOnce.Do(func() {
-		file_spark_connect_types_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_spark_connect_types_proto_rawDesc), len(file_spark_connect_types_proto_rawDesc)))
+func file_idxstream_sparkconnect_v1_types_proto_rawDescGZIP() []byte {
+	file_idxstream_sparkconnect_v1_types_proto_rawDescOnce.Do(func() {
+		file_idxstream_sparkconnect_v1_types_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_idxstream_sparkconnect_v1_types_proto_rawDesc), len(file_idxstream_sparkconnect_v1_types_proto_rawDesc)))
 	})
-	return file_spark_connect_types_proto_rawDescData
+	return file_idxstream_sparkconnect_v1_types_proto_rawDescData
 }
 
-var file_spark_connect_types_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
-var file_spark_connect_types_proto_goTypes = []any{
-	(*DataType)(nil),                   // 0: spark.connect.DataType
-	(*DataType_NULL)(nil),              // 1: spark.connect.DataType.NULL
-	(*DataType_Binary)(nil),            // 2: spark.connect.DataType.Binary
-	(*DataType_Boolean)(nil),           // 3: spark.connect.DataType.Boolean
-	(*DataType_Byte)(nil),              // 4: spark.connect.DataType.Byte
-	(*DataType_Short)(nil),             // 5: spark.connect.DataType.Short
-	(*DataType_Integer)(nil),           // 6: spark.connect.DataType.Integer
-	(*DataType_Long)(nil),              // 7: spark.connect.DataType.Long
-	(*DataType_Float)(nil),             // 8: spark.connect.DataType.Float
-	(*DataType_Double)(nil),            // 9: spark.connect.DataType.Double
-	(*DataType_String)(nil),            // 10: spark.connect.DataType.String
-	(*DataType_Date)(nil),              // 11: spark.connect.DataType.Date
-	(*DataType_Timestamp)(nil),         // 12: spark.connect.DataType.Timestamp
-	(*DataType_TimestampNTZ)(nil),      // 13: spark.connect.DataType.TimestampNTZ
-	(*DataType_CalendarInterval)(nil),  // 14: spark.connect.DataType.CalendarInterval
-	(*DataType_Char)(nil),              // 15: spark.connect.DataType.Char
-	(*DataType_VarChar)(nil),           // 16: spark.connect.DataType.VarChar
-	(*DataType_Decimal)(nil),           // 17: spark.connect.DataType.Decimal
-	(*DataType_YearMonthInterval)(nil), // 18: spark.connect.DataType.YearMonthInterval
-	(*DataType_DayTimeInterval)(nil),   // 19: spark.connect.DataType.DayTimeInterval
-	(*DataType_Array)(nil),             // 20: spark.connect.DataType.Array
-	(*DataType_StructField)(nil),       // 21: spark.connect.DataType.StructField
-	(*DataType_Struct)(nil),            // 22: spark.connect.DataType.Struct
-	(*DataType_Map)(nil),               // 23: spark.connect.DataType.Map
-	(*DataType_UDT)(nil),               // 24: spark.connect.DataType.UDT
-	(*DataType_Unparsed)(nil),          // 25: spark.connect.DataType.Unparsed
+var file_idxstream_sparkconnect_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_idxstream_sparkconnect_v1_types_proto_goTypes = []any{
+	(*DataType)(nil),                   // 0: idxstream.sparkconnect.v1.DataType
+	(*DataType_NULL)(nil),              // 1: idxstream.sparkconnect.v1.DataType.NULL
+	(*DataType_Binary)(nil),            // 2: idxstream.sparkconnect.v1.DataType.Binary
+	(*DataType_Boolean)(nil),           // 3: idxstream.sparkconnect.v1.DataType.Boolean
+	(*DataType_Byte)(nil),              // 4: idxstream.sparkconnect.v1.DataType.Byte
+	(*DataType_Short)(nil),             // 5: idxstream.sparkconnect.v1.DataType.Short
+	(*DataType_Integer)(nil),           // 6: idxstream.sparkconnect.v1.DataType.Integer
+	(*DataType_Long)(nil),              // 7: idxstream.sparkconnect.v1.DataType.Long
+	(*DataType_Float)(nil),             // 8: idxstream.sparkconnect.v1.DataType.Float
+	(*DataType_Double)(nil),            // 9: idxstream.sparkconnect.v1.DataType.Double
+	(*DataType_String)(nil),            // 10: idxstream.sparkconnect.v1.DataType.String
+	(*DataType_Date)(nil),              // 11: idxstream.sparkconnect.v1.DataType.Date
+	(*DataType_Timestamp)(nil),         // 12: idxstream.sparkconnect.v1.DataType.Timestamp
+	(*DataType_TimestampNTZ)(nil),      // 13: idxstream.sparkconnect.v1.DataType.TimestampNTZ
+	(*DataType_CalendarInterval)(nil),  // 14: idxstream.sparkconnect.v1.DataType.CalendarInterval
+	(*DataType_Char)(nil),              // 15: idxstream.sparkconnect.v1.DataType.Char
+	(*DataType_VarChar)(nil),           // 16: idxstream.sparkconnect.v1.DataType.VarChar
+	(*DataType_Decimal)(nil),           // 17: idxstream.sparkconnect.v1.DataType.Decimal
+	(*DataType_YearMonthInterval)(nil), // 18: idxstream.sparkconnect.v1.DataType.YearMonthInterval
+	(*DataType_DayTimeInterval)(nil),   // 19: idxstream.sparkconnect.v1.DataType.DayTimeInterval
+	(*DataType_Array)(nil),             // 20: idxstream.sparkconnect.v1.DataType.Array
+	(*DataType_StructField)(nil),       // 21: idxstream.sparkconnect.v1.DataType.StructField
+	(*DataType_Struct)(nil),            // 22: idxstream.sparkconnect.v1.DataType.Struct
+	(*DataType_Map)(nil),               // 23: idxstream.sparkconnect.v1.DataType.Map
+	(*DataType_UDT)(nil),               // 24: idxstream.sparkconnect.v1.DataType.UDT
+	(*DataType_Unparsed)(nil),          // 25: idxstream.sparkconnect.v1.DataType.Unparsed
 }
-var file_spark_connect_types_proto_depIdxs = []int32{
-	1,  // 0: spark.connect.DataType.null:type_name -> spark.connect.DataType.NULL
-	2,  // 1: spark.connect.DataType.binary:type_name -> spark.connect.DataType.Binary
-	3,  // 2: spark.connect.DataType.boolean:type_name -> spark.connect.DataType.Boolean
-	4,  // 3: spark.connect.DataType.byte:type_name -> spark.connect.DataType.Byte
-	5,  // 4: spark.connect.DataType.short:type_name -> spark.connect.DataType.Short
-	6,  // 5: spark.connect.DataType.integer:type_name -> spark.connect.DataType.Integer
-	7,  // 6: spark.connect.DataType.long:type_name -> spark.connect.DataType.Long
-	8,  // 7: spark.connect.DataType.float:type_name -> spark.connect.DataType.Float
-	9,  // 8: spark.connect.DataType.double:type_name -> spark.connect.DataType.Double
-	17, // 9: spark.connect.DataType.decimal:type_name -> spark.connect.DataType.Decimal
-	10, // 10: spark.connect.DataType.string:type_name -> spark.connect.DataType.String
-	15, // 11: spark.connect.DataType.char:type_name -> spark.connect.DataType.Char
-	16, // 12: spark.connect.DataType.var_char:type_name -> spark.connect.DataType.VarChar
-	11, // 13: spark.connect.DataType.date:type_name -> spark.connect.DataType.Date
-	12, // 14: spark.connect.DataType.timestamp:type_name -> spark.connect.DataType.Timestamp
-	13, // 15: spark.connect.DataType.timestamp_ntz:type_name -> spark.connect.DataType.TimestampNTZ
-	14, // 16: spark.connect.DataType.calendar_interval:type_name -> spark.connect.DataType.CalendarInterval
-	18, // 17: spark.connect.DataType.year_month_interval:type_name -> spark.connect.DataType.YearMonthInterval
-	19, // 18: spark.connect.DataType.day_time_interval:type_name -> spark.connect.DataType.DayTimeInterval
-	20, // 19: spark.connect.DataType.array:type_name -> spark.connect.DataType.Array
-	22, // 20: spark.connect.DataType.struct:type_name -> spark.connect.DataType.Struct
-	23, // 21: spark.connect.DataType.map:type_name -> spark.connect.DataType.Map
-	24, // 22: spark.connect.DataType.udt:type_name -> spark.connect.DataType.UDT
-	25, // 23: spark.connect.DataType.unparsed:type_name -> spark.connect.DataType.Unparsed
-	0,  // 24: spark.connect.DataType.Array.element_type:type_name -> spark.connect.DataType
-	0,  // 25: spark.connect.DataType.StructField.data_type:type_name -> spark.connect.DataType
-	21, // 26: spark.connect.DataType.Struct.fields:type_name -> spark.connect.DataType.StructField
-	0,  // 27: spark.connect.DataType.Map.key_type:type_name -> spark.connect.DataType
-	0,  // 28: spark.connect.DataType.Map.value_type:type_name -> spark.connect.DataType
-	0,  // 29: spark.connect.DataType.UDT.sql_type:type_name -> spark.connect.DataType
+var file_idxstream_sparkconnect_v1_types_proto_depIdxs = []int32{
+	1,  // 0: idxstream.sparkconnect.v1.DataType.null:type_name -> idxstream.sparkconnect.v1.DataType.NULL
+	2,  // 1: idxstream.sparkconnect.v1.DataType.binary:type_name -> idxstream.sparkconnect.v1.DataType.Binary
+	3,  // 2: idxstream.sparkconnect.v1.DataType.boolean:type_name -> idxstream.sparkconnect.v1.DataType.Boolean
+	4,  // 3: idxstream.sparkconnect.v1.DataType.byte:type_name -> idxstream.sparkconnect.v1.DataType.Byte
+	5,  // 4: idxstream.sparkconnect.v1.DataType.short:type_name -> idxstream.sparkconnect.v1.DataType.Short
+	6,  // 5: idxstream.sparkconnect.v1.DataType.integer:type_name -> idxstream.sparkconnect.v1.DataType.Integer
+	7,  // 6: idxstream.sparkconnect.v1.DataType.long:type_name -> idxstream.sparkconnect.v1.DataType.Long
+	8,  // 7: idxstream.sparkconnect.v1.DataType.float:type_name -> idxstream.sparkconnect.v1.DataType.Float
+	9,  // 8: idxstream.sparkconnect.v1.DataType.double:type_name -> idxstream.sparkconnect.v1.DataType.Double
+	17, // 9: idxstream.sparkconnect.v1.DataType.decimal:type_name -> idxstream.sparkconnect.v1.DataType.Decimal
+	10, // 10: idxstream.sparkconnect.v1.DataType.string:type_name -> idxstream.sparkconnect.v1.DataType.String
+	15, // 11: idxstream.sparkconnect.v1.DataType.char:type_name -> idxstream.sparkconnect.v1.DataType.Char
+	16, // 12: idxstream.sparkconnect.v1.DataType.var_char:type_name -> idxstream.sparkconnect.v1.DataType.VarChar
+	11, // 13: idxstream.sparkconnect.v1.DataType.date:type_name -> idxstream.sparkconnect.v1.DataType.Date
+	12, // 14: idxstream.sparkconnect.v1.DataType.timestamp:type_name -> idxstream.sparkconnect.v1.DataType.Timestamp
+	13, // 15: idxstream.sparkconnect.v1.DataType.timestamp_ntz:type_name -> idxstream.sparkconnect.v1.DataType.TimestampNTZ
+	14, // 16: idxstream.sparkconnect.v1.DataType.calendar_interval:type_name -> idxstream.sparkconnect.v1.DataType.CalendarInterval
+	18, // 17: idxstream.sparkconnect.v1.DataType.year_month_interval:type_name -> idxstream.sparkconnect.v1.DataType.YearMonthInterval
+	19, // 18: idxstream.sparkconnect.v1.DataType.day_time_interval:type_name -> idxstream.sparkconnect.v1.DataType.DayTimeInterval
+	20, // 19: idxstream.sparkconnect.v1.DataType.array:type_name -> idxstream.sparkconnect.v1.DataType.Array
+	22, // 20: idxstream.sparkconnect.v1.DataType.struct:type_name -> idxstream.sparkconnect.v1.DataType.Struct
+	23, // 21: idxstream.sparkconnect.v1.DataType.map:type_name -> idxstream.sparkconnect.v1.DataType.Map
+	24, // 22: idxstream.sparkconnect.v1.DataType.udt:type_name -> idxstream.sparkconnect.v1.DataType.UDT
+	25, // 23: idxstream.sparkconnect.v1.DataType.unparsed:type_name -> idxstream.sparkconnect.v1.DataType.Unparsed
+	0,  // 24: idxstream.sparkconnect.v1.DataType.Array.element_type:type_name -> idxstream.sparkconnect.v1.DataType
+	0,  // 25: idxstream.sparkconnect.v1.DataType.StructField.data_type:type_name -> idxstream.sparkconnect.v1.DataType
+	21, // 26: idxstream.sparkconnect.v1.DataType.Struct.fields:type_name -> idxstream.sparkconnect.v1.DataType.StructField
+	0,  // 27: idxstream.sparkconnect.v1.DataType.Map.key_type:type_name -> idxstream.sparkconnect.v1.DataType
+	0,  // 28: idxstream.sparkconnect.v1.DataType.Map.value_type:type_name -> idxstream.sparkconnect.v1.DataType
+	0,  // 29: idxstream.sparkconnect.v1.DataType.UDT.sql_type:type_name -> idxstream.sparkconnect.v1.DataType
 	30, // [30:30] is the sub-list for method output_type
 	30, // [30:30] is the sub-list for method input_type
 	30, // [30:30] is the sub-list for extension type_name
@@ -1928,12 +1928,12 @@ var file_spark_connect_types_proto_depIdxs = []int32{
 	0,  // [0:30] is the sub-list for field type_name
 }
 
-func init() { file_spark_connect_types_proto_init() }
-func file_spark_connect_types_proto_init() {
-	if File_spark_connect_types_proto != nil {
+func init() { file_idxstream_sparkconnect_v1_types_proto_init() }
+func file_idxstream_sparkconnect_v1_types_proto_init() {
+	if File_idxstream_sparkconnect_v1_types_proto != nil {
 		return
 	}
-	file_spark_connect_types_proto_msgTypes[0].OneofWrappers = []any{
+	file_idxstream_sparkconnect_v1_types_proto_msgTypes[0].OneofWrappers = []any{
 		(*DataType_Null)(nil),
 		(*DataType_Binary_)(nil),
 		(*DataType_Boolean_)(nil),
@@ -1959,26 +1959,26 @@ func file_spark_connect_types_proto_init() {
 		(*DataType_Udt)(nil),
 		(*DataType_Unparsed_)(nil),
 	}
-	file_spark_connect_types_proto_msgTypes[17].OneofWrappers = []any{}
-	file_spark_connect_types_proto_msgTypes[18].OneofWrappers = []any{}
-	file_spark_connect_types_proto_msgTypes[19].OneofWrappers = []any{}
-	file_spark_connect_types_proto_msgTypes[21].OneofWrappers = []any{}
-	file_spark_connect_types_proto_msgTypes[24].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_types_proto_msgTypes[17].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_types_proto_msgTypes[18].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_types_proto_msgTypes[19].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_types_proto_msgTypes[21].OneofWrappers = []any{}
+	file_idxstream_sparkconnect_v1_types_proto_msgTypes[24].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spark_connect_types_proto_rawDesc), len(file_spark_connect_types_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_idxstream_sparkconnect_v1_types_proto_rawDesc), len(file_idxstream_sparkconnect_v1_types_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_spark_connect_types_proto_goTypes,
-		DependencyIndexes: file_spark_connect_types_proto_depIdxs,
-		MessageInfos:      file_spark_connect_types_proto_msgTypes,
+		GoTypes:           file_idxstream_sparkconnect_v1_types_proto_goTypes,
+		DependencyIndexes: file_idxstream_sparkconnect_v1_types_proto_depIdxs,
+		MessageInfos:      file_idxstream_sparkconnect_v1_types_proto_msgTypes,
 	}.Build()
-	File_spark_connect_types_proto = out.File
-	file_spark_connect_types_proto_goTypes = nil
-	file_spark_connect_types_proto_depIdxs = nil
+	File_idxstream_sparkconnect_v1_types_proto = out.File
+	file_idxstream_sparkconnect_v1_types_proto_goTypes = nil
+	file_idxstream_sparkconnect_v1_types_proto_depIdxs = nil
 }

@@ -7,7 +7,10 @@
 // reattachable execution. It keeps SQL conf per session, answers SqlCommand like Spark 3.5
 // (commands eagerly, queries as a SQL relation), and tracks streaming queries started with
 // WriteStreamOperationStart so that status, progress, stop and the active list behave like a
-// server's. Every request is recorded.
+// server's. Every request is recorded, with the gRPC method path it came in on.
+//
+// The fake is registered under Spark's service path, /spark.connect.SparkConnectService/<Method>
+// (connectpb.ServiceName), like a real server, so a client that reaches it reaches Spark too.
 package sparkconnecttest
 
 import (
@@ -55,6 +58,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	requests   []proto.Message
+	methods    []string
 	faults     map[string][]error
 	cutAfter   int
 	conf       map[string]string
@@ -79,12 +83,23 @@ func NewServer() *Server {
 	s := &Server{
 		Version:    "3.5.6",
 		lis:        bufconn.Listen(1 << 20),
-		grpc:       grpc.NewServer(),
 		faults:     map[string][]error{},
 		conf:       map[string]string{},
 		queries:    map[string]*query{},
 		operations: map[string]*operation{},
 	}
+	s.grpc = grpc.NewServer(
+		grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			m, _ := grpc.Method(ctx)
+			s.recordMethod(m)
+			return h(ctx, req)
+		}),
+		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			m, _ := grpc.MethodFromServerStream(ss)
+			s.recordMethod(m)
+			return h(srv, ss)
+		}),
+	)
 	connectpb.RegisterSparkConnectServiceServer(s.grpc, s)
 	go func() { _ = s.grpc.Serve(s.lis) }()
 	return s
@@ -102,7 +117,7 @@ func (s *Server) DialOptions() []grpc.DialOption {
 }
 
 // FailNext makes the next len(errs) calls of method ("ExecutePlan", "ReattachExecute",
-// "AnalyzePlan", "Config", "ReleaseExecute") fail with these errors, in order.
+// "AnalyzePlan", "Config", "Interrupt", "ReleaseExecute") fail with these errors, in order.
 func (s *Server) FailNext(method string, errs ...error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -127,6 +142,20 @@ func (s *Server) Requests() []proto.Message {
 		out[i] = proto.Clone(r)
 	}
 	return out
+}
+
+// Methods returns the gRPC method paths of the calls received so far, in order, as the client
+// sent them on the wire (e.g. "/spark.connect.SparkConnectService/ExecutePlan").
+func (s *Server) Methods() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.methods...)
+}
+
+func (s *Server) recordMethod(m string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.methods = append(s.methods, m)
 }
 
 // Released returns the operation ids released with ReleaseExecute.
@@ -228,6 +257,15 @@ func (s *Server) Config(_ context.Context, req *connectpb.ConfigRequest) (*conne
 		return nil, status.Error(codes.Unimplemented, "fake: config operation")
 	}
 	return resp, nil
+}
+
+// Interrupt implements the RPC; the fake runs nothing in the background, so it interrupts
+// nothing.
+func (s *Server) Interrupt(_ context.Context, req *connectpb.InterruptRequest) (*connectpb.InterruptResponse, error) {
+	if err := s.record("Interrupt", req); err != nil {
+		return nil, err
+	}
+	return &connectpb.InterruptResponse{SessionId: req.GetSessionId()}, nil
 }
 
 // ReleaseExecute implements the RPC.
