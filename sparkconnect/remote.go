@@ -49,32 +49,32 @@ func (r Remote) String() string {
 func ParseRemote(s string) (Remote, error) {
 	r := Remote{Port: DefaultPort}
 	if !strings.HasPrefix(s, "sc://") {
-		return r, fmt.Errorf("parse connection string %q: scheme must be sc://", s)
+		return r, fmt.Errorf("parse connection string %q: scheme must be sc://", redact(s))
 	}
 	rest := s[len("sc://"):]
 	hostPart, params, hasParams := strings.Cut(rest, ";")
 	if p := strings.IndexByte(hostPart, '/'); p >= 0 {
 		if path := hostPart[p:]; path != "/" {
-			return r, fmt.Errorf("parse connection string %q: path must be empty, got %q", s, path)
+			return r, fmt.Errorf("parse connection string %q: path must be empty, got %q", redact(s), path)
 		}
 		hostPart = hostPart[:p]
 	}
 	if hostPart == "" {
-		return r, fmt.Errorf("parse connection string %q: missing host", s)
+		return r, fmt.Errorf("parse connection string %q: missing host", redact(s))
 	}
 	u, err := url.Parse("http://" + hostPart)
 	if err != nil || u.User != nil || u.Hostname() == "" {
-		return r, fmt.Errorf("parse connection string %q: bad host %q", s, hostPart)
+		return r, fmt.Errorf("parse connection string %q: bad host %q", redact(s), hostPart)
 	}
 	r.Host = u.Hostname()
 	if ps := u.Port(); ps != "" {
 		p, err := strconv.Atoi(ps)
 		if err != nil || p < 1 || p > 65535 {
-			return r, fmt.Errorf("parse connection string %q: bad port %q", s, ps)
+			return r, fmt.Errorf("parse connection string %q: bad port %q", redact(s), ps)
 		}
 		r.Port = p
 	} else if strings.HasSuffix(hostPart, ":") {
-		return r, fmt.Errorf("parse connection string %q: empty port", s)
+		return r, fmt.Errorf("parse connection string %q: empty port", redact(s))
 	}
 	if !hasParams {
 		return r, nil
@@ -126,7 +126,8 @@ func ParseRemote(s string) (Remote, error) {
 	return r, nil
 }
 
-// redact hides a token in a connection string for error messages.
+// redact hides a token in a connection string for error messages (every error of ParseRemote
+// quotes the string through it).
 func redact(s string) string {
 	i := strings.Index(s, ";token=")
 	if i < 0 {

@@ -41,6 +41,9 @@ func TestParseRemote(t *testing.T) {
 		{name: "bad session id", in: "sc://h/;session_id=42", wantErr: "not a UUID"},
 		{name: "all problems at once", in: "sc://h/;use_ssl=x;session_id=y", wantErr: "not a boolean\nsession_id"},
 		{name: "token redacted in errors", in: "sc://h/;token=secret;use_ssl=x", wantErr: "token=REDACTED"},
+		{name: "token redacted in a scheme error", in: "http://h/;token=secret", wantErr: "token=REDACTED"},
+		{name: "token redacted in a path error", in: "sc://h/db;token=secret", wantErr: "token=REDACTED"},
+		{name: "token redacted in a port error", in: "sc://h:x;token=secret", wantErr: "token=REDACTED"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
