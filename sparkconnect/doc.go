@@ -1,6 +1,6 @@
 // Package sparkconnect is a Spark Connect client: it builds Spark plans in Go, runs them on a
-// Spark Connect server (Spark 3.5; the protocol subset also works with 4.x servers) and reads the
-// results, including Structured Streaming queries.
+// Spark Connect server (written against Spark 3.5's protocol, to which 4.x servers only add;
+// not run against 4.x) and reads the results, including Structured Streaming queries.
 //
 // The API follows PySpark's names with Go idioms: every call that does I/O takes a
 // context.Context first and returns an error; transformations are lazy and do no I/O.
@@ -38,6 +38,13 @@
 // Rows are decoded from the Arrow batches the server sends; see Row for the Go type of each
 // Spark type. Package sparkconnecttest has an in-process fake server for unit tests, and
 // package connectpb the generated protocol types.
+//
+// # Linking beside spark-connect-go
+//
+// The protocol types (package connectpb) are registered as protobuf package
+// idxstream.sparkconnect.v1, not Spark's spark.connect, so that a program can also link
+// github.com/apache/spark-connect-go, which registers Spark's names; the gRPC method paths and
+// the bytes on the wire are Spark's. See connectpb and the module's README.
 //
 // # Limits
 //
