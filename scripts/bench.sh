@@ -20,7 +20,7 @@ run() { # name dir args...: run a benchmark, keep its output
 }
 
 run encoder trade -bench 'AppendBatch|EncodingJSON' -benchmem
-run arrow spark_script/sparkconnect -bench DecodeArrow -benchmem
+run arrow sparkconnect -bench DecodeArrow -benchmem
 run producer producer -tags integration -bench Produce/lz4 -benchtime 300000x
 JOBBENCH_RATE=${BENCH_RATE:-10000} JOBBENCH_DURATION=${BENCH_DURATION:-3m} \
   run pipeline spark_script -tags integration -bench Pipeline -benchtime 1x -timeout 40m ./jobtest/
@@ -52,7 +52,7 @@ file=bench/results-$date.md
   echo "| measure | value | command |"
   echo "|---|---|---|"
   echo "| trade JSON encoder | $(metric encoder BenchmarkAppendBatch trades/s) trades/s | cd trade && go test -run '^\$' -bench AppendBatch |"
-  echo "| Arrow decoding into rows | $(metric arrow BenchmarkDecodeArrow rows/s) rows/s | cd spark_script/sparkconnect && go test -run '^\$' -bench DecodeArrow |"
+  echo "| Arrow decoding into rows | $(metric arrow BenchmarkDecodeArrow rows/s) rows/s | cd sparkconnect && go test -run '^\$' -bench DecodeArrow |"
   echo "| producer into the local broker (lz4, acks=all) | $(metric producer BenchmarkProduce/lz4 trades/s) trades/s | cd producer && go test -tags integration -run '^\$' -bench Produce/lz4 -benchtime 300000x |"
   pipeline_rows() { # file label: the rows of one pipeline run
     echo "| pipeline $2: offered / delivered (produced → readable in Cassandra) | $(metric $1 BenchmarkPipeline offered_trades/s) / $(metric $1 BenchmarkPipeline trades/s) trades/s, largest Kafka lag after a raw batch $(metric $1 BenchmarkPipeline max_lag_records) records | cd spark_script && JOBBENCH_RATE=… go test -tags integration -run '^\$' -bench Pipeline -benchtime 1x ./jobtest/ |"

@@ -22,7 +22,7 @@ import (
 	"idxstream/spark_script/internal/rawpath"
 	"idxstream/spark_script/internal/sinkcheck"
 	"idxstream/spark_script/internal/statusapi"
-	sc "idxstream/spark_script/sparkconnect"
+	sc "idxstream/sparkconnect"
 )
 
 // Status is what GET /status returns.

@@ -19,7 +19,7 @@ import (
 	"idxstream/spark_script/internal/batchlog"
 	"idxstream/spark_script/internal/offsets"
 	"idxstream/spark_script/internal/parse"
-	sc "idxstream/spark_script/sparkconnect"
+	sc "idxstream/sparkconnect"
 )
 
 // Settings are the parts of the job's configuration the plans use.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"idxstream/spark_script/internal/fault"
-	sc "idxstream/spark_script/sparkconnect"
+	sc "idxstream/sparkconnect"
 )
 
 // Query is the part of *sc.StreamingQuery the supervisor uses.

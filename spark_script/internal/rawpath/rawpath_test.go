@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	sc "idxstream/spark_script/sparkconnect"
+	sc "idxstream/sparkconnect"
 )
 
 type fakeQuery struct {

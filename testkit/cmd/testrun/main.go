@@ -28,6 +28,10 @@ func main() {
 	flag.StringVar(&cfg.timeout, "timeout", "40m", "go test -timeout of each package")
 	flag.StringVar(&cfg.out, "out", "", "directory for the JSON streams and vet logs (default: a new temporary one)")
 	flag.StringVar(&cfg.run, "run", "", "go test -run pattern")
+	flag.Func("standalone", "a module `dir` that go.work leaves out, tested with GOWORK=off (repeatable)", func(v string) error {
+		cfg.standalone = append(cfg.standalone, v)
+		return nil
+	})
 	flag.StringVar(&cfg.guard, "guard", "", "a shell command printing a digest of data the tests must not change; run before and after, a difference is a failure")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: testrun [flags] module...\n\nRuns go vet and go test in each module directory and prints `N passed, N failed, N skipped` last.\n\n")
@@ -35,7 +39,7 @@ func main() {
 	}
 	flag.Parse()
 	cfg.modules = flag.Args()
-	if len(cfg.modules) == 0 {
+	if len(cfg.modules)+len(cfg.standalone) == 0 {
 		flag.Usage()
 		os.Exit(2)
 	}

@@ -16,6 +16,9 @@ import (
 
 type config struct {
 	modules  []string // module directories
+	// standalone are module directories that go.work leaves out on purpose (test-only modules):
+	// they are vetted and tested with GOWORK=off.
+	standalone []string
 	tags     string
 	parallel int
 	timeout  string
@@ -57,15 +60,24 @@ func run(ctx context.Context, cfg config, w io.Writer) (result, error) {
 	var exec *testjson.Execution // made by the first scan, then shared by all modules
 	var vetFailures, goErrors []string
 	formatter := testjson.NewEventFormatter(w, "pkgname-and-test-fails", testjson.FormatOptions{HideEmptyPackages: true})
-	for _, mod := range cfg.modules {
+	standalone := map[string]bool{}
+	for _, m := range cfg.standalone {
+		standalone[m] = true
+	}
+	for _, mod := range append(append([]string{}, cfg.modules...), cfg.standalone...) {
 		name := filepath.Base(mod)
+		var env []string
+		if standalone[mod] {
+			env = []string{"GOWORK=off"}
+			name += " (GOWORK=off)"
+		}
 		fmt.Fprintf(w, "== %s: go vet\n", name)
-		vet, err := goCmd(ctx, mod, append([]string{"vet"}, tagArgs(tags)...), "./...")
+		vet, err := goCmd(ctx, mod, env, append([]string{"vet"}, tagArgs(tags)...), "./...")
 		if err != nil {
 			vetFailures = append(vetFailures, fmt.Sprintf("go vet %s: %v\n%s", name, err, vet))
 			fmt.Fprintf(w, "FAIL go vet %s\n", name)
 		}
-		if werr := os.WriteFile(filepath.Join(out, name+".vet.txt"), vet, 0o644); werr != nil {
+		if werr := os.WriteFile(filepath.Join(out, logName(mod)+".vet.txt"), vet, 0o644); werr != nil {
 			return result{}, werr
 		}
 		fmt.Fprintf(w, "== %s: go test %s\n", name, strings.Join(tagArgs(tags), " "))
@@ -78,12 +90,12 @@ func run(ctx context.Context, cfg config, w io.Writer) (result, error) {
 		}
 		args = append(args, tagArgs(tags)...)
 		args = append(args, "./...")
-		jsonFile, err := os.Create(filepath.Join(out, name+".json"))
+		jsonFile, err := os.Create(filepath.Join(out, logName(mod)+".json"))
 		if err != nil {
 			return result{}, err
 		}
 		var goErr string
-		exec, goErr, err = scanGoTest(ctx, mod, args, jsonFile, exec, formatter, w)
+		exec, goErr, err = scanGoTest(ctx, mod, env, args, jsonFile, exec, formatter, w)
 		jsonFile.Close()
 		if err != nil {
 			return result{}, fmt.Errorf("%s: %w", name, err)
@@ -176,20 +188,26 @@ func tagArgs(tags string) []string {
 	return []string{"-tags", tags}
 }
 
-func goCmd(ctx context.Context, dir string, args []string, pkgs ...string) ([]byte, error) {
+func goCmd(ctx context.Context, dir string, env, args []string, pkgs ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "go", append(args, pkgs...)...)
-	cmd.Dir = dir
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
 	return cmd.CombinedOutput()
+}
+
+// logName names a module's files in the output directory: its path with separators replaced, so
+// that sparkconnect and sparkconnect/internal/compat do not collide.
+func logName(mod string) string {
+	return strings.Trim(strings.NewReplacer("/", "_", string(filepath.Separator), "_").Replace(mod), "_.")
 }
 
 // scanGoTest runs go test -json in dir, copies the stream to jsonFile, prints each event through
 // the formatter and adds the results to e (a new Execution when e is nil).
 // It returns go test's own error output when go test failed and no package result explains it
 // (a module that does not resolve, say).
-func scanGoTest(ctx context.Context, dir string, args []string, jsonFile io.Writer, e *testjson.Execution,
+func scanGoTest(ctx context.Context, dir string, env, args []string, jsonFile io.Writer, e *testjson.Execution,
 	formatter testjson.EventFormatter, w io.Writer) (*testjson.Execution, string, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return e, "", err
