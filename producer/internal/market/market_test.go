@@ -167,3 +167,20 @@ func TestStartPricesPlausible(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRound measures the model alone: one round of 24 companies (the producer's default, one
+// trade each) per op, with the per-trade cost reported as ns/trade.
+func BenchmarkRound(b *testing.B) {
+	cs := make([]Company, 24)
+	for i := range cs {
+		cs[i] = testCompanies()[i%4]
+	}
+	g := New(cs, 1)
+	at := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	buf := make([]trade.Trade, 0, len(cs))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = g.Round(buf[:0], at, len(cs))
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(cs)), "ns/trade")
+}
