@@ -108,7 +108,7 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	f := feed.New(feed.Config{
 		Interval: cfg.Interval, Rate: cfg.Rate, Count: cfg.Count, Duration: cfg.Duration,
 		KeyGroups: cfg.KeyGroups, MaxRecordTrades: cfg.MaxRecordTrades, Progress: cfg.Progress,
-	}, market.New(companies, seed), alloc, pub, logger, time.Now)
+	}, market.New(companies, seed, market.Options{}), alloc, pub, logger, time.Now)
 
 	sum, runErr := f.Run(ctx, produceCtx)
 	if ctx.Err() != nil {

@@ -110,7 +110,7 @@ func TestFeedCount(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sink := newSink()
 			f := New(Config{Interval: time.Millisecond, Rate: tc.rate, Count: tc.count, KeyGroups: tc.groups, MaxRecordTrades: tc.maxR},
-				market.New(companies(tc.companies), 1), &counter{}, sink, discard(), time.Now)
+				market.New(companies(tc.companies), 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 			sum, err := f.Run(context.Background(), context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -161,7 +161,7 @@ func TestFeedOneTradePerCompanyPerTick(t *testing.T) {
 	sink := newSink()
 	cs := companies(24)
 	f := New(Config{Interval: time.Millisecond, Count: 72, KeyGroups: 6, MaxRecordTrades: 1000},
-		market.New(cs, 1), &counter{}, sink, discard(), time.Now)
+		market.New(cs, 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 	if _, err := f.Run(context.Background(), context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestFeedOneTradePerCompanyPerTick(t *testing.T) {
 func TestFeedStopsOnCancel(t *testing.T) {
 	sink := newSink()
 	f := New(Config{Interval: time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100},
-		market.New(companies(4), 1), &counter{}, sink, discard(), time.Now)
+		market.New(companies(4), 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { _, err := f.Run(ctx, context.Background()); done <- err }()
@@ -200,7 +200,7 @@ func TestFeedStopsOnCancel(t *testing.T) {
 
 func TestFeedStopsOnDuration(t *testing.T) {
 	f := New(Config{Interval: time.Millisecond, Duration: 20 * time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100},
-		market.New(companies(4), 1), &counter{}, newSink(), discard(), time.Now)
+		market.New(companies(4), 1, market.Options{}), &counter{}, newSink(), discard(), time.Now)
 	sum, err := f.Run(context.Background(), context.Background())
 	if err != nil || sum.Produced == 0 {
 		t.Errorf("Run = %+v, %v; want some trades and no error", sum, err)
@@ -211,7 +211,7 @@ func TestFeedStopsOnDeliveryError(t *testing.T) {
 	sink := newSink()
 	sink.failAfter = 3
 	f := New(Config{Interval: time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100},
-		market.New(companies(4), 1), &counter{}, sink, discard(), time.Now)
+		market.New(companies(4), 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 	_, err := f.Run(context.Background(), context.Background())
 	if err == nil || err.Error() != "broker said no" {
 		t.Errorf("Run = %v, want the delivery error", err)
@@ -224,7 +224,7 @@ func (failingIDs) Assign(context.Context, []trade.Trade) error { return errors.N
 
 func TestFeedStopsOnIDError(t *testing.T) {
 	f := New(Config{Interval: time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100},
-		market.New(companies(4), 1), failingIDs{}, newSink(), discard(), time.Now)
+		market.New(companies(4), 1, market.Options{}), failingIDs{}, newSink(), discard(), time.Now)
 	if _, err := f.Run(context.Background(), context.Background()); err == nil {
 		t.Error("Run ignored an id reservation error")
 	}
@@ -234,7 +234,7 @@ func TestFeedStopsOnIDError(t *testing.T) {
 func BenchmarkFeed(b *testing.B) {
 	sink := &nullSink{failed: make(chan struct{})}
 	f := New(Config{Interval: time.Millisecond, Rate: 1e8, Count: int64(b.N), KeyGroups: 6, MaxRecordTrades: 1000},
-		market.New(companies(24), 1), &counter{}, sink, discard(), time.Now)
+		market.New(companies(24), 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 	b.ResetTimer()
 	sum, err := f.Run(context.Background(), context.Background())
 	if err != nil {
