@@ -76,6 +76,10 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 		return err
 	}
 	logger.Info("companies loaded", "count", len(companies))
+	if missing := market.WithoutRefPrice(companies); len(missing) > 0 {
+		logger.Warn("no reference price in trading.profile (migration 005 fills the sample companies'); these start at the fallback price",
+			"tickers", missing, "fallback_price", market.FallbackRefPrice)
+	}
 
 	pub, err := publish.New(publish.Config{
 		Brokers: cfg.Brokers, Topic: cfg.Topic, Compression: cfg.Compression,
