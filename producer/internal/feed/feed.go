@@ -119,10 +119,11 @@ func (f *Feed) Run(ctx, produceCtx context.Context) (Summary, error) {
 	n := len(f.gen.Companies())
 	sched := f.gen.Schedule()
 	var (
-		rounds int64         // rounds generated so far
-		traded time.Duration // trading time since start
-		last   = start       // the clock at the previous tick
-		state  = -1          // whether the market was open at the previous tick: 1, 0, or -1 at the start
+		rounds  int64         // rounds generated so far
+		traded  time.Duration // trading time since start
+		last    = start       // the clock at the previous tick
+		wasOpen bool          // whether the market was open at the previous tick
+		known   bool          // whether there was a previous tick
 	)
 	for {
 		now := f.now()
@@ -132,8 +133,8 @@ func (f *Feed) Run(ctx, produceCtx context.Context) (Summary, error) {
 		}
 		w := sched.Window(now)
 		open := w.Contains(now)
-		if s := boolInt(open); s != state {
-			state = s
+		if !known || open != wasOpen {
+			known, wasOpen = true, open
 			f.logMarket(w, now)
 		}
 		var err error
@@ -162,13 +163,6 @@ func (f *Feed) Run(ctx, produceCtx context.Context) (Summary, error) {
 		case <-ticker.C:
 		}
 	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // logMarket logs that the market opened or closed, under a schedule that closes.
