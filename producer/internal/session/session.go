@@ -11,9 +11,10 @@
 // The regular market's continuous trading, Jakarta time (WIB, UTC+7), as restored after the
 // pandemic on Monday 3 April 2023 by IDX Board of Directors Decree Kep-00055/BEI/03-2023 (Rule
 // II-A on trading of equity securities), following OJK letter S-52/PM.01/2023 of 29 March 2023.
-// Sources: Kontan, "Jam Perdagangan BEI Balik Normal 3 April, Simak Rinciannya" (30 March 2023,
-// quoting the IDX announcement), and IDX Channel, "Jadwal, Jam dan Mekanisme Perdagangan di BEI"
-// (August 2023, quoting idx.co.id and Kep-00055/BEI/03-2023):
+// Sources: Kontan, "Jam Perdagangan BEI Balik Normal 3 April, Simak Rinciannya" (March 2023,
+// quoting the IDX announcement, with the to-the-second table); Katadata, "BEI: Mulai Senin Besok
+// Jam Perdagangan Bursa Berlangsung Lebih Lama" (30 March 2023); IDX Channel, "Jadwal, Jam dan
+// Mekanisme Perdagangan di BEI" (undated, quoting idx.co.id and Kep-00055/BEI/03-2023):
 //
 //	Monday-Thursday  session I 09:00:00-12:00:00  session II 13:30:00-15:49:59
 //	Friday           session I 09:00:00-11:30:00  session II 14:00:00-15:49:59
