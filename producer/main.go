@@ -2,7 +2,10 @@
 //
 //	go run ./producer [flags] [topic]
 //
-// See `go run ./producer --help` for the flags and their environment variables.
+// Prices start at each company's profile.reference_price and keep the IDX's price grid and daily
+// auto-rejection limits (package market); --session idx trades only during the IDX's sessions in
+// Jakarta time (package session). See `go run ./producer --help` for the flags and their
+// environment variables.
 package main
 
 import (
@@ -23,6 +26,7 @@ import (
 	"idxstream/producer/internal/ids"
 	"idxstream/producer/internal/market"
 	"idxstream/producer/internal/publish"
+	"idxstream/producer/internal/session"
 	"idxstream/producer/internal/store"
 )
 
@@ -55,8 +59,8 @@ func newLogger(cfg config.Config) *slog.Logger {
 	return slog.New(h)
 }
 
-// run wires MySQL, the market model, the id allocator and Kafka, produces until ctx ends or a
-// limit is reached, then flushes and logs a summary. It returns an error when anything was not
+// run wires MySQL, the market model and its trading sessions, the id allocator and Kafka, produces
+// until ctx ends or a limit is reached, then flushes and logs a summary. It returns an error when anything was not
 // delivered.
 func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	logger := base.With("component", "producer")
@@ -65,6 +69,10 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 		seed = uint64(time.Now().UnixNano())
 	}
 	logger.Info("starting", "config", cfg, "seed", seed)
+	sched, err := session.Parse(cfg.Session) // validated by config.Load
+	if err != nil {
+		return err
+	}
 
 	db, err := store.Open(ctx, cfg.MySQL)
 	if err != nil {
@@ -76,6 +84,10 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 		return err
 	}
 	logger.Info("companies loaded", "count", len(companies))
+	if missing := market.WithoutRefPrice(companies); len(missing) > 0 {
+		logger.Warn("no reference price in trading.profile (migration 005 fills the sample companies'); these start at the fallback price",
+			"tickers", missing, "fallback_price", market.FallbackRefPrice)
+	}
 
 	pub, err := publish.New(publish.Config{
 		Brokers: cfg.Brokers, Topic: cfg.Topic, Compression: cfg.Compression,
@@ -108,7 +120,7 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	f := feed.New(feed.Config{
 		Interval: cfg.Interval, Rate: cfg.Rate, Count: cfg.Count, Duration: cfg.Duration,
 		KeyGroups: cfg.KeyGroups, MaxRecordTrades: cfg.MaxRecordTrades, Progress: cfg.Progress,
-	}, market.New(companies, seed), alloc, pub, logger, time.Now)
+	}, market.New(companies, seed, market.Options{Schedule: sched}), alloc, pub, logger, time.Now)
 
 	sum, runErr := f.Run(ctx, produceCtx)
 	if ctx.Err() != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"idxstream/producer/internal/publish"
+	"idxstream/producer/internal/session"
 	"idxstream/producer/internal/store"
 )
 
@@ -29,6 +30,7 @@ type Config struct {
 	Count           int64         // --count trades, then stop; default 0 = no limit
 	Duration        time.Duration // --duration, then stop; default 0 = no limit
 	Seed            uint64        // --seed; 0 = derived from the clock (logged, to reproduce)
+	Session         string        // --session, PRODUCER_SESSION: continuous (default) or idx (package session)
 	KeyGroups       int           // --key-groups record keys; default 6
 	MaxRecordTrades int           // --record-trades most trades per record; default 1000
 	IDBlock         int64         // --id-block ids reserved per MySQL round trip; default 100000
@@ -119,6 +121,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.Int64Var(&c.Count, "count", 0, "stop after this many trades; 0 = no limit")
 	fs.DurationVar(&c.Duration, "duration", 0, "stop after this long, e.g. 30s; 0 = no limit")
 	fs.Uint64Var(&c.Seed, "seed", envUint("PRODUCER_SEED", 0), "seed of the market simulation; 0 = from the clock (the seed used is logged so the run can be reproduced) (env PRODUCER_SEED)")
+	fs.StringVar(&c.Session, "session", env("PRODUCER_SESSION", session.NameContinuous), "when the market trades: continuous (never closes) or idx (the IDX regular market's sessions in Jakarta time: Mon-Thu 09:00-12:00 and 13:30-15:50, Fri 09:00-11:30 and 14:00-15:50, no weekends; nothing is produced in between) (env PRODUCER_SESSION)")
 	fs.IntVar(&c.KeyGroups, "key-groups", 6, "number of record keys; companies are dealt into this many groups, spread evenly over the partitions")
 	fs.IntVar(&c.MaxRecordTrades, "record-trades", 1000, "most trades in one Kafka record (one JSON array)")
 	fs.Int64Var(&c.IDBlock, "id-block", 100000, "ids reserved in MySQL id_blocks per reservation")
@@ -133,9 +136,13 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		fmt.Fprintf(out, `Usage: producer [flags] [topic]
 
 Simulates IDX trades for the companies in MySQL trading.profile and writes them to the Kafka
-topic (default %s) as records holding JSON arrays of trades. Ids come from blocks reserved in
-MySQL trading.id_blocks, so they never repeat across runs. SIGINT/SIGTERM stops producing,
-waits for the broker to acknowledge what was produced, prints a summary and exits 0.
+topic (default %s) as records holding JSON arrays of trades. Each company starts at its
+profile.reference_price (Rp 1,000 when NULL) and moves on the IDX price grid, never outside the
+day's auto-rejection limits around the previous close; volumes are whole lots, mostly a few, now
+and then thousands (at most 50,000). With --session idx it trades only in the IDX sessions and
+its progress line says when the market opens next. Ids come from blocks reserved in MySQL
+trading.id_blocks, so they never repeat across runs. SIGINT/SIGTERM stops producing, waits for
+the broker to acknowledge what was produced, prints a summary and exits 0.
 
 MySQL comes from MYSQL_ADDR (127.0.0.1:3306), MYSQL_DATABASE (trading), MYSQL_PRODUCER_USER
 (trading_producer) and MYSQL_PRODUCER_PASSWORD; ./.env is read first. Exit codes: 0 done,
@@ -211,6 +218,9 @@ func (c Config) Validate() error {
 	if c.Duration < 0 {
 		bad("--duration %s: must be >= 0", c.Duration)
 	}
+	if _, err := session.Parse(c.Session); err != nil {
+		bad("--session %q: want %s or %s", c.Session, session.NameContinuous, session.NameIDX)
+	}
 	if c.KeyGroups < 1 || c.KeyGroups > 10000 {
 		bad("--key-groups %d: must be between 1 and 10000", c.KeyGroups)
 	}
@@ -261,6 +271,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("interval", c.Interval),
 		slog.Float64("rate", c.Rate),
 		slog.Int64("count", c.Count),
+		slog.String("session", c.Session),
 		slog.Duration("duration", c.Duration),
 		slog.Int("key_groups", c.KeyGroups),
 		slog.Int("record_trades", c.MaxRecordTrades),

@@ -25,7 +25,7 @@ func TestLoad(t *testing.T) {
 	}{
 		{"defaults", nil, nil, func(t *testing.T, c Config) {
 			want := Config{
-				Topic: "trading_data", Brokers: []string{"127.0.0.1:9092"}, Interval: time.Second,
+				Topic: "trading_data", Brokers: []string{"127.0.0.1:9092"}, Interval: time.Second, Session: "continuous",
 				KeyGroups: 6, MaxRecordTrades: 1000, IDBlock: 100000, Compression: "lz4",
 				FlushTimeout: 30 * time.Second, Progress: 5 * time.Second, LogFormat: "text", LogLevel: slog.LevelInfo,
 			}
@@ -38,17 +38,18 @@ func TestLoad(t *testing.T) {
 			"KAFKA_BOOTSTRAP_SERVERS": "a:1, b:2", "MYSQL_ADDR": "db:3307", "MYSQL_DATABASE": "d",
 			"MYSQL_PRODUCER_USER": "u", "PRODUCER_RATE": "2500", "PRODUCER_INTERVAL": "250ms",
 			"PRODUCER_SEED": "9", "PRODUCER_COMPRESSION": "zstd", "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
+			"PRODUCER_SESSION": "idx",
 		}, nil, func(t *testing.T, c Config) {
-			if !reflect.DeepEqual(c.Brokers, []string{"a:1", "b:2"}) || c.MySQL.Addr != "db:3307" || c.MySQL.Database != "d" ||
+			if !reflect.DeepEqual(c.Brokers, []string{"a:1", "b:2"}) || c.MySQL.Addr != "db:3307" || c.MySQL.Database != "d" || c.Session != "idx" ||
 				c.MySQL.User != "u" || c.Rate != 2500 || c.Interval != 250*time.Millisecond || c.Seed != 9 ||
 				c.Compression != "zstd" || c.LogFormat != "json" || c.LogLevel != slog.LevelDebug {
 				t.Errorf("environment not applied: %+v", c)
 			}
 		}},
-		{"flags override environment", map[string]string{"KAFKA_BOOTSTRAP_SERVERS": "a:1", "PRODUCER_RATE": "5"},
-			[]string{"--brokers", "b:2", "--rate", "100000", "--count", "500", "--duration", "1m", "--seed", "3"},
+		{"flags override environment", map[string]string{"KAFKA_BOOTSTRAP_SERVERS": "a:1", "PRODUCER_RATE": "5", "PRODUCER_SESSION": "idx"},
+			[]string{"--brokers", "b:2", "--rate", "100000", "--count", "500", "--duration", "1m", "--seed", "3", "--session", "continuous"},
 			func(t *testing.T, c Config) {
-				if c.Brokers[0] != "b:2" || c.Rate != 100000 || c.Count != 500 || c.Duration != time.Minute || c.Seed != 3 {
+				if c.Brokers[0] != "b:2" || c.Rate != 100000 || c.Count != 500 || c.Duration != time.Minute || c.Seed != 3 || c.Session != "continuous" {
 					t.Errorf("flags not applied: %+v", c)
 				}
 			}},
@@ -94,11 +95,13 @@ func TestLoadErrors(t *testing.T) {
 		{"bad topic", nil, []string{"bad topic!"}, []string{"topic \"bad topic!\""}},
 		{"many problems at once", map[string]string{"MYSQL_PRODUCER_PASSWORD": ""},
 			[]string{"--interval", "0s", "--rate", "-1", "--count", "-2", "--key-groups", "0", "--record-trades", "9000",
-				"--compression", "brotli", "--log-format", "xml", "--log-level", "loud", "--id-block", "0", "--flush-timeout", "0s"},
-			[]string{"--interval 0s", "--rate -1", "--count -2", "--key-groups 0", "--record-trades 9000", "--compression \"brotli\"",
+				"--compression", "brotli", "--log-format", "xml", "--log-level", "loud", "--id-block", "0", "--flush-timeout", "0s",
+				"--session", "24/7"},
+			[]string{"--interval 0s", "--rate -1", "--count -2", "--key-groups 0", "--record-trades 9000", "--compression \"brotli\"", "--session \"24/7\"",
 				"--log-format \"xml\"", "log level \"loud\"", "--id-block 0", "--flush-timeout 0s", "MYSQL_PRODUCER_PASSWORD is empty"}},
 		{"bad environment", map[string]string{"PRODUCER_RATE": "x", "PRODUCER_INTERVAL": "soon", "PRODUCER_SEED": "-1"}, nil,
 			[]string{"PRODUCER_RATE=\"x\"", "PRODUCER_INTERVAL=\"soon\"", "PRODUCER_SEED=\"-1\""}},
+		{"bad session in the environment", map[string]string{"PRODUCER_SESSION": "nyse"}, nil, []string{"--session \"nyse\": want continuous or idx"}},
 		{"empty brokers", map[string]string{"KAFKA_BOOTSTRAP_SERVERS": " , "}, nil, []string{"no Kafka bootstrap servers"}},
 	}
 	for _, tc := range tests {
@@ -128,7 +131,8 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("Load(--help) = %v, want flag.ErrHelp", err)
 	}
 	for _, w := range []string{"Usage: producer", "-rate", "-count", "-duration", "-seed", "-interval", "-brokers",
-		"KAFKA_BOOTSTRAP_SERVERS", "MYSQL_PRODUCER_PASSWORD", "(default 1s)", "(default \"lz4\")"} {
+		"KAFKA_BOOTSTRAP_SERVERS", "MYSQL_PRODUCER_PASSWORD", "(default 1s)", "(default \"lz4\")",
+		"-session", "PRODUCER_SESSION", "(default \"continuous\")", "reference_price"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("help does not mention %q", w)
 		}

@@ -6,6 +6,12 @@
 // time (catching up if a tick ran late), and spreads the rounds' created_at over the interval
 // that just passed.
 //
+// Sessions: the feed trades only while the generator's schedule (package session) is open. While
+// the market is closed a tick produces nothing; the target rate counts trading time only, so the
+// first tick after the open does not catch up on the closed hours, and no trade is stamped before
+// the session opened. Under a schedule that closes (--session idx) the feed logs when the market
+// opens and closes, and the progress line says whether it is open and, if not, when it opens next.
+//
 // Records: companies are dealt (in ticker order) into KeyGroups groups; a record holds the
 // trades of one group from up to as many consecutive rounds as fit in MaxRecordTrades, keyed
 // "g<N>" so that the groups spread evenly over the topic's partitions (see package publish).
@@ -22,6 +28,7 @@ import (
 
 	"idxstream/producer/internal/market"
 	"idxstream/producer/internal/publish"
+	"idxstream/producer/internal/session"
 	"idxstream/trade"
 )
 
@@ -89,9 +96,10 @@ func New(cfg Config, gen *market.Generator, ids IDAssigner, sink Sink, logger *s
 	return f
 }
 
-// Run produces until ctx ends, Count or Duration is reached, or a delivery or id error occurs.
-// ctx stops the loop between chunks of rounds; produceCtx is passed to the sink and must outlive
-// a graceful shutdown (records still buffered fail when it ends). Run does not flush.
+// Run produces until ctx ends, Count or Duration (wall-clock time, closed hours included) is
+// reached, or a delivery or id error occurs. ctx stops the loop between chunks of rounds;
+// produceCtx is passed to the sink and must outlive a graceful shutdown (records still buffered
+// fail when it ends). Run does not flush.
 func (f *Feed) Run(ctx, produceCtx context.Context) (Summary, error) {
 	start := f.now()
 	var sum Summary
@@ -109,15 +117,35 @@ func (f *Feed) Run(ctx, produceCtx context.Context) (Summary, error) {
 	ticker := time.NewTicker(f.cfg.Interval)
 	defer ticker.Stop()
 	n := len(f.gen.Companies())
-	var rounds int64 // rounds generated so far
+	sched := f.gen.Schedule()
+	var (
+		rounds  int64         // rounds generated so far
+		traded  time.Duration // trading time since start
+		last    = start       // the clock at the previous tick
+		wasOpen bool          // whether the market was open at the previous tick
+		known   bool          // whether there was a previous tick
+	)
 	for {
-		due := rounds + 1 // rounds due by the end of this tick
-		if f.cfg.Rate > 0 {
-			elapsed := f.now().Sub(start) + f.cfg.Interval
-			due = int64(f.cfg.Rate * elapsed.Seconds() / float64(n))
+		now := f.now()
+		if now.After(last) {
+			traded += session.TradingTime(sched, last, now)
+			last = now
 		}
-		err := f.tick(ctx, produceCtx, due-rounds, &sum)
-		rounds = max(rounds, due)
+		w := sched.Window(now)
+		open := w.Contains(now)
+		if !known || open != wasOpen {
+			known, wasOpen = true, open
+			f.logMarket(w, now)
+		}
+		var err error
+		if open {
+			due := rounds + 1 // rounds due by the end of this tick
+			if f.cfg.Rate > 0 {
+				due = int64(f.cfg.Rate * (traded + f.cfg.Interval).Seconds() / float64(n))
+			}
+			err = f.tick(ctx, produceCtx, due-rounds, now, w.Open, &sum)
+			rounds = max(rounds, due)
+		}
 		sum.Elapsed = f.now().Sub(start)
 		if err != nil {
 			return sum, err
@@ -137,6 +165,32 @@ func (f *Feed) Run(ctx, produceCtx context.Context) (Summary, error) {
 	}
 }
 
+// logMarket logs that the market opened or closed, under a schedule that closes.
+func (f *Feed) logMarket(w session.Window, now time.Time) {
+	if f.gen.Schedule().Name() == session.NameContinuous {
+		return
+	}
+	if w.Contains(now) {
+		f.logger.Info("market open", "session", w.Name, "closes_at", w.Close)
+	} else {
+		f.logger.Info("market closed: producing nothing until it opens", "opens_at", w.Open, "opens_in", w.Open.Sub(now).Round(time.Second))
+	}
+}
+
+// marketAttrs describes the market at now for the progress line: nothing for a market that never
+// closes; otherwise open (with the session and its close) or closed (with the next open).
+func (f *Feed) marketAttrs(now time.Time) []any {
+	sched := f.gen.Schedule()
+	if sched.Name() == session.NameContinuous {
+		return nil
+	}
+	w := sched.Window(now)
+	if w.Contains(now) {
+		return []any{"market", "open", "session", w.Name, "closes_at", w.Close}
+	}
+	return []any{"market", "closed", "opens_at", w.Open, "opens_in", w.Open.Sub(now).Round(time.Second)}
+}
+
 // progress logs one line every Progress until done is closed.
 func (f *Feed) progress(done <-chan struct{}, start time.Time) {
 	t := time.NewTicker(f.cfg.Progress)
@@ -151,30 +205,31 @@ func (f *Feed) progress(done <-chan struct{}, start time.Time) {
 		}
 		at := f.now()
 		st := f.sink.Stats()
-		f.logger.Info("progress",
+		f.logger.Info("progress", append([]any{
 			"produced", f.produced.Load(),
 			"acked", st.Trades,
-			"rate_per_s", int64(float64(st.Trades-last.Trades)/max(at.Sub(lastAt).Seconds(), 1e-9)),
-			"avg_rate_per_s", int64(float64(st.Trades)/max(at.Sub(start).Seconds(), 1e-9)),
+			"rate_per_s", int64(float64(st.Trades-last.Trades) / max(at.Sub(lastAt).Seconds(), 1e-9)),
+			"avg_rate_per_s", int64(float64(st.Trades) / max(at.Sub(start).Seconds(), 1e-9)),
 			"records", st.Records,
 			"errors", st.Failed,
-		)
+		}, f.marketAttrs(at)...)...)
 		last, lastAt = st, at
 	}
 }
 
-// tick generates `rounds` rounds in chunks that fill records of about MaxRecordTrades per group.
-func (f *Feed) tick(ctx, produceCtx context.Context, rounds int64, sum *Summary) error {
+// tick generates `rounds` rounds in chunks that fill records of about MaxRecordTrades per group,
+// created at tickEnd or, with a target rate, spread over the interval before it, but not before
+// the session's open.
+func (f *Feed) tick(ctx, produceCtx context.Context, rounds int64, tickEnd, open time.Time, sum *Summary) error {
 	if rounds <= 0 {
 		return nil
 	}
 	n := len(f.gen.Companies())
 	largest := len(f.groups[0]) // groups are dealt round-robin, so the first is the largest
 	perChunk := int64(max(f.cfg.MaxRecordTrades/max(largest, 1), 1))
-	tickEnd := f.now()
 	step := time.Duration(0)
 	if f.cfg.Rate > 0 {
-		step = f.cfg.Interval / time.Duration(rounds)
+		step = min(f.cfg.Interval, tickEnd.Sub(open)) / time.Duration(rounds)
 	}
 	for done := int64(0); done < rounds; {
 		if ctx.Err() != nil {

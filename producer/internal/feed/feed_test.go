@@ -5,12 +5,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"idxstream/producer/internal/market"
 	"idxstream/producer/internal/publish"
+	"idxstream/producer/internal/session"
 	"idxstream/trade"
 )
 
@@ -110,7 +112,7 @@ func TestFeedCount(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sink := newSink()
 			f := New(Config{Interval: time.Millisecond, Rate: tc.rate, Count: tc.count, KeyGroups: tc.groups, MaxRecordTrades: tc.maxR},
-				market.New(companies(tc.companies), 1), &counter{}, sink, discard(), time.Now)
+				market.New(companies(tc.companies), 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 			sum, err := f.Run(context.Background(), context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -161,7 +163,7 @@ func TestFeedOneTradePerCompanyPerTick(t *testing.T) {
 	sink := newSink()
 	cs := companies(24)
 	f := New(Config{Interval: time.Millisecond, Count: 72, KeyGroups: 6, MaxRecordTrades: 1000},
-		market.New(cs, 1), &counter{}, sink, discard(), time.Now)
+		market.New(cs, 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 	if _, err := f.Run(context.Background(), context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestFeedOneTradePerCompanyPerTick(t *testing.T) {
 func TestFeedStopsOnCancel(t *testing.T) {
 	sink := newSink()
 	f := New(Config{Interval: time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100},
-		market.New(companies(4), 1), &counter{}, sink, discard(), time.Now)
+		market.New(companies(4), 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { _, err := f.Run(ctx, context.Background()); done <- err }()
@@ -200,7 +202,7 @@ func TestFeedStopsOnCancel(t *testing.T) {
 
 func TestFeedStopsOnDuration(t *testing.T) {
 	f := New(Config{Interval: time.Millisecond, Duration: 20 * time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100},
-		market.New(companies(4), 1), &counter{}, newSink(), discard(), time.Now)
+		market.New(companies(4), 1, market.Options{}), &counter{}, newSink(), discard(), time.Now)
 	sum, err := f.Run(context.Background(), context.Background())
 	if err != nil || sum.Produced == 0 {
 		t.Errorf("Run = %+v, %v; want some trades and no error", sum, err)
@@ -211,7 +213,7 @@ func TestFeedStopsOnDeliveryError(t *testing.T) {
 	sink := newSink()
 	sink.failAfter = 3
 	f := New(Config{Interval: time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100},
-		market.New(companies(4), 1), &counter{}, sink, discard(), time.Now)
+		market.New(companies(4), 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 	_, err := f.Run(context.Background(), context.Background())
 	if err == nil || err.Error() != "broker said no" {
 		t.Errorf("Run = %v, want the delivery error", err)
@@ -224,7 +226,7 @@ func (failingIDs) Assign(context.Context, []trade.Trade) error { return errors.N
 
 func TestFeedStopsOnIDError(t *testing.T) {
 	f := New(Config{Interval: time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100},
-		market.New(companies(4), 1), failingIDs{}, newSink(), discard(), time.Now)
+		market.New(companies(4), 1, market.Options{}), failingIDs{}, newSink(), discard(), time.Now)
 	if _, err := f.Run(context.Background(), context.Background()); err == nil {
 		t.Error("Run ignored an id reservation error")
 	}
@@ -234,7 +236,7 @@ func TestFeedStopsOnIDError(t *testing.T) {
 func BenchmarkFeed(b *testing.B) {
 	sink := &nullSink{failed: make(chan struct{})}
 	f := New(Config{Interval: time.Millisecond, Rate: 1e8, Count: int64(b.N), KeyGroups: 6, MaxRecordTrades: 1000},
-		market.New(companies(24), 1), &counter{}, sink, discard(), time.Now)
+		market.New(companies(24), 1, market.Options{}), &counter{}, sink, discard(), time.Now)
 	b.ResetTimer()
 	sum, err := f.Run(context.Background(), context.Background())
 	if err != nil {
@@ -249,3 +251,132 @@ func (*nullSink) Publish(context.Context, []byte, []byte, int) {}
 func (s *nullSink) Failed() <-chan struct{}                    { return s.failed }
 func (*nullSink) Err() error                                   { return nil }
 func (*nullSink) Stats() publish.Stats                         { return publish.Stats{} }
+
+// simClock is a simulated clock that moves on by step each time it is read, so that a feed running
+// on real milliseconds sees hours of market time pass.
+type simClock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *simClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.t
+	c.t = c.t.Add(c.step)
+	return t
+}
+
+// logBuffer is a logger whose output the test can read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// Under the IDX schedule, from Friday 11:00 to Monday morning: trades only inside the sessions, at
+// the target rate of trading time (no burst after lunch or the weekend), and log lines at the
+// open and the close.
+func TestFeedIDXSessions(t *testing.T) {
+	fri := time.Date(2026, 11, 27, 11, 0, 0, 0, session.Jakarta)
+	const rate = 2.0 // trades per second of trading time
+	tests := []struct {
+		name string
+		rate float64
+	}{{"one round per tick", 0}, {"target rate", rate}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &simClock{t: fri, step: 2 * time.Minute} // read twice per tick: 4 min per tick
+			sink := newSink()
+			logs := &logBuffer{}
+			gen := market.New(companies(4), 1, market.Options{Schedule: session.IDX()})
+			count := int64(4 * 100)
+			if tc.rate > 0 {
+				count = 30000
+			}
+			f := New(Config{Interval: time.Millisecond, Rate: tc.rate, Count: count, KeyGroups: 2, MaxRecordTrades: 1000},
+				gen, &counter{}, sink, slog.New(slog.NewTextHandler(logs, nil)), clock.now)
+			if _, err := f.Run(context.Background(), context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			all := decodeAll(t, sink.records, 1000)
+			if int64(len(all)) != count {
+				t.Fatalf("%d trades, want %d", len(all), count)
+			}
+			perWindow := map[time.Time]int{}
+			for _, tr := range all {
+				w := session.IDX().Window(tr.CreatedAt)
+				if !w.Contains(tr.CreatedAt) {
+					t.Fatalf("trade %d at %v: the market is closed", tr.ID, tr.CreatedAt.In(session.Jakarta))
+				}
+				perWindow[w.Open]++
+			}
+			friII := time.Date(2026, 11, 27, 14, 0, 0, 0, session.Jakarta)
+			monI := time.Date(2026, 11, 30, 9, 0, 0, 0, session.Jakarta)
+			if perWindow[friII] == 0 || perWindow[monI] == 0 {
+				t.Errorf("trades per session %v: want Friday's session II and Monday's session I", perWindow)
+			}
+			if tc.rate > 0 {
+				// Friday's session II lasts 110 minutes: rate × 6,600 s, give or take two ticks of
+				// four simulated minutes (and far from the 2 h 30 min of lunch that a wall-clock
+				// rate would add).
+				if got, want := float64(perWindow[friII]), tc.rate*6600; got < want-2*tc.rate*240 || got > want+2*tc.rate*240 {
+					t.Errorf("%v trades in Friday's session II, want about %v", got, want)
+				}
+			}
+			out := logs.String()
+			for _, want := range []string{
+				`msg="market open" session=I closes_at=2026-11-27T11:30:00.000+07:00`,
+				`msg="market closed: producing nothing until it opens" opens_at=2026-11-27T14:00:00.000+07:00`,
+				`opens_at=2026-11-30T09:00:00.000+07:00`,
+				`msg="market open" session=II closes_at=2026-11-27T15:50:00.000+07:00`,
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("log does not contain %s:\n%s", want, out)
+				}
+			}
+		})
+	}
+}
+
+// While the market is closed the progress line says so and when it opens next.
+func TestFeedProgressWhenClosed(t *testing.T) {
+	sat := time.Date(2026, 11, 28, 10, 0, 0, 0, session.Jakarta)
+	logs := &logBuffer{}
+	f := New(Config{Interval: time.Millisecond, Duration: 50 * time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100, Progress: 5 * time.Millisecond},
+		market.New(companies(4), 1, market.Options{Schedule: session.IDX()}), &counter{}, newSink(),
+		slog.New(slog.NewTextHandler(logs, nil)), func() time.Time { return sat })
+	sum, err := f.Run(context.Background(), context.Background())
+	if err != nil || sum.Produced != 0 {
+		t.Fatalf("Run = %+v, %v; want nothing produced on a Saturday", sum, err)
+	}
+	want := `market=closed opens_at=2026-11-30T09:00:00.000+07:00 opens_in=47h0m0s`
+	if out := logs.String(); !strings.Contains(out, "msg=progress") || !strings.Contains(out, want) {
+		t.Errorf("progress lines do not say %q:\n%s", want, out)
+	}
+}
+
+// A market that never closes logs no session lines and keeps the progress line as it was.
+func TestFeedContinuousLogsNoSessions(t *testing.T) {
+	logs := &logBuffer{}
+	f := New(Config{Interval: time.Millisecond, Duration: 30 * time.Millisecond, KeyGroups: 2, MaxRecordTrades: 100, Progress: 5 * time.Millisecond},
+		market.New(companies(4), 1, market.Options{}), &counter{}, newSink(), slog.New(slog.NewTextHandler(logs, nil)), time.Now)
+	if _, err := f.Run(context.Background(), context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if out := logs.String(); strings.Contains(out, "market") || !strings.Contains(out, "msg=progress") {
+		t.Errorf("continuous run logged:\n%s", out)
+	}
+}

@@ -1,6 +1,6 @@
-// Package store is the producer's only door to MySQL (MariaDB): it reads the companies from
-// trading.profile and reserves id blocks in trading.id_blocks, with the producer's
-// least-privilege user (SELECT on profile; SELECT, INSERT, UPDATE on id_blocks).
+// Package store is the producer's only door to MySQL (MariaDB): it reads the companies, with their
+// reference prices, from trading.profile and reserves id blocks in trading.id_blocks, with the
+// producer's least-privilege user (SELECT on profile; SELECT, INSERT, UPDATE on id_blocks).
 package store
 
 import (
@@ -62,10 +62,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // Close closes the pool.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Companies returns every company of trading.profile, ordered by ticker. It returns an error
-// wrapping ErrNoCompanies when the table is empty.
+// Companies returns every company of trading.profile, ordered by ticker. A NULL reference_price
+// (migration 005) becomes RefPrice 0, which the market model replaces with its fallback price; see
+// market.WithoutRefPrice to report them. It returns an error wrapping ErrNoCompanies when the
+// table is empty.
 func (s *Store) Companies(ctx context.Context) ([]market.Company, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT ticker, company_name, sector, shares FROM profile ORDER BY ticker")
+	rows, err := s.db.QueryContext(ctx, "SELECT ticker, company_name, sector, shares, reference_price FROM profile ORDER BY ticker")
 	if err != nil {
 		return nil, fmt.Errorf("read trading.profile: %w", explain(err))
 	}
@@ -73,9 +75,11 @@ func (s *Store) Companies(ctx context.Context) ([]market.Company, error) {
 	var cs []market.Company
 	for rows.Next() {
 		var c market.Company
-		if err := rows.Scan(&c.Ticker, &c.Name, &c.Sector, &c.Shares); err != nil {
+		var ref sql.NullInt64
+		if err := rows.Scan(&c.Ticker, &c.Name, &c.Sector, &c.Shares, &ref); err != nil {
 			return nil, fmt.Errorf("read trading.profile: %w", err)
 		}
+		c.RefPrice = ref.Int64 // 0 when NULL
 		cs = append(cs, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -128,6 +132,8 @@ func explain(err error) error {
 		return fmt.Errorf("%w (the producer user needs SELECT on profile and SELECT, INSERT, UPDATE on id_blocks; `stackctl migrate` grants them)", err)
 	case 1146: // table does not exist
 		return fmt.Errorf("%w (apply the schema with `stackctl migrate`)", err)
+	case 1054: // unknown column, e.g. profile.reference_price before migration 005
+		return fmt.Errorf("%w (the schema is older than the producer: apply it with `stackctl migrate`)", err)
 	}
 	return err
 }
