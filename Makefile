@@ -3,7 +3,7 @@
 
 GO        ?= go
 # The modules are the ones go.work uses, so a new module is built and tested without edits here.
-MODULES   := $(shell $(GO) list -m -f '{{.Dir}}' | xargs -n1 basename)
+MODULES   := $(shell $(GO) list -m -f '{{.Dir}}' | sed "s|^$(CURDIR)/||")
 # Modules that go.work leaves out on purpose are test-only and are vetted, built and tested on
 # their own with GOWORK=off: sparkconnect/internal/compat links spark-connect-go, whose
 # requirements would otherwise enter the workspace's build list and change other modules' versions.

@@ -1,6 +1,6 @@
 //go:build integration
 
-package sparkconnect_test
+package integration
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -19,18 +18,10 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	_ "github.com/go-sql-driver/mysql"
-	"github.com/joho/godotenv"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	sc "idxstream/sparkconnect"
 )
-
-func init() {
-	// the repository's .env holds the database passwords; variables already set win
-	_, file, _, _ := runtime.Caller(0)
-	_ = godotenv.Load(filepath.Join(filepath.Dir(file), "..", ".env"))
-}
 
 func randomName(prefix string) string {
 	var b [4]byte
@@ -38,28 +29,12 @@ func randomName(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// kafkaTopic creates a topic with the given partitions and deletes it in cleanup.
+// kafkaTopic creates a topic of the suite's namespace with the given partitions.
 func kafkaTopic(t *testing.T, partitions int32) (*kgo.Client, string, string) {
 	t.Helper()
-	brokers := envOr("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-	requireServer(t, "Kafka", strings.Split(brokers, ",")[0])
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	adm := kadm.NewClient(cl)
-	topic := randomName("sc_it_")
-	ctx := testContext(t, time.Minute)
-	if _, err := adm.CreateTopic(ctx, partitions, 1, nil, topic); err != nil {
-		t.Fatalf("create topic: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = adm.DeleteTopics(ctx, topic)
-	})
-	return cl, topic, brokers
+	ns := suite.Namespace(t)
+	cl := ns.Kafka(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	return cl, ns.Topic(t, partitions), strings.Join(ns.Servers.Kafka, ",")
 }
 
 // produce writes values to one partition and waits for the acks.
@@ -114,7 +89,8 @@ func TestIntegrationJDBCWriteMySQL(t *testing.T) {
 	s := connect(t)
 	addr := envOr("MYSQL_ADDR", "127.0.0.1:3306")
 	requireServer(t, "MySQL", addr)
-	user, pass, dbName := envOr("MYSQL_JOB_USER", "trading_job"), os.Getenv("MYSQL_JOB_PASSWORD"), envOr("MYSQL_DATABASE", "trading")
+	ns := suite.Namespace(t)
+	user, pass, dbName := envOr("MYSQL_JOB_USER", "trading_job"), envOr("MYSQL_JOB_PASSWORD", ""), ns.Database()
 	if pass == "" {
 		if os.Getenv("INTEGRATION_REQUIRED") == "1" {
 			t.Fatal("MYSQL_JOB_PASSWORD is not set (run `make up`, which writes .env)")
@@ -159,8 +135,8 @@ func TestIntegrationJDBCWriteMySQL(t *testing.T) {
 	}
 }
 
-// cassandraTable creates trading.<random>(id bigint PRIMARY KEY, name text, amount double) and
-// drops it in cleanup.
+// cassandraTable creates <namespace keyspace>.<random>(id bigint PRIMARY KEY, name text, amount
+// double) and drops it in cleanup.
 func cassandraTable(t *testing.T) (*gocql.Session, string, string) {
 	t.Helper()
 	host := strings.Split(envOr("CASSANDRA_HOSTS", "127.0.0.1"), ",")[0]
@@ -169,7 +145,7 @@ func cassandraTable(t *testing.T) (*gocql.Session, string, string) {
 		addr = host + ":9042"
 	}
 	requireServer(t, "Cassandra", addr)
-	ks := envOr("CASSANDRA_KEYSPACE", "trading")
+	ks := suite.Namespace(t).Keyspace()
 	cluster := gocql.NewCluster(host)
 	cluster.Timeout = 30 * time.Second
 	cluster.ConnectTimeout = 30 * time.Second

@@ -1,6 +1,6 @@
 //go:build integration
 
-package sparkconnect_test
+package integration
 
 import (
 	"errors"

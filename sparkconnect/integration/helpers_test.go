@@ -1,6 +1,6 @@
 //go:build integration
 
-package sparkconnect_test
+package integration
 
 import (
 	"context"
@@ -10,25 +10,22 @@ import (
 	"time"
 
 	"idxstream/sparkconnect"
+	"idxstream/testkit"
 )
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
+// suite gives the tests a namespace of their own (testkit): topics, a keyspace and a database
+// made like the product's, so that nothing here writes into the product's data.
+var suite = testkit.NewSuite("sparkconnect")
+
+func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
+
+func envOr(k, def string) string { return testkit.Getenv(k, def) }
 
 // requireServer skips (or fails with INTEGRATION_REQUIRED=1) when addr does not accept TCP.
 func requireServer(t *testing.T, what, addr string) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
-	if err != nil {
-		if os.Getenv("INTEGRATION_REQUIRED") == "1" {
-			t.Fatalf("%s at %s unreachable: %v", what, addr, err)
-		}
-		t.Skipf("%s at %s unreachable (%v); start the stack with `make up`", what, addr, err)
-	}
+	testkit.Require(t, what+" at "+addr, err)
 	c.Close()
 }
 
