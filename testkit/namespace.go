@@ -127,6 +127,13 @@ func (n *Namespace) MySQL(t testing.TB, role Role) *sql.DB {
 	if u.Password == "" {
 		Unavailable(t, "MYSQL_%s_PASSWORD is empty: no .env in %s? `make up` writes it", role, repoRootOrDot())
 	}
+	return n.MySQLAs(t, u)
+}
+
+// MySQLAs returns a pool on the namespace's database as any user u, in UTC, closed when the test
+// ends.
+func (n *Namespace) MySQLAs(t testing.TB, u User) *sql.DB {
+	t.Helper()
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr, c.DBName = u.Name, u.Password, "tcp", n.Servers.MySQLAddr, n.Name
 	c.ParseTime, c.Loc = true, time.UTC

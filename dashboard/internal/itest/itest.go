@@ -15,7 +15,6 @@ import (
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
-	"github.com/go-sql-driver/mysql"
 
 	"idxstream/testkit"
 )
@@ -45,6 +44,7 @@ type MySQL struct {
 	Addr, Database       string
 	DashUser, DashPass   string
 	JobUser, JobPassword string
+	ns                   *testkit.Namespace
 }
 
 // MySQLFromEnv reads MYSQL_ADDR and the dashboard and job users, and requires the server to be
@@ -54,7 +54,7 @@ func MySQLFromEnv(t testing.TB, ns *testkit.Namespace) MySQL {
 	m := MySQL{
 		Addr: Env("MYSQL_ADDR", "127.0.0.1:3306"), Database: ns.Database(),
 		DashUser: Env("MYSQL_DASHBOARD_USER", "trading_dashboard"), DashPass: Env("MYSQL_DASHBOARD_PASSWORD", ""),
-		JobUser: Env("MYSQL_JOB_USER", "trading_job"), JobPassword: Env("MYSQL_JOB_PASSWORD", ""),
+		JobUser: Env("MYSQL_JOB_USER", "trading_job"), JobPassword: Env("MYSQL_JOB_PASSWORD", ""), ns: ns,
 	}
 	Reachable(t, "MySQL", m.Addr)
 	if m.DashPass == "" || m.JobPassword == "" {
@@ -63,26 +63,11 @@ func MySQLFromEnv(t testing.TB, ns *testkit.Namespace) MySQL {
 	return m
 }
 
-// Open opens a pool as user (closed in t.Cleanup) and checks that it answers.
+// Open opens a pool as user on the namespace's database (closed in t.Cleanup) and checks that it
+// answers.
 func (m MySQL) Open(t testing.TB, user, password string) *sql.DB {
 	t.Helper()
-	c := mysql.NewConfig()
-	c.User, c.Passwd, c.Net, c.Addr, c.DBName = user, password, "tcp", m.Addr, m.Database
-	c.ParseTime, c.Loc = true, time.UTC
-	c.Params = map[string]string{"time_zone": "'+00:00'"}
-	c.Timeout = 5 * time.Second
-	conn, err := mysql.NewConnector(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(conn)
-	t.Cleanup(func() { db.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		Unavailable(t, "MySQL at %s does not accept user %s: %v", m.Addr, user, err)
-	}
-	return db
+	return m.ns.MySQLAs(t, testkit.User{Name: user, Password: password})
 }
 
 // Cassandra describes the Cassandra of the stack.

@@ -34,6 +34,7 @@ import (
 	"time"
 	_ "time/tzdata" // MARKET_TZ must resolve even where the system has no zoneinfo
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/joho/godotenv"
 
 	"idxstream/stack/internal/cassadmin"
@@ -161,9 +162,9 @@ func migrateCassandra(ctx context.Context, cfg config.Config, keyspace string, l
 	if err != nil {
 		return err
 	}
-	session, err := cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort).CreateSession()
+	session, err := cassSession(cfg)
 	if err != nil {
-		return fmt.Errorf("connect to cassandra %v: %w", cfg.CassandraHosts, err)
+		return err
 	}
 	defer session.Close()
 	exec := &cassadmin.Migrations{Session: session, Keyspace: keyspace, Replication: cfg.CassandraReplication}
@@ -226,4 +227,13 @@ func runWait(ctx context.Context, cfg config.Config, logger *slog.Logger) error 
 		return fmt.Errorf("unknown service %q", cfg.Service)
 	}
 	return nil
+}
+
+// cassSession opens an administrative CQL session on the configured hosts.
+func cassSession(cfg config.Config) (*gocql.Session, error) {
+	s, err := cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort).CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("connect to cassandra %v: %w", cfg.CassandraHosts, err)
+	}
+	return s, nil
 }

@@ -48,9 +48,9 @@ func dropNamespace(ctx context.Context, cfg config.Config, name string, logger *
 	if err := mysqladmin.DropDatabase(ctx, cfg.MySQLAdminDSN, name); err != nil {
 		return err
 	}
-	session, err := cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort).CreateSession()
+	session, err := cassSession(cfg)
 	if err != nil {
-		return fmt.Errorf("connect to cassandra %v: %w", cfg.CassandraHosts, err)
+		return err
 	}
 	defer session.Close()
 	if err := cassadmin.DropKeyspace(ctx, session, name); err != nil {
@@ -94,9 +94,9 @@ func listNamespaces(ctx context.Context, cfg config.Config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	session, err := cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort).CreateSession()
+	session, err := cassSession(cfg)
 	if err != nil {
-		return fmt.Errorf("connect to cassandra %v: %w", cfg.CassandraHosts, err)
+		return err
 	}
 	defer session.Close()
 	kss, err := cassadmin.Keyspaces(ctx, session, namespace.Prefix)
@@ -128,9 +128,9 @@ func runFingerprint(ctx context.Context, cfg config.Config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	session, err := cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort).CreateSession()
+	session, err := cassSession(cfg)
 	if err != nil {
-		return fmt.Errorf("connect to cassandra %v: %w", cfg.CassandraHosts, err)
+		return err
 	}
 	defer session.Close()
 	cl, err := fingerprint.Cassandra(ctx, session, cfg.CassandraKeyspace)
