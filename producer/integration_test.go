@@ -45,7 +45,10 @@ var suite = testkit.NewSuite("producer")
 
 func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
-func unreachable(tb testing.TB, format string, a ...any) { tb.Helper(); testkit.Unavailable(tb, format, a...) }
+func unreachable(tb testing.TB, format string, a ...any) {
+	tb.Helper()
+	testkit.Unavailable(tb, format, a...)
+}
 
 // testConfig loads the producer config the way main does, for a new topic of the suite's
 // namespace (3 partitions) and the namespace's database.

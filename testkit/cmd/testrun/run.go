@@ -15,16 +15,16 @@ import (
 )
 
 type config struct {
-	modules  []string // module directories
+	modules []string // module directories
 	// standalone are module directories that go.work leaves out on purpose (test-only modules):
 	// they are vetted and tested with GOWORK=off.
 	standalone []string
-	tags     string
-	parallel int
-	timeout  string
-	out      string
-	run      string
-	guard    string // shell command whose output must not change across the run
+	tags       string
+	parallel   int
+	timeout    string
+	out        string
+	run        string
+	guard      string // shell command whose output must not change across the run
 }
 
 // result is what the closing line says.
