@@ -111,7 +111,9 @@ func (n *Namespace) Cassandra(t testing.TB) *gocql.Session {
 	}
 	cl.Timeout = 10 * time.Second
 	cl.ConnectTimeout = 10 * time.Second
-	cl.DisableInitialHostLookup = len(n.Servers.Cassandra) == 1
+	// Fault tests stop Cassandra under a test's session: bring the host back into the pool soon
+	// after it answers again (the default waits a minute).
+	cl.ReconnectInterval = 2 * time.Second
 	cl.Logger = gocql.NewLogger(gocql.LogLevelError)
 	s, err := cl.CreateSession()
 	Require(t, "cassandra at "+strings.Join(n.Servers.Cassandra, ","), err)
