@@ -114,7 +114,7 @@ func (n *Namespace) Cassandra(t testing.TB) *gocql.Session {
 	// Fault tests stop Cassandra under a test's session: bring the host back into the pool soon
 	// after it answers again (the default waits a minute).
 	cl.ReconnectInterval = 2 * time.Second
-	cl.Logger = gocql.NewLogger(gocql.LogLevelError)
+	cl.Logger = gocql.NewLogger(gocql.LogLevelNone) // outages in fault tests would flood the log; errors reach the queries
 	s, err := cl.CreateSession()
 	Require(t, "cassandra at "+strings.Join(n.Servers.Cassandra, ","), err)
 	t.Cleanup(s.Close)
