@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strings"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
@@ -50,6 +51,7 @@ type options struct {
 	logger                        *slog.Logger
 	dial                          []grpc.DialOption
 	reattach                      bool
+	headers                       map[string]string
 }
 
 // WithUserID sets user_context.user_id (default: user_id= of the connection string, else
@@ -72,6 +74,19 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // WithDialOptions adds gRPC dial options (e.g. a bufconn dialer in tests).
 func WithDialOptions(d ...grpc.DialOption) Option {
 	return func(o *options) { o.dial = append(o.dial, d...) }
+}
+
+// WithHeader sends the gRPC metadata header key: value with every call, for example a shared
+// secret that a server-side interceptor checks (spark.connect.grpc.interceptor.classes). Like
+// the parameters of the connection string it is never logged nor put into errors; it wins over
+// a connection-string parameter of the same name.
+func WithHeader(key, value string) Option {
+	return func(o *options) {
+		if o.headers == nil {
+			o.headers = map[string]string{}
+		}
+		o.headers[strings.ToLower(key)] = value
+	}
 }
 
 // WithReattach turns reattachable execution on or off (default on; Spark 3.5+ supports it).
@@ -136,6 +151,12 @@ func Connect(remote string, opts ...Option) (*Session, error) {
 			md = metadata.MD{}
 		}
 		md.Append(k, v)
+	}
+	for k, v := range o.headers {
+		if md == nil {
+			md = metadata.MD{}
+		}
+		md.Set(k, v)
 	}
 	return &Session{
 		conn:       conn,

@@ -330,3 +330,28 @@ func TestServerWithoutReattachExecute(t *testing.T) {
 		t.Fatalf("second execution still reattachable: %v", ex[len(ex)-1].GetRequestOptions())
 	}
 }
+
+// WithHeader puts the header on every call (the stack's Spark Connect secret travels this way),
+// and the value never shows in an error.
+func TestWithHeaderOnEveryCall(t *testing.T) {
+	const secret = "s3cret-value"
+	srv, s := newFake(t, sc.WithHeader("X-Idxstream-Secret", secret))
+	ctx := ctxT(t)
+	if _, err := s.SparkVersion(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.Query = func(*connectpb.Relation) (arrow.RecordBatch, error) { return nil, status.Error(codes.Unauthenticated, "no") }
+	_, err := s.Table("t").Collect(ctx)
+	if err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("error %v: want a failure that does not echo the header", err)
+	}
+	hs := srv.Headers()
+	if len(hs) < 2 {
+		t.Fatalf("%d calls recorded", len(hs))
+	}
+	for i, md := range hs {
+		if got := md.Get("x-idxstream-secret"); len(got) != 1 || got[0] != secret {
+			t.Errorf("call %d: x-idxstream-secret = %q, want the secret once", i, got)
+		}
+	}
+}

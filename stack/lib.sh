@@ -23,6 +23,16 @@ java17() {
 }
 
 # port_in_use PORT: true if something listens on 127.0.0.1:PORT.
+# dotenv_value NAME: NAME from the environment, else from the repository's .env (last line wins).
+dotenv_value() {
+  local v=${!1:-}
+  if [ -z "$v" ] && [ -f "$STACK_REPO/.env" ]; then
+    v=$(sed -n "s/^[[:space:]]*\(export[[:space:]]\+\)\?$1=//p" "$STACK_REPO/.env" | tail -n 1)
+    v=${v%\"}; v=${v#\"}; v=${v%\'}; v=${v#\'}
+  fi
+  printf '%s' "$v"
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # require_port_free SERVICE PORT VARIABLE: a clear error naming who needs the port and how to move it.

@@ -121,7 +121,7 @@ ensure_env_file() {
     case "$line" in \#*|'') continue ;; esac
     name=${line%%=*}
     grep -q "^[[:space:]]*\(export[[:space:]]\+\)\?$name=" "$env" && continue
-    if [[ "$name" == *PASSWORD* ]]; then
+    if [[ "$name" == *PASSWORD* || "$name" == *SECRET* ]]; then
       echo "$name=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)" >> "$env"
     else
       echo "$line" >> "$env"
@@ -246,7 +246,7 @@ docker_up() {
     : "${MYSQL_ADMIN_DSN:=root:${MYSQL_ROOT_PASSWORD}@tcp(${MYSQL_ADDR:-127.0.0.1:${MYSQL_PORT:-3306}})/}"
     export MYSQL_ADMIN_DSN
     stackctl wait mysql -timeout 120s && stackctl wait cassandra -timeout 180s && stackctl wait kafka -timeout 120s &&
-    stackctl migrate -any-host && stackctl topics ) || die "migrations or topics failed (see above)"
+    stackctl migrate -any-host && stackctl topics && stackctl wait spark -timeout 240s ) || die "migrations, topics or the Spark Connect check failed (see above)"
   # Spark runs in containers: it reaches Kafka and MySQL by service name, not 127.0.0.1.
   # `make` and scripts/demo.sh read this file; the programs on the host keep using 127.0.0.1.
   mkdir -p "$STACK_HOME"

@@ -81,8 +81,16 @@ type Servers struct {
 	Cassandra []string // CASSANDRA_HOSTS (host or host:port)
 	MySQLAddr string   // MYSQL_ADDR
 	Users     map[Role]User
-	Zone      *time.Location // MARKET_TZ
+	// CassandraUsers are the Cassandra roles of the same programs (CASSANDRA_JOB_*, ...), and
+	// Admin (CASSANDRA_ADMIN_*) for tests that create tables of their own.
+	CassandraUsers map[Role]User
+	Zone           *time.Location // MARKET_TZ
+	SparkSecret    string         // SPARK_CONNECT_SECRET, sent in the SparkSecretHeader header
 }
+
+// SparkSecretHeader is the header that carries the Spark Connect secret to the server's
+// interceptor (stack/spark-auth; docs/contracts.md).
+const SparkSecretHeader = "x-idxstream-secret"
 
 // Role is one of the programs' MySQL users.
 type Role string
@@ -92,6 +100,7 @@ const (
 	Job       Role = "JOB"
 	Producer  Role = "PRODUCER"
 	Dashboard Role = "DASHBOARD"
+	Admin     Role = "ADMIN" // Cassandra only: the stack's superuser
 )
 
 // User is a MySQL account.
@@ -100,10 +109,15 @@ type User struct{ Name, Password string }
 // ServersFromEnv reads the servers and users; an unknown MARKET_TZ is an error.
 func ServersFromEnv() (Servers, error) {
 	s := Servers{
-		Kafka:     splitList(Getenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
-		Cassandra: splitList(Getenv("CASSANDRA_HOSTS", "127.0.0.1")),
-		MySQLAddr: Getenv("MYSQL_ADDR", "127.0.0.1:3306"),
-		Users:     map[Role]User{},
+		Kafka:          splitList(Getenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
+		Cassandra:      splitList(Getenv("CASSANDRA_HOSTS", "127.0.0.1")),
+		MySQLAddr:      Getenv("MYSQL_ADDR", "127.0.0.1:3306"),
+		Users:          map[Role]User{},
+		CassandraUsers: map[Role]User{},
+		SparkSecret:    Getenv("SPARK_CONNECT_SECRET", ""),
+	}
+	for r, def := range map[Role]string{Job: "trading_job", Dashboard: "trading_dashboard", Admin: "idxstream_admin"} {
+		s.CassandraUsers[r] = User{Getenv("CASSANDRA_"+string(r)+"_USER", def), Getenv("CASSANDRA_"+string(r)+"_PASSWORD", "")}
 	}
 	for r, def := range map[Role]string{Job: "trading_job", Producer: "trading_producer", Dashboard: "trading_dashboard"} {
 		s.Users[r] = User{Getenv("MYSQL_"+string(r)+"_USER", def), Getenv("MYSQL_"+string(r)+"_PASSWORD", "")}

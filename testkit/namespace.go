@@ -97,11 +97,23 @@ func (n *Namespace) Admin(t testing.TB) *kadm.Client {
 	return kadm.NewClient(n.Kafka(t))
 }
 
-// Cassandra returns a session on the namespace's keyspace (consistency LOCAL_QUORUM unless
-// CASSANDRA_CONSISTENCY says otherwise), closed when the test ends.
+// Cassandra returns a session on the namespace's keyspace as the job's role (it reads every table
+// and writes the raw path's), consistency LOCAL_QUORUM unless CASSANDRA_CONSISTENCY says
+// otherwise, closed when the test ends.
 func (n *Namespace) Cassandra(t testing.TB) *gocql.Session {
 	t.Helper()
+	return n.CassandraAs(t, Job)
+}
+
+// CassandraAs is Cassandra as another role: Dashboard, or Admin for a test that creates tables.
+func (n *Namespace) CassandraAs(t testing.TB, role Role) *gocql.Session {
+	t.Helper()
+	u := n.Servers.CassandraUsers[role]
+	if u.Password == "" {
+		Unavailable(t, "CASSANDRA_%s_PASSWORD is empty: no .env in %s? `make up` writes it", role, repoRootOrDot())
+	}
 	cl := gocql.NewCluster(n.Servers.Cassandra...)
+	cl.Authenticator = gocql.PasswordAuthenticator{Username: u.Name, Password: u.Password}
 	cl.Keyspace = n.Name
 	cl.Consistency = gocql.LocalQuorum
 	if c := Getenv("CASSANDRA_CONSISTENCY", ""); c != "" {

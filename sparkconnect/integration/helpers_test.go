@@ -38,7 +38,11 @@ func connect(t *testing.T) *sparkconnect.Session {
 		t.Fatal(err)
 	}
 	requireServer(t, "Spark Connect", r.Address())
-	s, err := sparkconnect.Connect(remote)
+	srv, err := testkit.ServersFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sparkconnect.Connect(remote, sparkconnect.WithHeader(testkit.SparkSecretHeader, srv.SparkSecret))
 	if err != nil {
 		t.Fatal(err)
 	}

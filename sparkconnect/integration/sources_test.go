@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	sc "idxstream/sparkconnect"
+	"idxstream/testkit"
 )
 
 func randomName(prefix string) string {
@@ -139,21 +140,9 @@ func TestIntegrationJDBCWriteMySQL(t *testing.T) {
 // double) and drops it in cleanup.
 func cassandraTable(t *testing.T) (*gocql.Session, string, string) {
 	t.Helper()
-	host := strings.Split(envOr("CASSANDRA_HOSTS", "127.0.0.1"), ",")[0]
-	addr := host
-	if !strings.Contains(host, ":") {
-		addr = host + ":9042"
-	}
-	requireServer(t, "Cassandra", addr)
-	ks := suite.Namespace(t).Keyspace()
-	cluster := gocql.NewCluster(host)
-	cluster.Timeout = 30 * time.Second
-	cluster.ConnectTimeout = 30 * time.Second
-	sess, err := cluster.CreateSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sess.Close)
+	ns := suite.Namespace(t)
+	sess := ns.CassandraAs(t, testkit.Admin) // creates a table: the stack's superuser
+	ks := ns.Keyspace()
 	table := randomName("sc_it_")
 	if err := sess.Query(fmt.Sprintf("CREATE TABLE %s.%s (id bigint PRIMARY KEY, name text, amount double)", ks, table)).Exec(); err != nil {
 		t.Fatal(err)
@@ -177,6 +166,14 @@ func freshCassandraConnector(t *testing.T, s *sc.Session) {
 	_, _ = rand.Read(b[:])
 	if err := s.Conf().Set(testContext(t, time.Minute), "spark.cassandra.connection.keepAliveMS", fmt.Sprint(5000+int(b[0]))); err != nil {
 		t.Fatal(err)
+	}
+	// The test's own tables are the superuser's: the connector logs in as it (a session setting,
+	// as the job does, so that the password stays out of query plans).
+	admin := suite.Namespace(t).Servers.CassandraUsers[testkit.Admin]
+	for k, v := range map[string]string{"spark.cassandra.auth.username": admin.Name, "spark.cassandra.auth.password": admin.Password} {
+		if err := s.Conf().Set(testContext(t, time.Minute), k, v); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

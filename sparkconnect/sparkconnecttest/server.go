@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
@@ -59,6 +60,7 @@ type Server struct {
 	mu         sync.Mutex
 	requests   []proto.Message
 	methods    []string
+	headers    []metadata.MD
 	faults     map[string][]error
 	cutAfter   int
 	conf       map[string]string
@@ -92,11 +94,13 @@ func NewServer() *Server {
 		grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 			m, _ := grpc.Method(ctx)
 			s.recordMethod(m)
+			s.recordHeaders(ctx)
 			return h(ctx, req)
 		}),
 		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 			m, _ := grpc.MethodFromServerStream(ss)
 			s.recordMethod(m)
+			s.recordHeaders(ss.Context())
 			return h(srv, ss)
 		}),
 	)
@@ -150,6 +154,20 @@ func (s *Server) Methods() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.methods...)
+}
+
+// Headers returns the gRPC metadata of every call so far, in order.
+func (s *Server) Headers() []metadata.MD {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]metadata.MD(nil), s.headers...)
+}
+
+func (s *Server) recordHeaders(ctx context.Context) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	s.mu.Lock()
+	s.headers = append(s.headers, md.Copy())
+	s.mu.Unlock()
 }
 
 func (s *Server) recordMethod(m string) {

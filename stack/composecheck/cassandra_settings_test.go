@@ -37,7 +37,8 @@ func TestCassandraSettingsMatchNative(t *testing.T) {
 		t.Fatalf("cassandra entrypoint no longer edits %s and starts the server:\n%s", imageYAML, script)
 	}
 	native := yamlFile(t, filepath.Join(repoRoot, "stack", "native", "cassandra", "cassandra.yaml.tmpl"))
-	keys := []string{"unlogged_batch_across_partitions_warn_threshold", "batch_size_warn_threshold",
+	keys := []string{"authenticator", "authorizer", "role_manager",
+		"unlogged_batch_across_partitions_warn_threshold", "batch_size_warn_threshold",
 		"memtable_heap_space", "memtable_cleanup_threshold"}
 	if got := defaultMemtable(t, native); got != "TrieMemtable" {
 		t.Fatalf("native template's default memtable is %q; this test expects the trie", got)
@@ -46,6 +47,9 @@ func TestCassandraSettingsMatchNative(t *testing.T) {
 	for name, image := range map[string]string{
 		"stock stanza":   "cluster_name: 'Test Cluster'\nbatch_size_warn_threshold: 5KiB\n" + stockMemtable + "memtable_allocation_type: heap_buffers\n",
 		"without stanza": "cluster_name: 'Test Cluster'\n# memtable_heap_space: 2048MiB\n",
+		// 5.0's own file writes the authenticator as a block with its class under it.
+		"block authenticator": "cluster_name: 'Test Cluster'\nauthenticator:\n  class_name : org.apache.cassandra.auth.AllowAllAuthenticator\n" +
+			"authorizer: AllowAllAuthorizer\nbatch_size_warn_threshold: 5KiB\n" + stockMemtable,
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := filepath.Join(t.TempDir(), "cassandra.yaml")

@@ -24,7 +24,7 @@ var (
 const fakeRootPassword = "not-a-real-secret"
 
 // Services that run once and exit; every other service is long-running.
-var initServices = []string{"kafka-init", "cassandra-init"}
+var initServices = []string{"kafka-init"}
 
 // writeEnv writes a KEY=VALUE file into dir and returns its path.
 func writeEnv(t *testing.T, dir, name string, kv map[string]string) string {
@@ -48,7 +48,7 @@ func writeEnv(t *testing.T, dir, name string, kv map[string]string) string {
 // fakeDotEnv stands for the repository's .env (which holds real passwords and is not read).
 func fakeDotEnv(t *testing.T) string {
 	t.Helper()
-	return writeEnv(t, t.TempDir(), ".env", map[string]string{"MYSQL_ROOT_PASSWORD": fakeRootPassword})
+	return writeEnv(t, t.TempDir(), ".env", map[string]string{"MYSQL_ROOT_PASSWORD": fakeRootPassword, "SPARK_CONNECT_SECRET": fakeSparkSecret})
 }
 
 func versions(t *testing.T) map[string]string {
@@ -104,7 +104,7 @@ func TestLoadNeedsAnEnvFile(t *testing.T) {
 
 func TestServices(t *testing.T) {
 	p := load(t)
-	want := []string{"cassandra", "cassandra-init", "kafka", "kafka-init", "mysql",
+	want := []string{"cassandra", "kafka", "kafka-init", "mysql",
 		"spark-connect", "spark-master", "spark-worker"}
 	got := p.ServiceNames()
 	sort.Strings(got)
@@ -124,7 +124,6 @@ func TestImagesArePinnedToVersionsEnv(t *testing.T) {
 		{"kafka", "apache/kafka:" + v["KAFKA_VERSION"]},
 		{"kafka-init", "apache/kafka:" + v["KAFKA_VERSION"]},
 		{"cassandra", "cassandra:" + v["CASSANDRA_VERSION"]},
-		{"cassandra-init", "cassandra:" + v["CASSANDRA_VERSION"]},
 		{"mysql", "mysql:" + v["MYSQL_IMAGE_VERSION"]},
 		{"spark-master", "apache/spark:" + sparkTag},
 	}
@@ -255,7 +254,7 @@ func TestHealthcheckProbes(t *testing.T) {
 		want    []string // substrings of the joined test command
 	}{
 		{"kafka", []string{"kafka-broker-api-versions.sh", "--bootstrap-server localhost:"}},
-		{"cassandra", []string{"cqlsh", "select release_version from system.local"}},
+		{"cassandra", []string{"nodetool status", "^UN"}},
 		{"mysql", []string{"mysqladmin", "ping"}},
 		{"spark-master", []string{"wget", "http://localhost:8080/", "ALIVE"}},
 		{"spark-worker", []string{"wget", "http://localhost:8081/", "masterurl"}},
@@ -419,28 +418,6 @@ func TestSchemaAndTopicInit(t *testing.T) {
 		}
 	})
 
-	t.Run("cassandra-init", func(t *testing.T) {
-		s := service(t, p, "cassandra-init")
-		schemaDir := env(s, "SCHEMA_DIR")
-		if got, want := bindSource(s, schemaDir), abs("schema", "cassandra"); schemaDir == "" || got != want {
-			t.Errorf("SCHEMA_DIR %q is bound to %q, want %q", schemaDir, got, want)
-		}
-		if got := env(s, "CASSANDRA_HOST"); got != "cassandra" {
-			t.Errorf("CASSANDRA_HOST = %q, want the service name cassandra", got)
-		}
-		script := initScript(t, s)
-		body := readFile(t, script)
-		for _, w := range []string{"cqlsh", "{{replication}}", "'replication_factor': 1"} {
-			if !strings.Contains(body, w) {
-				t.Errorf("%s does not contain %q", script, w)
-			}
-		}
-		cql, _ := filepath.Glob(abs("schema", "cassandra", "*.cql"))
-		if len(cql) == 0 {
-			t.Error("schema/cassandra has no .cql files")
-		}
-	})
-
 	t.Run("kafka-init", func(t *testing.T) {
 		s := service(t, p, "kafka-init")
 		topics := strings.Fields(env(s, "KAFKA_TOPICS"))
@@ -498,15 +475,14 @@ func TestDependsOnOrder(t *testing.T) {
 	p := load(t)
 	const healthy, completed = types.ServiceConditionHealthy, types.ServiceConditionCompletedSuccessfully
 	want := map[string]map[string]string{
-		"kafka":          {},
-		"cassandra":      {},
-		"mysql":          {},
-		"spark-master":   {},
-		"kafka-init":     {"kafka": healthy},
-		"cassandra-init": {"cassandra": healthy},
-		"spark-worker":   {"spark-master": healthy},
+		"kafka":        {},
+		"cassandra":    {},
+		"mysql":        {},
+		"spark-master": {},
+		"kafka-init":   {"kafka": healthy},
+		"spark-worker": {"spark-master": healthy},
 		"spark-connect": {"spark-master": healthy, "spark-worker": healthy, "kafka": healthy,
-			"cassandra": healthy, "kafka-init": completed, "cassandra-init": completed},
+			"cassandra": healthy, "kafka-init": completed},
 	}
 	for _, name := range p.ServiceNames() {
 		t.Run(name, func(t *testing.T) {
@@ -637,10 +613,10 @@ func TestSparkConnectOverridesLoopbackDefaults(t *testing.T) {
 func TestMissingVariableFailsClearly(t *testing.T) {
 	v := versions(t)
 	required := []string{"KAFKA_VERSION", "CASSANDRA_VERSION", "MYSQL_IMAGE_VERSION", "SPARK_VERSION",
-		"SPARK_SCALA", "SPARK_CASSANDRA_CONNECTOR_VERSION", "MYSQL_CONNECTOR_J_VERSION", "MYSQL_ROOT_PASSWORD"}
+		"SPARK_SCALA", "SPARK_CASSANDRA_CONNECTOR_VERSION", "MYSQL_CONNECTOR_J_VERSION", "MYSQL_ROOT_PASSWORD", "SPARK_CONNECT_SECRET"}
 	for _, missing := range required {
 		t.Run(missing, func(t *testing.T) {
-			all := map[string]string{"MYSQL_ROOT_PASSWORD": fakeRootPassword}
+			all := map[string]string{"MYSQL_ROOT_PASSWORD": fakeRootPassword, "SPARK_CONNECT_SECRET": fakeSparkSecret}
 			for k, val := range v {
 				all[k] = val
 			}
@@ -684,5 +660,37 @@ func TestVersionReferencesAreRequired(t *testing.T) {
 		if seen[k] == 0 {
 			t.Errorf("docker-compose.yml never references %s", k)
 		}
+	}
+}
+
+// fakeSparkSecret stands for the Spark Connect secret of .env.
+const fakeSparkSecret = "fake-spark-secret"
+
+// The Docker stack locks Spark Connect like the native one: the server gets the secret of .env in
+// its environment, loads the interceptor named in the shared spark-defaults.conf, and the image
+// compiles that interceptor from stack/spark-auth.
+func TestSparkConnectRequiresTheSecret(t *testing.T) {
+	p := load(t)
+	s := service(t, p, "spark-connect")
+	if got := env(s, "SPARK_CONNECT_SECRET"); got != fakeSparkSecret {
+		t.Errorf("spark-connect's SPARK_CONNECT_SECRET = %q, want the value of .env", got)
+	}
+	if s.Build == nil || s.Build.AdditionalContexts["auth"] == "" ||
+		!strings.HasSuffix(filepath.ToSlash(s.Build.AdditionalContexts["auth"]), "stack/spark-auth") {
+		t.Errorf("the Spark image's build has no context auth = stack/spark-auth: %+v", s.Build)
+	}
+	dockerfile := readFile(t, filepath.Join(repoRoot, "stack", "docker", "spark", "Dockerfile"))
+	for _, w := range []string{"COPY --from=auth", "javac", "idxstream-spark-auth.jar"} {
+		if !strings.Contains(dockerfile, w) {
+			t.Errorf("stack/docker/spark/Dockerfile lacks %q", w)
+		}
+	}
+	conf := readFile(t, filepath.Join(repoRoot, "spark-defaults.conf"))
+	if !regexp.MustCompile(`(?m)^spark\.connect\.grpc\.interceptor\.classes\s+idxstream\.sparkauth\.SecretInterceptor\s*$`).MatchString(conf) {
+		t.Error("spark-defaults.conf does not load idxstream.sparkauth.SecretInterceptor")
+	}
+	src, _ := filepath.Glob(filepath.Join(repoRoot, "stack", "spark-auth", "src", "idxstream", "sparkauth", "SecretInterceptor.java"))
+	if len(src) != 1 {
+		t.Error("stack/spark-auth has no SecretInterceptor.java")
 	}
 }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # MariaDB 10.11 (Debian 12's mariadb-server) as the MySQL of the native stack. Sourced by
 # stack/stack.sh after stack/lib.sh. A private instance: its own datadir, unix socket under
-# $STACK_HOME/mariadb/run, TCP on 127.0.0.1:$MYSQL_PORT, root without password (socket and
-# loopback only). The Debian system instance and /etc/mysql are never touched.
+# $STACK_HOME/mariadb/run, TCP on 127.0.0.1:$MYSQL_PORT. Its superusers (root and the operating-system
+# user who runs the stack) log in only through that socket, as that operating-system user
+# (unix_socket authentication): no account answers on TCP without a password (`stackctl migrate`
+# also hardens data directories made before). The Debian system instance and /etc/mysql are never
+# touched.
 
 : "${MYSQL_PORT:=3306}"
 MARIADB_DIR="$STACK_HOME/mariadb"
@@ -24,7 +27,7 @@ mariadb_fetch() {
 }
 
 mariadb_ping() {
-  "$(mariadb_bin mariadb-admin)" --no-defaults --user=root --socket="$MARIADB_SOCKET" \
+  "$(mariadb_bin mariadb-admin)" --no-defaults --user="$(id -un)" --socket="$MARIADB_SOCKET" \
     --connect-timeout=2 ping >/dev/null 2>&1
 }
 
@@ -65,7 +68,7 @@ mariadb_start() {
   if [ ! -d "$MARIADB_DIR/data/mysql" ]; then
     log "initialising the data directory $MARIADB_DIR/data"
     "$(mariadb_bin mariadb-install-db)" --defaults-file="$MARIADB_DIR/my.cnf" \
-      --auth-root-authentication-method=normal --skip-test-db >>"$MARIADB_LOG" 2>&1 \
+      --auth-root-authentication-method=socket --skip-test-db >>"$MARIADB_LOG" 2>&1 \
       || die "mariadb-install-db failed; see $MARIADB_LOG
 $(tail -n 15 "$MARIADB_LOG")"
   fi

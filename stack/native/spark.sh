@@ -10,8 +10,12 @@
 #     spark-sql-kafka-0-10 with its token provider, kafka-clients and commons-pool2, the Spark
 #     Cassandra Connector with its driver, MySQL Connector/J. Jars whose artifact Spark already ships
 #     are left out, so the classpath holds one version of each library.
-# The venv also carries the Connect client extras of pyspark (pandas, pyarrow, grpcio), used for the
-# readiness probe and handy for trying queries: $SPARK_VENV/bin/python.
+# The venv also carries the Connect client extras of pyspark (pandas, pyarrow, grpcio), handy for
+# trying queries: $SPARK_VENV/bin/python (pass the secret: sc://127.0.0.1:15002/;x-idxstream-secret=…).
+#
+# Every call to the Connect server must carry the stack's secret (SPARK_CONNECT_SECRET of .env) in
+# the gRPC header x-idxstream-secret: the interceptor of stack/spark-auth, compiled here with the
+# JDK's javac against the Connect jar, refuses the others with UNAUTHENTICATED.
 #
 # Listeners: master 127.0.0.1:$SPARK_MASTER_PORT (UI $SPARK_MASTER_UI_PORT), worker UI
 # 127.0.0.1:$SPARK_WORKER_UI_PORT, driver UI 127.0.0.1:$SPARK_DRIVER_UI_PORT, all on loopback through
@@ -195,6 +199,25 @@ spark_conf_value() {
   awk -v k="$1" '$1 == k { $1 = ""; sub(/^[ \t]+/, ""); v = $0 } END { print v }' "$SPARK_CONF_OUT/spark-defaults.conf"
 }
 
+# spark_build_auth: compile the Connect server's secret interceptor (stack/spark-auth) into
+# $SPARK_AUTH_JAR when the jar is missing or older than its source.
+SPARK_AUTH_JAR="$SPARK_DIR/auth/idxstream-spark-auth.jar"
+spark_build_auth() {
+  local src="$STACK_REPO/stack/spark-auth/src" home classes
+  if [ -f "$SPARK_AUTH_JAR" ] && [ -z "$(find "$src" -name '*.java' -newer "$SPARK_AUTH_JAR" -print -quit)" ]; then
+    return 0
+  fi
+  home=$(spark_home) || die "no SPARK_HOME"
+  [ -x "$JAVA_HOME/bin/javac" ] || die "the secret interceptor needs javac: JAVA_HOME=$JAVA_HOME is not a JDK (Debian: apt-get install openjdk-17-jdk-headless)"
+  classes=$(mktemp -d)
+  log "compiling the Spark Connect secret interceptor into $SPARK_AUTH_JAR"
+  mkdir -p "$(dirname "$SPARK_AUTH_JAR")"
+  "$JAVA_HOME/bin/javac" --release 17 -nowarn -d "$classes" -cp "$home/jars/*" $(find "$src" -name '*.java') >&2 \
+    || die "javac failed on stack/spark-auth (see above)"
+  "$JAVA_HOME/bin/jar" --create --file "$SPARK_AUTH_JAR" -C "$classes" . || die "jar failed"
+  rm -rf "$classes"
+}
+
 # spark_master_json: the master's state as JSON (what its UI serves at /json).
 spark_master_json() { curl -fsS --max-time 5 "http://127.0.0.1:$SPARK_MASTER_UI_PORT/json/" 2>/dev/null; }
 
@@ -204,18 +227,6 @@ spark_alive_workers() {
 try: d=json.load(sys.stdin)
 except Exception: print(0); sys.exit()
 print(sum(1 for w in d.get("workers", []) if w.get("state") == "ALIVE"))' 2>/dev/null || echo 0
-}
-
-# spark_connect_probe: run `select 1` over Spark Connect with the pyspark client of the venv.
-spark_connect_probe() {
-  PYTHONWARNINGS=ignore timeout 90 "$SPARK_VENV/bin/python" - "sc://127.0.0.1:$SPARK_CONNECT_PORT" <<'EOF' 2>&1
-import sys
-from pyspark.sql.connect.session import SparkSession
-s = SparkSession.builder.remote(sys.argv[1]).getOrCreate()
-v = s.sql("select 1 as one").collect()[0][0]
-s.stop()
-sys.exit(0 if v == 1 else 1)
-EOF
 }
 
 # spark_wait SERVICE SECONDS LOGFILE PID CMD...: poll CMD each second until it succeeds.
@@ -287,10 +298,15 @@ spark_start() {
     # spark-submit sizes the Connect server's JVM like a daemon's (SPARK_DAEMON_MEMORY, as for the
     # Thrift server), not from spark.driver.memory: hand it the driver memory that way.
     local mem=${SPARK_CONNECT_DRIVER_MEMORY:-$(spark_conf_value spark.driver.memory)}
-    ( spark_env; export SPARK_DAEMON_MEMORY=${mem:-1g}
+    local secret; secret=$(dotenv_value SPARK_CONNECT_SECRET)
+    [ -n "$secret" ] || die "SPARK_CONNECT_SECRET is not in $STACK_REPO/.env: the Connect server would refuse every call (make up writes it)"
+    spark_build_auth
+    # The secret reaches the server's interceptor through its environment, never its command line.
+    ( spark_env; export SPARK_DAEMON_MEMORY=${mem:-1g} SPARK_CONNECT_SECRET="$secret"
       start_bg spark-connect "$logs/spark-connect.log" "$SPARK_HOME/bin/spark-submit" \
         --class org.apache.spark.sql.connect.service.SparkConnectServer --name "Spark Connect server" \
         --master "spark://127.0.0.1:$SPARK_MASTER_PORT" --properties-file "$SPARK_CONF_OUT/spark-defaults.conf" \
+        --driver-class-path "$SPARK_AUTH_JAR" \
         ${SPARK_CONNECT_DRIVER_MEMORY:+--driver-memory "$SPARK_CONNECT_DRIVER_MEMORY"} ) || exit 1
     cpid=$(cat "$STACK_HOME/run/spark-connect.pid")
   fi
@@ -303,20 +319,10 @@ spark_start() {
     wait_port spark-connect "$SPARK_CONNECT_PORT" 240 "$logs/spark-connect.log" "$cpid"
     spark_wait spark-connect 90 "$logs/spark-connect.log" "$cpid" \
       sh -c "tail -n +$((mark + 1)) '$logs/spark-connect.log' | grep -q 'Spark Connect server started'"
-    # A real request: `select 1` through the pyspark Connect client (a few seconds on an idle
-    # machine, much longer on a loaded one, hence the retries).
-    local out="" t0=$SECONDS
-    if "$SPARK_VENV/bin/python" -c 'import pyspark.sql.connect.session' 2>/dev/null; then
-      until out=$(spark_connect_probe); do
-        kill -0 "$cpid" 2>/dev/null || die "spark-connect exited during start-up; see $logs/spark-connect.log"
-        ((SECONDS - t0 < 240)) || die "Spark Connect opened port $SPARK_CONNECT_PORT but did not answer select 1 within 240s; see $logs/spark-connect.log
-$out"
-        sleep 2
-      done
-      log "Spark Connect answered select 1"
-    else
-      log "no pyspark Connect client in $SPARK_VENV: ready on port + start-up log line only"
-    fi
+    # A real request, with the secret: `SELECT 1` through the project's own client (stackctl).
+    SPARK_CONNECT_SECRET="$secret" SPARK_REMOTE="sc://127.0.0.1:$SPARK_CONNECT_PORT" stackctl wait spark -timeout 240s \
+      || die "Spark Connect opened port $SPARK_CONNECT_PORT but did not answer SELECT 1; see $logs/spark-connect.log"
+    log "Spark Connect answered SELECT 1 (with the secret)"
   fi
   log "ready: spark://127.0.0.1:$SPARK_MASTER_PORT (UI http://127.0.0.1:$SPARK_MASTER_UI_PORT), Connect sc://127.0.0.1:$SPARK_CONNECT_PORT"
 }

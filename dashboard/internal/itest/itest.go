@@ -74,13 +74,14 @@ func (m MySQL) Open(t testing.TB, user, password string) *sql.DB {
 type Cassandra struct {
 	Hosts    []string
 	Keyspace string
+	ns       *testkit.Namespace
 }
 
 // CassandraFromEnv reads CASSANDRA_HOSTS and requires the first host to be reachable. The
 // keyspace is the test namespace's (testkit), never the product's.
 func CassandraFromEnv(t testing.TB, ns *testkit.Namespace) Cassandra {
 	t.Helper()
-	c := Cassandra{Keyspace: ns.Keyspace()}
+	c := Cassandra{Keyspace: ns.Keyspace(), ns: ns}
 	for _, h := range strings.Split(Env("CASSANDRA_HOSTS", "127.0.0.1"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			c.Hosts = append(c.Hosts, h)
@@ -94,19 +95,11 @@ func CassandraFromEnv(t testing.TB, ns *testkit.Namespace) Cassandra {
 	return c
 }
 
-// Session opens a gocql session (no auth; closed in t.Cleanup) for inserting test rows.
+// Session opens a session on the namespace's keyspace as the job's role, which may write the
+// rows the tests insert (the dashboard's role only reads); closed in t.Cleanup.
 func (c Cassandra) Session(t testing.TB) *gocql.Session {
 	t.Helper()
-	cl := gocql.NewCluster(c.Hosts...)
-	cl.Keyspace = c.Keyspace
-	cl.Consistency = gocql.LocalOne
-	cl.Timeout, cl.ConnectTimeout = 10*time.Second, 10*time.Second
-	s, err := cl.CreateSession()
-	if err != nil {
-		Unavailable(t, "Cassandra at %v (keyspace %s) does not answer: %v", c.Hosts, c.Keyspace, err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return c.ns.Cassandra(t)
 }
 
 // RandomID returns a random negative id, far from the producers' positive ids.

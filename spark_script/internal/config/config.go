@@ -17,6 +17,10 @@ import (
 // on other machines.
 type Config struct {
 	SparkRemote string // Spark Connect URL, sc://host:port (SPARK_REMOTE)
+	// SparkSecret is the stack's Spark Connect secret (SPARK_CONNECT_SECRET), sent with every call
+	// in the SparkSecretHeader header; the server's interceptor refuses calls without it. Never
+	// logged.
+	SparkSecret string
 
 	Topic                string // Kafka topic with the trades (first argument or JOB_TOPIC)
 	KafkaBootstrap       string // brokers as seen by this process (KAFKA_BOOTSTRAP_SERVERS)
@@ -25,6 +29,10 @@ type Config struct {
 
 	Keyspace          string // Cassandra keyspace (CASSANDRA_KEYSPACE)
 	CassandraHosts    string // Cassandra as seen by this process, for readiness checks (CASSANDRA_HOSTS)
+	// The job's Cassandra role (CASSANDRA_JOB_USER / CASSANDRA_JOB_PASSWORD): it may read the
+	// keyspace and write the raw path's tables, nothing else. The password is never logged.
+	CassandraUser     string
+	CassandraPassword string
 	CheckpointRoot    string // checkpoint root on the Spark side; empty = the server's spark.sql.streaming.checkpointLocation
 	RawTrigger        time.Duration
 	AggTrigger        time.Duration
@@ -45,6 +53,10 @@ type Config struct {
 	QueryPoll  time.Duration // how often streaming queries are checked (and the session kept alive)
 	LogJSON    bool
 }
+
+// SparkSecretHeader is the gRPC metadata header that carries the Spark Connect secret; the
+// stack's interceptor (stack/spark-auth) checks it. docs/contracts.md names it too.
+const SparkSecretHeader = "x-idxstream-secret"
 
 // Load reads the environment (getenv), then flags from args. The first positional argument, if
 // any, is the topic, so that `spark_script trading_data` reads like `producer trading_data`.
@@ -72,11 +84,14 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	c := Config{
 		SparkRemote:          env("SPARK_REMOTE", "sc://127.0.0.1:15002"),
+		SparkSecret:          env("SPARK_CONNECT_SECRET", ""),
 		Topic:                env("JOB_TOPIC", "trading_data"),
 		KafkaBootstrap:       env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
 		MaxOffsetsPerTrigger: integer("JOB_MAX_OFFSETS_PER_TRIGGER", "5000"),
 		Keyspace:             env("CASSANDRA_KEYSPACE", "trading"),
 		CassandraHosts:       env("CASSANDRA_HOSTS", "127.0.0.1"),
+		CassandraUser:        env("CASSANDRA_JOB_USER", "trading_job"),
+		CassandraPassword:    env("CASSANDRA_JOB_PASSWORD", ""),
 		CheckpointRoot:       env("JOB_CHECKPOINT_ROOT", ""),
 		RawTrigger:           dur("JOB_RAW_TRIGGER", "10s"),
 		AggTrigger:           dur("JOB_AGG_TRIGGER", "60s"),
@@ -170,6 +185,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShufflePartitions <= 0 {
 		errs = append(errs, fmt.Errorf("shuffle partitions must be positive, got %d", c.ShufflePartitions))
+	}
+	if c.SparkSecret == "" {
+		errs = append(errs, errors.New("SPARK_CONNECT_SECRET is empty: run `make up` (it writes .env) or set it; the Spark Connect server refuses calls without it"))
+	}
+	if c.CassandraPassword == "" {
+		errs = append(errs, errors.New("CASSANDRA_JOB_PASSWORD is empty: run `make up` (it writes .env) or set it; Cassandra refuses logins without it"))
 	}
 	if c.MySQLPassword == "" {
 		errs = append(errs, errors.New("MYSQL_JOB_PASSWORD is empty: run `make up` (it writes .env) or set it"))

@@ -13,7 +13,7 @@ func getenv(m map[string]string) func(string) string { return func(k string) str
 
 func TestLoadDefaultsAndOverrides(t *testing.T) {
 	c, err := Load([]string{"--raw-trigger", "5s", "my_topic"}, getenv(map[string]string{
-		"MYSQL_JOB_PASSWORD": "pw", "JOB_AGG_TRIGGER": "30s", "SPARK_KAFKA_BOOTSTRAP_SERVERS": "kafka:19092",
+		"MYSQL_JOB_PASSWORD": "pw", "SPARK_CONNECT_SECRET": "s", "CASSANDRA_JOB_PASSWORD": "c", "JOB_AGG_TRIGGER": "30s", "SPARK_KAFKA_BOOTSTRAP_SERVERS": "kafka:19092",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad settings accepted")
 	}
-	for _, want := range []string{"sc://", "MARKET_TZ", "at least 1s", "max offsets", "MYSQL_JOB_PASSWORD"} {
+	for _, want := range []string{"sc://", "MARKET_TZ", "at least 1s", "max offsets", "MYSQL_JOB_PASSWORD", "SPARK_CONNECT_SECRET"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -37,7 +37,7 @@ type Status struct {
 // schema missing, bad settings) or a part fails for good; outages while running are retried.
 func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	session, err := sc.Connect(cfg.SparkRemote, sc.WithLogger(logger.With("component", "sparkconnect")),
-		sc.WithClientType("idxstream-job"))
+		sc.WithClientType("idxstream-job"), sc.WithHeader(config.SparkSecretHeader, cfg.SparkSecret))
 	if err != nil {
 		return fmt.Errorf("spark connect: %w", err)
 	}
@@ -46,17 +46,21 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	defer cancel()
 	version, err := session.SparkVersion(startCtx)
 	if err != nil {
-		return fmt.Errorf("no Spark Connect server answers at %s (is the stack up? `make up`): %w", cfg.SparkRemote, err)
+		return fmt.Errorf("no Spark Connect server answers at %s (is the stack up? `make up`): %w", shown(cfg.SparkRemote), err)
 	}
 	for k, v := range map[string]string{
 		"spark.sql.session.timeZone":   "UTC",
 		"spark.sql.shuffle.partitions": strconv.Itoa(cfg.ShufflePartitions),
+		// The connector logs in as the job's role. Session settings, not writer options: options
+		// are printed in query plans and errors, and Spark redacts settings named *password*.
+		"spark.cassandra.auth.username": cfg.CassandraUser,
+		"spark.cassandra.auth.password": cfg.CassandraPassword,
 	} {
 		if err := session.Conf().Set(startCtx, k, v); err != nil {
 			return fmt.Errorf("set %s: %w", k, err)
 		}
 	}
-	logger.Info("connected to Spark", "remote", cfg.SparkRemote, "version", version, "session", session.SessionID())
+	logger.Info("connected to Spark", "remote", shown(cfg.SparkRemote), "version", version, "session", session.SessionID())
 
 	db, err := openMySQL(startCtx, cfg)
 	if err != nil {
@@ -85,7 +89,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		}})
 	}
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: logger.With("component", "raw-path"),
-		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
+		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
 	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
 		Log: batchlog.New(db), Bounds: kafka, Spark: p, Logger: logger.With("component", "aggregate-path")}
 
@@ -109,6 +113,15 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		})
 	}
 	return g.Wait()
+}
+
+// shown is the connection string as it may be logged: host, port and user, no token nor other
+// parameters (they may carry secrets).
+func shown(remote string) string {
+	if r, err := sc.ParseRemote(remote); err == nil {
+		return r.String()
+	}
+	return "(unparsable SPARK_REMOTE)"
 }
 
 func openMySQL(ctx context.Context, cfg config.Config) (*sql.DB, error) {

@@ -13,8 +13,8 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 )
 
-// Cassandra checks the cluster at hosts (host or host:port, comma-separated).
-type Cassandra struct{ Hosts string }
+// Cassandra checks the cluster at Hosts (host or host:port, comma-separated), logging in as User.
+type Cassandra struct{ Hosts, User, Password string }
 
 // Ready opens a short-lived session and reads the local node's release version. A fresh session
 // each time, so that an answer means the cluster accepts new connections now.
@@ -22,6 +22,9 @@ func (c Cassandra) Ready(ctx context.Context) error {
 	cl := gocql.NewCluster(strings.Split(c.Hosts, ",")...)
 	cl.Timeout, cl.ConnectTimeout = 5*time.Second, 5*time.Second
 	cl.NumConns = 1
+	if c.Password != "" {
+		cl.Authenticator = gocql.PasswordAuthenticator{Username: c.User, Password: c.Password}
+	}
 	s, err := cl.CreateSession()
 	if err != nil {
 		return fmt.Errorf("cassandra at %s: %w", c.Hosts, err)

@@ -7,7 +7,7 @@
 //	    with least-privilege grants, set settings.market_tz_offset from MARKET_TZ
 //	stackctl topics [-partitions N] [-rf N]
 //	    create trading_data and test_topic (KAFKA_PARTITIONS, RF 1); existing topics are kept
-//	stackctl wait kafka|cassandra|mysql [-timeout 60s]
+//	stackctl wait kafka|cassandra|mysql|spark [-timeout 60s]
 //	    wait until the server answers a real request
 //	stackctl namespace create|drop NAME, stackctl namespace list
 //	    a test namespace (NAME = itest_…): keyspace and database NAME migrated like the product's,
@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -42,6 +43,7 @@ import (
 	"idxstream/stack/internal/kafkaadmin"
 	"idxstream/stack/internal/migrate"
 	"idxstream/stack/internal/mysqladmin"
+	"idxstream/stack/internal/sparkprobe"
 	"idxstream/stack/internal/sqlsplit"
 )
 
@@ -99,7 +101,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	case config.CmdFingerprint:
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
-		return runFingerprint(ctx, cfg, os.Stdout)
+		return runFingerprint(ctx, cfg, os.Stdout, logger)
 	}
 	return fmt.Errorf("unknown command %q", cfg.Command)
 }
@@ -148,6 +150,9 @@ func migrateMySQL(ctx context.Context, cfg config.Config, database string, logge
 	if err := adm.EnsureUsers(ctx, accounts, hosts, logger); err != nil {
 		return err
 	}
+	if err := adm.Harden(ctx, osUser(), logger); err != nil {
+		return err
+	}
 	off, err := adm.SetMarketTZ(ctx, cfg.MarketTZ, time.Now())
 	if err != nil {
 		return err
@@ -162,7 +167,7 @@ func migrateCassandra(ctx context.Context, cfg config.Config, keyspace string, l
 	if err != nil {
 		return err
 	}
-	session, err := cassSession(cfg)
+	session, err := cassSession(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -173,6 +178,9 @@ func migrateCassandra(ctx context.Context, cfg config.Config, keyspace string, l
 	res, err := r.Run(ctx, files)
 	if err != nil {
 		return fmt.Errorf("cassandra migrations: %w", err)
+	}
+	if err := cassadmin.EnsureRoles(ctx, session, keyspace, cassandraRoles(cfg, keyspace), logger); err != nil {
+		return fmt.Errorf("cassandra roles: %w", err)
 	}
 	logger.Info("migrations done", "keyspace", keyspace, "applied", len(res.Applied), "already", len(res.Skipped), "changed", len(res.Changed))
 	return nil
@@ -213,7 +221,7 @@ func runWait(ctx context.Context, cfg config.Config, logger *slog.Logger) error 
 		}
 		logger.Info("kafka answers", "brokers", n, "waited", time.Since(start).Round(time.Millisecond))
 	case "cassandra":
-		v, err := cassadmin.Wait(ctx, cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort))
+		v, err := cassadmin.Wait(ctx, cassadmin.WithLogin(cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort), login(cfg.CassandraAdmin)))
 		if err != nil {
 			return err
 		}
@@ -223,17 +231,46 @@ func runWait(ctx context.Context, cfg config.Config, logger *slog.Logger) error 
 			return err
 		}
 		logger.Info("mysql answers", "waited", time.Since(start).Round(time.Millisecond))
+	case "spark":
+		if err := sparkprobe.Wait(ctx, cfg.SparkRemote, config.SparkSecretHeader, cfg.SparkSecret); err != nil {
+			return err
+		}
+		logger.Info("spark connect answers SELECT 1", "waited", time.Since(start).Round(time.Millisecond))
 	default:
 		return fmt.Errorf("unknown service %q", cfg.Service)
 	}
 	return nil
 }
 
-// cassSession opens an administrative CQL session on the configured hosts.
-func cassSession(cfg config.Config) (*gocql.Session, error) {
-	s, err := cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort).CreateSession()
-	if err != nil {
-		return nil, fmt.Errorf("connect to cassandra %v: %w", cfg.CassandraHosts, err)
+// cassSession opens a CQL session as the stack's superuser (made on first use, see
+// cassadmin.Admin).
+func cassSession(ctx context.Context, cfg config.Config, logger *slog.Logger) (*gocql.Session, error) {
+	return cassadmin.Admin(ctx, cfg.CassandraHosts, cfg.CassandraPort, login(cfg.CassandraAdmin), logger)
+}
+
+// osUser is the operating-system user running stackctl (the native stack's MariaDB superuser).
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
 	}
-	return s, nil
+	return ""
+}
+
+func login(u config.User) cassadmin.Login { return cassadmin.Login{Name: u.Name, Password: u.Password} }
+
+// cassandraRoles are the application roles and exactly what they may do in keyspace ks
+// (docs/contracts.md): the job writes the tables of the raw path and reads the keyspace; the
+// dashboard reads the one table it shows.
+func cassandraRoles(cfg config.Config, ks string) []cassadmin.RoleSpec {
+	return []cassadmin.RoleSpec{
+		{Login: login(cfg.CassandraJob), Grants: []cassadmin.Grant{
+			{Permission: "SELECT", Resource: "KEYSPACE " + ks},
+			{Permission: "MODIFY", Resource: "TABLE " + ks + ".real_time_data"},
+			{Permission: "MODIFY", Resource: "TABLE " + ks + ".trades_by_ticker"},
+			{Permission: "MODIFY", Resource: "TABLE " + ks + ".rejects"},
+		}},
+		{Login: login(cfg.CassandraDashboard), Grants: []cassadmin.Grant{
+			{Permission: "SELECT", Resource: "TABLE " + ks + ".trades_by_ticker"},
+		}},
+	}
 }

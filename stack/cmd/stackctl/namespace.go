@@ -36,7 +36,7 @@ func runNamespace(ctx context.Context, cfg config.Config, logger *slog.Logger) e
 	case config.NsDrop:
 		return dropNamespace(ctx, cfg, cfg.NsName, logger)
 	case config.NsList:
-		return listNamespaces(ctx, cfg, os.Stdout)
+		return listNamespaces(ctx, cfg, os.Stdout, logger)
 	}
 	return fmt.Errorf("unknown namespace operation %q", cfg.NsOp)
 }
@@ -48,7 +48,7 @@ func dropNamespace(ctx context.Context, cfg config.Config, name string, logger *
 	if err := mysqladmin.DropDatabase(ctx, cfg.MySQLAdminDSN, name); err != nil {
 		return err
 	}
-	session, err := cassSession(cfg)
+	session, err := cassSession(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -89,12 +89,12 @@ func dropNamespace(ctx context.Context, cfg config.Config, name string, logger *
 	return nil
 }
 
-func listNamespaces(ctx context.Context, cfg config.Config, w io.Writer) error {
+func listNamespaces(ctx context.Context, cfg config.Config, w io.Writer, logger *slog.Logger) error {
 	dbs, err := mysqladmin.Databases(ctx, cfg.MySQLAdminDSN, namespace.Prefix)
 	if err != nil {
 		return err
 	}
-	session, err := cassSession(cfg)
+	session, err := cassSession(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func listNamespaces(ctx context.Context, cfg config.Config, w io.Writer) error {
 
 // runFingerprint prints a digest of every table and topic of the product namespace
 // (MYSQL_DATABASE, CASSANDRA_KEYSPACE, the topics outside test namespaces).
-func runFingerprint(ctx context.Context, cfg config.Config, w io.Writer) error {
+func runFingerprint(ctx context.Context, cfg config.Config, w io.Writer, logger *slog.Logger) error {
 	adm, err := mysqladmin.Open(ctx, cfg.MySQLAdminDSN, cfg.MySQLDatabase)
 	if err != nil {
 		return err
@@ -128,7 +128,7 @@ func runFingerprint(ctx context.Context, cfg config.Config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	session, err := cassSession(cfg)
+	session, err := cassSession(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"idxstream/stack/internal/cassadmin"
 	"idxstream/stack/internal/config"
 	"idxstream/stack/internal/kafkaadmin"
+	"idxstream/stack/internal/sparkprobe"
 )
 
 // runPreflight checks what every test run needs before any test starts, and names the cause and
@@ -53,7 +52,7 @@ func runPreflight(ctx context.Context, cfg config.Config, w io.Writer) error {
 	}
 	check("kafka "+fmt.Sprint(cfg.KafkaBrokers), kafkaAnswers(ctx, cfg))
 	check("cassandra "+fmt.Sprint(cfg.CassandraHosts), cassandraAnswers(ctx, cfg))
-	check("spark connect "+cfg.SparkRemote, sparkConnectListens(ctx, cfg.SparkRemote))
+	check("spark connect "+cfg.SparkRemote, sparkAnswers(ctx, cfg))
 	if len(problems) > 0 {
 		return fmt.Errorf("the stack is not ready for tests: %w", errors.Join(problems...))
 	}
@@ -101,23 +100,35 @@ func kafkaAnswers(ctx context.Context, cfg config.Config) error {
 func cassandraAnswers(ctx context.Context, cfg config.Config) error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	_, err := cassadmin.Wait(ctx, cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort))
+	// The programs' roles must log in: the job's and the dashboard's passwords of .env.
+	for _, u := range []config.User{cfg.CassandraJob, cfg.CassandraDashboard} {
+		s, err := cassadmin.WithLogin(cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort), login(u)).CreateSession()
+		if cassadmin.BadCredentials(err) {
+			return fmt.Errorf("Cassandra refuses role %s with the password of .env: this .env does not match the running stack "+
+				"(copy %s to .env, or run `make up` to give the roles this .env's passwords)", u.Name, filepath.Join(cfg.StackHome, "secrets.env"))
+		}
+		if err != nil {
+			return fmt.Errorf("%w (is the stack up? `make up`)", err)
+		}
+		s.Close()
+	}
+	_, err := cassadmin.Wait(ctx, cassadmin.WithLogin(cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort), login(cfg.CassandraAdmin)))
 	return err
 }
 
-func sparkConnectListens(ctx context.Context, remote string) error {
-	u, err := url.Parse(remote)
-	if err != nil || u.Scheme != "sc" {
-		return fmt.Errorf("SPARK_REMOTE %q is not an sc://host:port URL", remote)
+func sparkAnswers(ctx context.Context, cfg config.Config) error {
+	if cfg.SparkSecret == "" {
+		return errors.New("SPARK_CONNECT_SECRET is empty (not in the environment nor in .env): run `make up`")
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "15002")
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	err := sparkprobe.Probe(ctx, cfg.SparkRemote, config.SparkSecretHeader, cfg.SparkSecret)
+	if sparkprobe.Unauthenticated(err) {
+		return fmt.Errorf("Spark Connect refuses SPARK_CONNECT_SECRET from .env: this .env does not match the running stack (copy %s to .env, "+
+			"or `bash stack/stack.sh restart spark` to give the server this .env's secret)", filepath.Join(cfg.StackHome, "secrets.env"))
 	}
-	d := net.Dialer{Timeout: 5 * time.Second}
-	c, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
-		return fmt.Errorf("nothing listens at %s: %w (is the stack up? `make up`)", host, err)
+		return fmt.Errorf("%w (is the stack up? `make up`)", err)
 	}
-	return c.Close()
+	return nil
 }

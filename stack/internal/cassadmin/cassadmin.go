@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sort"
 	"strconv"
@@ -31,6 +32,190 @@ func Cluster(hosts []string, port int) *gocql.ClusterConfig {
 	c.DisableInitialHostLookup = len(addrs) == 1
 	c.Logger = gocql.NewLogger(gocql.LogLevelWarn)
 	return c
+}
+
+// Login is a Cassandra role's name and password.
+type Login struct{ Name, Password string }
+
+// WithLogin makes cluster log in as l (PasswordAuthenticator). An empty password leaves it as it
+// is: a server without authentication needs none.
+func WithLogin(cluster *gocql.ClusterConfig, l Login) *gocql.ClusterConfig {
+	if l.Password != "" {
+		cluster.Authenticator = gocql.PasswordAuthenticator{Username: l.Name, Password: l.Password}
+	}
+	return cluster
+}
+
+// BadCredentials reports whether err is the server's refusal of a login.
+func BadCredentials(err error) bool {
+	var ce *gocql.RequestErrCredentials
+	return errors.As(err, &ce)
+}
+
+// defaultSuperuser is the role Cassandra creates on its first start with authentication, before
+// any other role exists.
+var defaultSuperuser = Login{Name: "cassandra", Password: "cassandra"}
+
+// Admin connects as admin, the stack's own superuser. On a node that still has only its default
+// superuser (first start with authentication, or a stack upgraded to it) it logs in as that one,
+// creates admin, reconnects as admin and drops the default role, whose password everyone knows.
+// Cassandra creates the default role about ten seconds after it starts: Admin waits for it until
+// ctx ends.
+func Admin(ctx context.Context, hosts []string, port int, admin Login, logger *slog.Logger) (*gocql.Session, error) {
+	if admin.Password == "" {
+		return nil, errors.New("CASSANDRA_ADMIN_PASSWORD is empty: set it in .env (`make up` creates one)")
+	}
+	for {
+		s, err := WithLogin(Cluster(hosts, port), admin).CreateSession()
+		if err == nil {
+			if err := dropDefaultSuperuser(ctx, s, admin, logger); err != nil {
+				s.Close()
+				return nil, err
+			}
+			return s, nil
+		}
+		if !BadCredentials(err) {
+			return nil, fmt.Errorf("connect to cassandra %v as %s: %w", hosts, admin.Name, err)
+		}
+		def, derr := WithLogin(Cluster(hosts, port), defaultSuperuser).CreateSession()
+		if derr == nil {
+			q := fmt.Sprintf("CREATE ROLE IF NOT EXISTS %s WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = %s", admin.Name, cqlString(admin.Password))
+			err = def.Query(q).ExecContext(ctx)
+			def.Close()
+			if err != nil {
+				return nil, fmt.Errorf("create the stack's superuser %s: %w", admin.Name, redactPassword(err, admin.Password))
+			}
+			logger.Info("created the stack's Cassandra superuser; the default one goes", "role", admin.Name)
+			continue
+		}
+		if !BadCredentials(derr) {
+			return nil, fmt.Errorf("connect to cassandra %v: %w", hosts, derr)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cassandra refuses %s (CASSANDRA_ADMIN_PASSWORD of .env) and has no default superuser either: "+
+				"was the stack brought up with other secrets? (%s): %w", admin.Name, "$STACK_HOME/secrets.env", ctx.Err())
+		case <-time.After(2 * time.Second): // the default role may not exist yet
+		}
+	}
+}
+
+func dropDefaultSuperuser(ctx context.Context, s *gocql.Session, admin Login, logger *slog.Logger) error {
+	if admin.Name == defaultSuperuser.Name {
+		return nil
+	}
+	var n int
+	if err := s.Query("SELECT COUNT(*) FROM system_auth.roles WHERE role = ?", defaultSuperuser.Name).ScanContext(ctx, &n); err != nil {
+		return nil // a server without authentication has no roles to look at
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := s.Query("DROP ROLE IF EXISTS " + defaultSuperuser.Name).ExecContext(ctx); err != nil {
+		return fmt.Errorf("drop the default superuser: %w", err)
+	}
+	logger.Info("dropped Cassandra's default superuser", "role", defaultSuperuser.Name)
+	return nil
+}
+
+// Grant is one permission on a resource of a keyspace: "SELECT" on "KEYSPACE ks", "MODIFY" on
+// "TABLE ks.t".
+type Grant struct{ Permission, Resource string }
+
+// RoleSpec is an application role and exactly the permissions it holds on one keyspace.
+type RoleSpec struct {
+	Login  Login
+	Grants []Grant
+}
+
+// EnsureRoles creates (or updates the password of) each role, grants what its spec lists on
+// keyspace ks and revokes every other permission it holds on ks or its tables, so that an
+// upgraded stack ends with the same permissions as a new one. Passwords are never logged.
+func EnsureRoles(ctx context.Context, s *gocql.Session, ks string, roles []RoleSpec, logger *slog.Logger) error {
+	for _, r := range roles {
+		if r.Login.Password == "" {
+			return fmt.Errorf("the password of Cassandra role %s is empty: set it in .env (`make up` creates one)", r.Login.Name)
+		}
+		pw := cqlString(r.Login.Password)
+		for _, q := range []string{
+			fmt.Sprintf("CREATE ROLE IF NOT EXISTS %s WITH LOGIN = true AND PASSWORD = %s", r.Login.Name, pw),
+			fmt.Sprintf("ALTER ROLE %s WITH LOGIN = true AND PASSWORD = %s", r.Login.Name, pw),
+		} {
+			if err := s.Query(q).ExecContext(ctx); err != nil {
+				return fmt.Errorf("role %s: %w", r.Login.Name, redactPassword(err, r.Login.Password))
+			}
+		}
+		want := map[Grant]bool{}
+		for _, g := range r.Grants {
+			want[g] = true
+			if err := s.Query(fmt.Sprintf("GRANT %s ON %s TO %s", g.Permission, g.Resource, r.Login.Name)).ExecContext(ctx); err != nil {
+				return fmt.Errorf("grant %s on %s to %s: %w", g.Permission, g.Resource, r.Login.Name, err)
+			}
+		}
+		held, err := permissions(ctx, s, r.Login.Name)
+		if err != nil {
+			return err
+		}
+		for _, g := range held {
+			if want[g] || !onKeyspace(g.Resource, ks) {
+				continue
+			}
+			if err := s.Query(fmt.Sprintf("REVOKE %s ON %s FROM %s", g.Permission, g.Resource, r.Login.Name)).ExecContext(ctx); err != nil {
+				return fmt.Errorf("revoke %s on %s from %s: %w", g.Permission, g.Resource, r.Login.Name, err)
+			}
+			logger.Info("revoked a permission the role no longer needs", "role", r.Login.Name, "permission", g.Permission, "on", g.Resource)
+		}
+		logger.Info("cassandra role ready", "role", r.Login.Name, "keyspace", ks, "grants", len(r.Grants))
+	}
+	return nil
+}
+
+// permissions lists what role holds directly, as Grants ("<keyspace ks>" becomes "KEYSPACE ks").
+func permissions(ctx context.Context, s *gocql.Session, role string) ([]Grant, error) {
+	it := s.Query("LIST ALL PERMISSIONS OF " + role + " NORECURSIVE").IterContext(ctx)
+	var out []Grant
+	row := map[string]any{}
+	for it.MapScan(row) {
+		res, _ := row["resource"].(string)
+		perm, _ := row["permission"].(string)
+		if g, ok := grantOf(res, perm); ok {
+			out = append(out, g)
+		}
+		row = map[string]any{}
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("list the permissions of %s: %w", role, err)
+	}
+	return out, nil
+}
+
+// grantOf turns a listed resource ("<keyspace ks>", "<table ks.t>") into a Grant.
+func grantOf(resource, permission string) (Grant, bool) {
+	inner, ok := strings.CutPrefix(resource, "<")
+	if !ok {
+		return Grant{}, false
+	}
+	inner = strings.TrimSuffix(inner, ">")
+	kind, name, ok := strings.Cut(inner, " ")
+	if !ok || (kind != "keyspace" && kind != "table") {
+		return Grant{}, false
+	}
+	return Grant{Permission: permission, Resource: strings.ToUpper(kind) + " " + name}, true
+}
+
+func onKeyspace(resource, ks string) bool {
+	return resource == "KEYSPACE "+ks || strings.HasPrefix(resource, "TABLE "+ks+".")
+}
+
+// cqlString quotes s as a CQL string literal (role statements take no bind markers).
+func cqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// redactPassword keeps a password out of an error that may quote the statement.
+func redactPassword(err error, password string) error {
+	if password == "" || !strings.Contains(err.Error(), password) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), password, "[password hidden]"))
 }
 
 // Migrations is a migrate.Executor for one keyspace. The keyspace is created with replication
@@ -80,6 +265,9 @@ func Wait(ctx context.Context, cluster *gocql.ClusterConfig) (string, error) {
 		v, err := releaseVersion(ctx, cluster)
 		if err == nil {
 			return v, nil
+		}
+		if BadCredentials(err) { // it answers; the login is checked (and made) by Admin
+			return "(login refused: the stack's roles are made by stackctl migrate)", nil
 		}
 		last = err
 		select {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,6 +37,10 @@ const (
 	NsDrop   = "drop"
 	NsList   = "list"
 )
+
+// SparkSecretHeader is the gRPC metadata header that carries the Spark Connect secret to the
+// stack's interceptor (stack/spark-auth; docs/contracts.md).
+const SparkSecretHeader = "x-idxstream-secret"
 
 // Migration targets.
 const (
@@ -77,8 +82,14 @@ type Config struct {
 	CassandraPort        int      // CASSANDRA_PORT; default 9042, for hosts given without a port
 	CassandraKeyspace    string   // CASSANDRA_KEYSPACE; default trading
 	CassandraReplication string   // CASSANDRA_REPLICATION; substituted for {{replication}}
+	// The Cassandra roles: the stack's superuser (migrations, namespaces, fingerprint only), the
+	// job's and the dashboard's (docs/contracts.md lists their grants).
+	CassandraAdmin     User // CASSANDRA_ADMIN_USER / CASSANDRA_ADMIN_PASSWORD
+	CassandraJob       User // CASSANDRA_JOB_USER / CASSANDRA_JOB_PASSWORD
+	CassandraDashboard User // CASSANDRA_DASHBOARD_USER / CASSANDRA_DASHBOARD_PASSWORD
 
-	SparkRemote string // SPARK_REMOTE; default sc://127.0.0.1:15002 (preflight)
+	SparkRemote string // SPARK_REMOTE; default sc://127.0.0.1:15002 (wait spark, preflight)
+	SparkSecret string // SPARK_CONNECT_SECRET, sent in SparkSecretHeader; never logged
 	MySQLAddr   string // MYSQL_ADDR; default 127.0.0.1:3306: where the programs reach MySQL (preflight)
 
 	Timeout   time.Duration // -timeout: the whole command; default 60s (migrate: 5m)
@@ -121,12 +132,22 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 		CassandraPort:        atoi("CASSANDRA_PORT", 9042),
 		CassandraKeyspace:    env("CASSANDRA_KEYSPACE", "trading"),
 		CassandraReplication: env("CASSANDRA_REPLICATION", "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
-		SparkRemote:          env("SPARK_REMOTE", "sc://127.0.0.1:15002"),
+		CassandraAdmin:       User{env("CASSANDRA_ADMIN_USER", "idxstream_admin"), getenv("CASSANDRA_ADMIN_PASSWORD")},
+		CassandraJob:         User{env("CASSANDRA_JOB_USER", "trading_job"), getenv("CASSANDRA_JOB_PASSWORD")},
+		CassandraDashboard:   User{env("CASSANDRA_DASHBOARD_USER", "trading_dashboard"), getenv("CASSANDRA_DASHBOARD_PASSWORD")},
+		SparkRemote:          env("SPARK_REMOTE", "sc://127.0.0.1:"+env("SPARK_CONNECT_PORT", "15002")),
+		SparkSecret:          getenv("SPARK_CONNECT_SECRET"),
 		MySQLAddr:            env("MYSQL_ADDR", "127.0.0.1:"+env("MYSQL_PORT", "3306")),
 		Timeout:              60 * time.Second,
 		LogFormat:            env("LOG_FORMAT", "text"),
 	}
-	c.MySQLAdminDSN = env("MYSQL_ADMIN_DSN", "root@unix("+filepath.Join(c.StackHome, "mariadb", "run", "mysqld.sock")+")/")
+	// The native MariaDB's superuser is the operating-system user, through the socket
+	// (unix_socket authentication; stack/native/mariadb.sh).
+	osUser := "root"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		osUser = u.Username
+	}
+	c.MySQLAdminDSN = env("MYSQL_ADMIN_DSN", osUser+"@unix("+filepath.Join(c.StackHome, "mariadb", "run", "mysqld.sock")+")/")
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		c.Command, args = args[0], args[1:]
 	}
@@ -180,10 +201,14 @@ func (c Config) Validate() error {
 	case CmdWait:
 		switch c.Service {
 		case "kafka", "cassandra", "mysql":
+		case "spark":
+			if c.SparkSecret == "" {
+				add("SPARK_CONNECT_SECRET is empty (set it in .env; `make up` creates one)")
+			}
 		case "":
-			add("wait needs a service: kafka, cassandra or mysql")
+			add("wait needs a service: kafka, cassandra, mysql or spark")
 		default:
-			add("wait: unknown service %q (kafka, cassandra or mysql)", c.Service)
+			add("wait: unknown service %q (kafka, cassandra, mysql or spark)", c.Service)
 		}
 	case "":
 		add("missing command: migrate, topics, wait, namespace, fingerprint or preflight")
@@ -237,6 +262,17 @@ func (c Config) Validate() error {
 		}
 		if c.CassandraPort <= 0 || c.CassandraPort > 65535 {
 			add("CASSANDRA_PORT=%d is not a port", c.CassandraPort)
+		}
+		for _, u := range []struct {
+			v string
+			u User
+		}{{"CASSANDRA_ADMIN", c.CassandraAdmin}, {"CASSANDRA_JOB", c.CassandraJob}, {"CASSANDRA_DASHBOARD", c.CassandraDashboard}} {
+			if !validIdent(u.u.Name) || u.u.Name != strings.ToLower(u.u.Name) {
+				add("%s_USER=%q is not a plain lower-case identifier", u.v, u.u.Name)
+			}
+			if u.u.Password == "" && c.Command != CmdWait {
+				add("%s_PASSWORD is empty (set it in .env; `make up` creates one)", u.v)
+			}
 		}
 		if !validIdent(c.CassandraKeyspace) {
 			add("CASSANDRA_KEYSPACE=%q is not a plain identifier", c.CassandraKeyspace)

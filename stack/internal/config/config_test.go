@@ -16,6 +16,7 @@ var goodEnv = map[string]string{
 	"MYSQL_JOB_PASSWORD":       "j",
 	"MYSQL_PRODUCER_PASSWORD":  "p",
 	"MYSQL_DASHBOARD_PASSWORD": "d",
+	"CASSANDRA_ADMIN_PASSWORD": "ca", "CASSANDRA_JOB_PASSWORD": "cj", "CASSANDRA_DASHBOARD_PASSWORD": "cd",
 }
 
 func TestDefaults(t *testing.T) {

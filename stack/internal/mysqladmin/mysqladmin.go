@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -112,9 +113,9 @@ type Role int
 
 // The three application roles of docs/contracts.md.
 const (
-	RoleJob       Role = iota // read everything; write aggregated_data and agg_batches
+	RoleJob       Role = iota // read and write aggregated_data and agg_batches; read profile and settings
 	RoleProducer              // read profile; read/write id_blocks
-	RoleDashboard             // read only
+	RoleDashboard             // read the views it shows, market_today and profile
 )
 
 // Account is one application user.
@@ -131,8 +132,8 @@ type Stmt struct {
 }
 
 // UserStatements returns the statements that create (or update the password of) each account for
-// each host and grant it exactly its role's privileges on database db. Grants only add; they are
-// safe to run again.
+// each host and grant it its role's privileges on database db, table by table. Grants only add;
+// Reconcile takes away what a role no longer has. They are safe to run again.
 func UserStatements(db string, accounts []Account, hosts []string) []Stmt {
 	var out []Stmt
 	for _, acc := range accounts {
@@ -141,41 +142,44 @@ func UserStatements(db string, accounts []Account, hosts []string) []Stmt {
 			out = append(out,
 				Stmt{SQL: "CREATE USER IF NOT EXISTS " + who + " IDENTIFIED BY ?", Args: []any{acc.Password}},
 				Stmt{SQL: "ALTER USER " + who + " IDENTIFIED BY ?", Args: []any{acc.Password}})
-			for _, g := range grants(acc.Role) {
-				out = append(out, Stmt{SQL: fmt.Sprintf("GRANT %s ON `%s`.%s TO %s", g.privs, db, g.on, who)})
+			for _, g := range Grants(acc.Role) {
+				out = append(out, Stmt{SQL: fmt.Sprintf("GRANT %s ON `%s`.`%s` TO %s", strings.Join(g.Privileges, ", "), db, g.Table, who)})
 			}
 		}
 	}
 	return out
 }
 
-type grant struct{ privs, on string }
+// Grant is what a role may do on one table or view.
+type Grant struct {
+	Table      string
+	Privileges []string // upper case, in MySQL's order: SELECT, INSERT, UPDATE, DELETE
+}
 
-func grants(r Role) []grant {
+// Grants is every privilege of role r, table by table: the list of docs/contracts.md.
+func Grants(r Role) []Grant {
+	rw := []string{"SELECT", "INSERT", "UPDATE", "DELETE"}
+	ro := []string{"SELECT"}
 	switch r {
 	case RoleJob:
-		return []grant{
-			{"SELECT", "*"},
-			{"INSERT, UPDATE, DELETE", "`aggregated_data`"},
-			{"INSERT, UPDATE, DELETE", "`agg_batches`"},
-		}
+		return []Grant{{"aggregated_data", rw}, {"agg_batches", rw}, {"profile", ro}, {"settings", ro}}
 	case RoleProducer:
-		return []grant{
-			{"SELECT", "`profile`"},
-			{"SELECT, INSERT, UPDATE", "`id_blocks`"},
-		}
+		return []Grant{{"profile", ro}, {"id_blocks", []string{"SELECT", "INSERT", "UPDATE"}}}
 	case RoleDashboard:
-		return []grant{{"SELECT", "*"}}
+		return []Grant{{"volume_today", ro}, {"volume_timeline_today", ro}, {"last_batch", ro}, {"market_today", ro}, {"profile", ro}}
 	}
 	return nil
 }
 
-// EnsureUsers runs UserStatements for this database. Passwords are never logged.
+// EnsureUsers runs UserStatements for this database, then Reconcile. Passwords are never logged.
 func (a *Admin) EnsureUsers(ctx context.Context, accounts []Account, hosts []string, logger *slog.Logger) error {
 	for _, s := range UserStatements(a.dbName, accounts, hosts) {
 		if _, err := a.db.ExecContext(ctx, s.SQL, s.Args...); err != nil {
 			return fmt.Errorf("user setup %q: %w", redact(s), err)
 		}
+	}
+	if err := a.Reconcile(ctx, accounts, hosts, logger); err != nil {
+		return err
 	}
 	for _, acc := range accounts {
 		logger.Info("user ready", "user", acc.Name, "hosts", hosts)
@@ -188,6 +192,65 @@ func redact(s Stmt) string {
 		return s.SQL + " [password hidden]"
 	}
 	return s.SQL
+}
+
+// Reconcile revokes every privilege an account holds on this database beyond its role's Grants
+// (database-wide grants, other tables, extra privileges), so that an upgraded stack ends with the
+// same grants as a new one.
+func (a *Admin) Reconcile(ctx context.Context, accounts []Account, hosts []string, logger *slog.Logger) error {
+	for _, acc := range accounts {
+		want := map[string]string{}
+		for _, g := range Grants(acc.Role) {
+			want[strings.ToLower(g.Table)] = strings.Join(g.Privileges, ",")
+		}
+		for _, h := range hosts {
+			who := fmt.Sprintf("'%s'@'%s'", acc.Name, h)
+			var dbWide int
+			if err := a.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.db WHERE User = ? AND Host = ? AND Db = ?", acc.Name, h, a.dbName).Scan(&dbWide); err != nil {
+				return fmt.Errorf("read grants of %s: %w", who, err)
+			}
+			if dbWide > 0 {
+				if _, err := a.db.ExecContext(ctx, fmt.Sprintf("REVOKE ALL PRIVILEGES ON `%s`.* FROM %s", a.dbName, who)); err != nil {
+					return fmt.Errorf("revoke database-wide grants of %s: %w", who, err)
+				}
+				logger.Info("revoked a database-wide grant the role no longer has", "user", who, "database", a.dbName)
+			}
+			rows, err := a.db.QueryContext(ctx, "SELECT Table_name, Table_priv FROM mysql.tables_priv WHERE User = ? AND Host = ? AND Db = ?", acc.Name, h, a.dbName)
+			if err != nil {
+				return fmt.Errorf("read table grants of %s: %w", who, err)
+			}
+			type tp struct{ table, privs string }
+			var held []tp
+			for rows.Next() {
+				var x tp
+				if err := rows.Scan(&x.table, &x.privs); err != nil {
+					rows.Close()
+					return err
+				}
+				held = append(held, x)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, x := range held {
+				w, ok := want[strings.ToLower(x.table)]
+				if ok && strings.EqualFold(x.privs, w) {
+					continue
+				}
+				if _, err := a.db.ExecContext(ctx, fmt.Sprintf("REVOKE ALL PRIVILEGES ON `%s`.`%s` FROM %s", a.dbName, x.table, who)); err != nil {
+					return fmt.Errorf("revoke grants on %s from %s: %w", x.table, who, err)
+				}
+				if ok {
+					if _, err := a.db.ExecContext(ctx, fmt.Sprintf("GRANT %s ON `%s`.`%s` TO %s", strings.ReplaceAll(w, ",", ", "), a.dbName, x.table, who)); err != nil {
+						return fmt.Errorf("grant on %s to %s: %w", x.table, who, err)
+					}
+				}
+				logger.Info("narrowed a table grant to the role's", "user", who, "table", x.table, "had", x.privs, "now", w)
+			}
+		}
+	}
+	return nil
 }
 
 // TZOffset formats the UTC offset of loc at instant t as MySQL's CONVERT_TZ wants it: "+07:00".
@@ -329,3 +392,70 @@ func Databases(ctx context.Context, adminDSN, prefix string) ([]string, error) {
 
 // DB returns the connection pool to the database, for read-only digests (package fingerprint).
 func (a *Admin) DB() *sql.DB { return a.db }
+
+// Harden leaves no account that answers without a password. On MariaDB the superusers root and
+// osUser (the operating-system user who runs the stack) are made to log in through the unix socket
+// as that operating-system user (unix_socket authentication, which TCP cannot offer); every other
+// account with an empty password is dropped (older native stacks had root@127.0.0.1 and root@::1
+// without one). Locked system accounts (mariadb.sys, mysql.*) are kept.
+func (a *Admin) Harden(ctx context.Context, osUser string, logger *slog.Logger) error {
+	var version string
+	if err := a.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		return fmt.Errorf("server version: %w", err)
+	}
+	mariadb := strings.Contains(version, "MariaDB")
+	if mariadb {
+		stmts := []string{}
+		if osUser != "" && osUser != "root" && validUser(osUser) {
+			stmts = append(stmts,
+				fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED VIA unix_socket", osUser),
+				fmt.Sprintf("GRANT ALL PRIVILEGES ON *.* TO '%s'@'localhost' WITH GRANT OPTION", osUser))
+		}
+		for _, s := range stmts {
+			if _, err := a.db.ExecContext(ctx, s); err != nil {
+				return fmt.Errorf("harden: %s: %w", s, err)
+			}
+		}
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT user, host FROM mysql.user
+		WHERE authentication_string = '' AND plugin IN ('', 'mysql_native_password', 'caching_sha2_password')
+		AND user <> 'mariadb.sys' AND user NOT LIKE 'mysql.%'`)
+	if err != nil {
+		return fmt.Errorf("harden: list accounts: %w", err)
+	}
+	type account struct{ user, host string }
+	var open []account
+	for rows.Next() {
+		var acc account
+		if err := rows.Scan(&acc.user, &acc.host); err != nil {
+			rows.Close()
+			return err
+		}
+		open = append(open, acc)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, acc := range open {
+		who := fmt.Sprintf("'%s'@'%s'", strings.ReplaceAll(acc.user, "'", "''"), strings.ReplaceAll(acc.host, "'", "''"))
+		stmt := "DROP USER " + who
+		if mariadb && acc.user == "root" && acc.host == "localhost" {
+			stmt = "ALTER USER " + who + " IDENTIFIED VIA unix_socket"
+		}
+		if _, err := a.db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("harden: %s: %w", stmt, err)
+		}
+		logger.Info("account without a password closed", "account", who, "action", strings.Fields(stmt)[0])
+	}
+	return nil
+}
+
+func validUser(s string) bool {
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -58,12 +58,14 @@ func TestUserStatements(t *testing.T) {
 	mustHave := []string{
 		"CREATE USER IF NOT EXISTS 'trading_job'@'localhost' IDENTIFIED BY ?",
 		"ALTER USER 'trading_job'@'127.0.0.1' IDENTIFIED BY ?",
-		"GRANT SELECT ON `trading`.* TO 'trading_job'@'127.0.0.1'",
-		"GRANT INSERT, UPDATE, DELETE ON `trading`.`aggregated_data` TO 'trading_job'@'localhost'",
-		"GRANT INSERT, UPDATE, DELETE ON `trading`.`agg_batches` TO 'trading_job'@'localhost'",
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON `trading`.`aggregated_data` TO 'trading_job'@'localhost'",
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON `trading`.`agg_batches` TO 'trading_job'@'127.0.0.1'",
+		"GRANT SELECT ON `trading`.`profile` TO 'trading_job'@'localhost'",
+		"GRANT SELECT ON `trading`.`settings` TO 'trading_job'@'localhost'",
 		"GRANT SELECT ON `trading`.`profile` TO 'trading_producer'@'127.0.0.1'",
 		"GRANT SELECT, INSERT, UPDATE ON `trading`.`id_blocks` TO 'trading_producer'@'localhost'",
-		"GRANT SELECT ON `trading`.* TO 'trading_dashboard'@'localhost'",
+		"GRANT SELECT ON `trading`.`volume_today` TO 'trading_dashboard'@'localhost'",
+		"GRANT SELECT ON `trading`.`last_batch` TO 'trading_dashboard'@'127.0.0.1'",
 	}
 	for _, m := range mustHave {
 		if !strings.Contains(all, m) {
@@ -73,7 +75,7 @@ func TestUserStatements(t *testing.T) {
 	// Least privilege: nobody gets write access beyond the lists above, nor global privileges.
 	mustNot := []string{
 		"GRANT ALL", "ON *.*", "TO 'trading_dashboard'@'localhost' WITH",
-		"INSERT, UPDATE, DELETE ON `trading`.* ", "ON `trading`.`profile` TO 'trading_job'",
+		"ON `trading`.* ", "INSERT, UPDATE, DELETE ON `trading`.`profile`", "ON `trading`.`aggregated_data` TO 'trading_dashboard'",
 	}
 	for _, m := range mustNot {
 		if strings.Contains(all, m) {
@@ -85,7 +87,7 @@ func TestUserStatements(t *testing.T) {
 			t.Errorf("dashboard gets more than SELECT: %q", s)
 		}
 	}
-	if got, want := len(stmts), 2*(2+3)+2*(2+2)+2*(2+1); got != want {
+	if got, want := len(stmts), 2*(2+4)+2*(2+2)+2*(2+5); got != want {
 		t.Errorf("%d statements, want %d", got, want)
 	}
 }
@@ -94,7 +96,7 @@ func TestUserStatementsAnyHost(t *testing.T) {
 	stmts := UserStatements("db", []Account{{Name: "u", Password: "p", Role: RoleDashboard}}, []string{"localhost", "127.0.0.1", "%"})
 	found := false
 	for _, s := range stmts {
-		if s.SQL == "GRANT SELECT ON `db`.* TO 'u'@'%'" {
+		if s.SQL == "GRANT SELECT ON `db`.`volume_today` TO 'u'@'%'" {
 			found = true
 		}
 	}
