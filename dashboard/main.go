@@ -7,7 +7,8 @@
 // Configuration comes from environment variables (see internal/config and docs/contracts.md):
 // DASHBOARD_ADDR (default 127.0.0.1:8501), MARKET_TZ, MYSQL_ADDR, MYSQL_DATABASE,
 // MYSQL_DASHBOARD_USER / MYSQL_DASHBOARD_PASSWORD, CASSANDRA_HOSTS, CASSANDRA_KEYSPACE,
-// DASHBOARD_RAW_INTERVAL, DASHBOARD_AGG_INTERVAL; flags override them (-h lists them).
+// CASSANDRA_DASHBOARD_USER / CASSANDRA_DASHBOARD_PASSWORD, DASHBOARD_RAW_INTERVAL,
+// DASHBOARD_AGG_INTERVAL; flags override them (-h lists them).
 package main
 
 import (
@@ -75,15 +76,16 @@ func newLogger(cfg config.Config) *slog.Logger {
 // pollers, the database clients. base is the root logger; each part tags it with its component.
 func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	logger := base.With("component", "dashboard")
-	logger.Info("starting", "config", cfg.String())
+	logger.Info("starting", "config", cfg) // Config.LogValue leaves the passwords out
 	my, err := mysqlstore.Open(mysqlstore.Config{Addr: cfg.MySQLAddr, Database: cfg.MySQLDatabase,
-		User: cfg.MySQLUser, Password: cfg.MySQLPassword, Timeout: cfg.QueryTimeout})
+		User: cfg.MySQLUser, Password: string(cfg.MySQLPassword), Timeout: cfg.QueryTimeout})
 	if err != nil {
 		return err
 	}
 	defer my.Close()
 	cass := cassandrastore.New(cassandrastore.Config{Hosts: cfg.CassandraHosts,
-		Keyspace: cfg.CassandraKeyspace, Timeout: cfg.QueryTimeout})
+		Keyspace: cfg.CassandraKeyspace, User: cfg.CassandraUser, Password: string(cfg.CassandraPassword),
+		Timeout: cfg.QueryTimeout})
 	defer cass.Close()
 
 	broker := &feed.Broker{}

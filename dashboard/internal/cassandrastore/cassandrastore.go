@@ -23,6 +23,12 @@ type Config struct {
 	Hosts []string
 	// Keyspace holds the tables (CASSANDRA_KEYSPACE, default trading).
 	Keyspace string
+	// User and Password are the dashboard's Cassandra role (CASSANDRA_DASHBOARD_USER, default
+	// trading_dashboard; CASSANDRA_DASHBOARD_PASSWORD, written into .env by `make up`). With a
+	// Password the store authenticates with gocql.PasswordAuthenticator; without one it connects
+	// without credentials, which only a Cassandra without authentication accepts. The store
+	// never puts Password in an error or a log line; neither should the caller.
+	User, Password string
 	// Timeout bounds connecting and each query (default 3 s).
 	Timeout time.Duration
 	// Parallel caps the concurrent per-ticker queries of Series (default 8).
@@ -56,18 +62,41 @@ func (s *Store) sess() (*gocql.Session, error) {
 	if s.session != nil && !s.session.Closed() {
 		return s.session, nil
 	}
-	c := gocql.NewCluster(s.cfg.Hosts...)
-	c.Keyspace = s.cfg.Keyspace
-	c.Consistency = gocql.LocalOne
-	c.Timeout, c.ConnectTimeout = s.cfg.Timeout, s.cfg.Timeout
-	c.NumConns = 1
-	c.ReconnectInterval = 10 * time.Second
-	sess, err := c.CreateSession()
+	sess, err := clusterConfig(s.cfg).CreateSession()
 	if err != nil {
-		return nil, fmt.Errorf("connect to cassandra %v: %w", s.cfg.Hosts, err)
+		return nil, connectError(s.cfg, err)
 	}
 	s.session = sess
 	return sess, nil
+}
+
+// clusterConfig turns the store's Config into gocql's: one connection per host (the dashboard
+// polls a few queries every few seconds), LOCAL_ONE reads, Timeout for connecting and for each
+// query, and a PasswordAuthenticator when a password is set.
+func clusterConfig(cfg Config) *gocql.ClusterConfig {
+	c := gocql.NewCluster(cfg.Hosts...)
+	c.Keyspace = cfg.Keyspace
+	c.Consistency = gocql.LocalOne
+	c.Timeout, c.ConnectTimeout = cfg.Timeout, cfg.Timeout
+	c.NumConns = 1
+	c.ReconnectInterval = 10 * time.Second
+	if cfg.Password != "" {
+		c.Authenticator = gocql.PasswordAuthenticator{Username: cfg.User, Password: cfg.Password}
+	}
+	return c
+}
+
+// connectError wraps a failed connect with the hosts and, when no password was given, with
+// what to set. gocql reports "authentication required" as a plain error (no sentinel or type to
+// test with errors.Is/As), so the hint is added to every failure without credentials, worded
+// so that it is also right when the cause was something else. Neither gocql's error nor this
+// one contains the password.
+func connectError(cfg Config, err error) error {
+	if cfg.Password == "" {
+		return fmt.Errorf("connect to cassandra %v without credentials (a Cassandra with authentication "+
+			"refuses that: set CASSANDRA_DASHBOARD_PASSWORD; `make up` writes it into .env): %w", cfg.Hosts, err)
+	}
+	return fmt.Errorf("connect to cassandra %v as %s: %w", cfg.Hosts, cfg.User, err)
 }
 
 // Close closes the session, if any.

@@ -6,11 +6,46 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
 	"time"
 )
+
+// Secret is a password. Every way of printing it (any fmt verb, slog, encoding/json or
+// encoding.TextMarshaler) gives "[redacted]" (or "" when empty), so a Config can be logged,
+// printed with %+v or %#v, or marshalled without showing it. Convert with string(s) only where
+// the password is handed to its client.
+type Secret string
+
+const redacted = "[redacted]"
+
+func (s Secret) shown() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// Format writes "[redacted]" whatever the verb; it also covers %#v and bad verbs, which would
+// otherwise bypass String.
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'q' || (verb == 'v' && f.Flag('#')) {
+		fmt.Fprintf(f, "%q", s.shown())
+		return
+	}
+	_, _ = f.Write([]byte(s.shown()))
+}
+
+// String returns "[redacted]", or "" when the secret is empty.
+func (s Secret) String() string { return s.shown() }
+
+// LogValue keeps the secret out of every slog handler.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.shown()) }
+
+// MarshalText keeps the secret out of encoding/json and other text encodings.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.shown()), nil }
 
 // Config is everything the dashboard needs to run.
 type Config struct {
@@ -22,14 +57,25 @@ type Config struct {
 	MarketTZ string
 	Location *time.Location
 
-	// MySQLAddr, MySQLDatabase, MySQLUser, MySQLPassword reach MySQL as the read-only dashboard
-	// user (MYSQL_ADDR, MYSQL_DATABASE, MYSQL_DASHBOARD_USER, MYSQL_DASHBOARD_PASSWORD).
-	MySQLAddr, MySQLDatabase, MySQLUser, MySQLPassword string
+	// MySQLAddr, MySQLDatabase, MySQLUser reach MySQL as the read-only dashboard user
+	// (MYSQL_ADDR, MYSQL_DATABASE, MYSQL_DASHBOARD_USER).
+	MySQLAddr, MySQLDatabase, MySQLUser string
+	// MySQLPassword is that user's password (MYSQL_DASHBOARD_PASSWORD; required, `make up`
+	// writes it into .env).
+	MySQLPassword Secret
 
 	// CassandraHosts and CassandraKeyspace reach Cassandra (CASSANDRA_HOSTS comma list,
 	// CASSANDRA_KEYSPACE).
 	CassandraHosts    []string
 	CassandraKeyspace string
+	// CassandraUser is the dashboard's Cassandra role (CASSANDRA_DASHBOARD_USER; default
+	// trading_dashboard), used only when CassandraPassword is set.
+	CassandraUser string
+	// CassandraPassword is that role's password (CASSANDRA_DASHBOARD_PASSWORD; no default,
+	// `make up` writes it into .env). Empty means connecting without credentials, which a
+	// Cassandra running PasswordAuthenticator refuses: it is not required here so that the
+	// dashboard still runs against a Cassandra without authentication.
+	CassandraPassword Secret
 
 	// RawInterval is how often the Cassandra data sets (latest trades, movers) are polled
 	// (DASHBOARD_RAW_INTERVAL, -raw-interval; default 5s; the raw path writes every 10 s).
@@ -85,9 +131,11 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 		MySQLAddr:         env("MYSQL_ADDR", "127.0.0.1:3306"),
 		MySQLDatabase:     env("MYSQL_DATABASE", "trading"),
 		MySQLUser:         env("MYSQL_DASHBOARD_USER", "trading_dashboard"),
-		MySQLPassword:     getenv("MYSQL_DASHBOARD_PASSWORD"),
+		MySQLPassword:     Secret(getenv("MYSQL_DASHBOARD_PASSWORD")),
 		CassandraHosts:    splitList(env("CASSANDRA_HOSTS", "127.0.0.1")),
 		CassandraKeyspace: env("CASSANDRA_KEYSPACE", "trading"),
+		CassandraUser:     env("CASSANDRA_DASHBOARD_USER", "trading_dashboard"),
+		CassandraPassword: Secret(getenv("CASSANDRA_DASHBOARD_PASSWORD")),
 		RawInterval:       dur("DASHBOARD_RAW_INTERVAL", "5s"),
 		AggInterval:       dur("DASHBOARD_AGG_INTERVAL", "15s"),
 		QueryTimeout:      dur("DASHBOARD_QUERY_TIMEOUT", "3s"),
@@ -142,6 +190,9 @@ func (c *Config) Validate() error {
 	if c.CassandraKeyspace == "" {
 		errs = append(errs, errors.New("CASSANDRA_KEYSPACE is empty"))
 	}
+	if c.CassandraPassword != "" && c.CassandraUser == "" {
+		errs = append(errs, errors.New("CASSANDRA_DASHBOARD_USER is empty while CASSANDRA_DASHBOARD_PASSWORD is set"))
+	}
 	for name, d := range map[string]time.Duration{
 		"DASHBOARD_RAW_INTERVAL": c.RawInterval, "DASHBOARD_AGG_INTERVAL": c.AggInterval,
 		"DASHBOARD_QUERY_TIMEOUT": c.QueryTimeout,
@@ -167,11 +218,41 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// String describes the configuration without the password.
+// String describes the configuration without the passwords; for Cassandra it says whether
+// the dashboard will authenticate (user@hosts) or not (hosts alone).
 func (c Config) String() string {
-	return fmt.Sprintf("addr=%s market_tz=%s mysql=%s@%s/%s cassandra=%v/%s raw_interval=%v agg_interval=%v",
-		c.Addr, c.MarketTZ, c.MySQLUser, c.MySQLAddr, c.MySQLDatabase, c.CassandraHosts,
+	return fmt.Sprintf("addr=%s market_tz=%s mysql=%s@%s/%s cassandra=%s/%s raw_interval=%v agg_interval=%v",
+		c.Addr, c.MarketTZ, c.MySQLUser, c.MySQLAddr, c.MySQLDatabase, c.cassandraWho(),
 		c.CassandraKeyspace, c.RawInterval, c.AggInterval)
+}
+
+// LogValue is the configuration as slog attributes, without the passwords, so that
+// logger.Info("starting", "config", cfg) is safe with any handler (the JSON handler would
+// otherwise marshal every field).
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("market_tz", c.MarketTZ),
+		slog.String("mysql", c.MySQLUser+"@"+c.MySQLAddr+"/"+c.MySQLDatabase),
+		slog.String("cassandra", c.cassandraWho()+"/"+c.CassandraKeyspace),
+		slog.Bool("cassandra_auth", c.CassandraPassword != ""),
+		slog.String("raw_interval", c.RawInterval.String()),
+		slog.String("agg_interval", c.AggInterval.String()),
+		slog.String("query_timeout", c.QueryTimeout.String()),
+		slog.Int("latest_trades", c.LatestTrades),
+		slog.Int("series_points", c.SeriesPoints),
+		slog.String("log_format", c.LogFormat),
+		slog.String("log_level", c.LogLevel),
+	)
+}
+
+// cassandraWho is "user@host,host" when the dashboard authenticates, "host,host" otherwise.
+func (c Config) cassandraWho() string {
+	hosts := strings.Join(c.CassandraHosts, ",")
+	if c.CassandraPassword == "" {
+		return hosts
+	}
+	return c.CassandraUser + "@" + hosts
 }
 
 func splitList(s string) []string {

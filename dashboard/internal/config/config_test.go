@@ -1,6 +1,11 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +25,22 @@ func TestFromEnv(t *testing.T) {
 			if c.Addr != "127.0.0.1:8501" || c.MarketTZ != "Asia/Jakarta" || c.MySQLAddr != "127.0.0.1:3306" ||
 				c.MySQLDatabase != "trading" || c.MySQLUser != "trading_dashboard" || c.CassandraKeyspace != "trading" ||
 				len(c.CassandraHosts) != 1 || c.CassandraHosts[0] != "127.0.0.1" || c.RawInterval != 5*time.Second ||
-				c.AggInterval != 15*time.Second || c.Location == nil || c.Location.String() != "Asia/Jakarta" {
+				c.AggInterval != 15*time.Second || c.Location == nil || c.Location.String() != "Asia/Jakarta" ||
+				c.CassandraUser != "trading_dashboard" || c.CassandraPassword != "" {
 				t.Errorf("unexpected defaults: %+v", c)
+			}
+		}},
+		{name: "cassandra credentials", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw",
+			"CASSANDRA_DASHBOARD_USER": " dash_ro ", "CASSANDRA_DASHBOARD_PASSWORD": " pass word "}, check: func(t *testing.T, c Config) {
+			// the user is trimmed like every name; a password is taken exactly as given
+			if c.CassandraUser != "dash_ro" || c.CassandraPassword != " pass word " {
+				t.Errorf("CassandraUser %q, CassandraPassword %q", c.CassandraUser, string(c.CassandraPassword))
+			}
+		}},
+		{name: "blank cassandra user falls back to the default", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw",
+			"CASSANDRA_DASHBOARD_USER": "  ", "CASSANDRA_DASHBOARD_PASSWORD": "x"}, check: func(t *testing.T, c Config) {
+			if c.CassandraUser != "trading_dashboard" {
+				t.Errorf("CassandraUser %q, want trading_dashboard", c.CassandraUser)
 			}
 		}},
 		{name: "env and flags", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "DASHBOARD_ADDR": "127.0.0.1:9000",
@@ -72,9 +91,99 @@ func TestValidateReportsEverything(t *testing.T) {
 	}
 }
 
-func TestStringHidesPassword(t *testing.T) {
-	c, _ := FromEnv(envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": "s3cret-value"}), nil)
-	if strings.Contains(c.String(), "s3cret-value") {
-		t.Errorf("String() leaks the password: %s", c)
+func TestValidateCassandraUserWithPassword(t *testing.T) {
+	tests := []struct {
+		name       string
+		user, pass Secret
+		wantErr    bool
+	}{
+		{"no password, no user: no authentication", "", "", false},
+		{"user and password", "u", "p", false},
+		{"password without user", "", "p", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := FromEnv(envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw"}), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.CassandraUser, c.CassandraPassword = string(tt.user), tt.pass
+			err = c.Validate()
+			if got := err != nil && strings.Contains(err.Error(), "CASSANDRA_DASHBOARD_USER is empty"); got != tt.wantErr {
+				t.Errorf("Validate() = %v, want an error about CASSANDRA_DASHBOARD_USER: %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestPasswordsNeverShown prints and logs a configuration every way a caller might and checks
+// that neither password appears, while the non-secret parts do.
+func TestPasswordsNeverShown(t *testing.T) {
+	const mysqlPW, cassPW = "mysql-s3cret-value", "cass-s3cret-value"
+	c, err := FromEnv(envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": mysqlPW,
+		"CASSANDRA_DASHBOARD_PASSWORD": cassPW, "CASSANDRA_HOSTS": "c1,c2"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := func(newHandler func(io.Writer) slog.Handler, args ...any) string {
+		var b bytes.Buffer
+		slog.New(newHandler(&b)).Info("starting", args...)
+		return b.String()
+	}
+	text := func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }
+	jsonH := func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) }
+	marshalled, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, out string
+		want      []string // non-secret parts that must be there
+	}{
+		{"String", c.String(), []string{"trading_dashboard@c1,c2/trading", "trading_dashboard@127.0.0.1:3306/trading"}},
+		{"%v", fmt.Sprintf("%v", c), []string{"trading_dashboard@c1,c2"}},
+		{"%+v", fmt.Sprintf("%+v", c), nil},
+		{"%#v", fmt.Sprintf("%#v", c), []string{`CassandraPassword:"[redacted]"`}},
+		{"%s of the secret", fmt.Sprintf("%s", c.CassandraPassword), []string{"[redacted]"}},
+		{"%q of the secret", fmt.Sprintf("%q", c.CassandraPassword), []string{`"[redacted]"`}},
+		{"%x of the secret", fmt.Sprintf("%x", c.CassandraPassword), []string{"[redacted]"}},
+		{"%d of the secret (a bad verb)", fmt.Sprintf("%d", c.CassandraPassword), []string{"[redacted]"}},
+		{"encoding/json", string(marshalled), []string{`"CassandraPassword":"[redacted]"`}},
+		{"slog text, config", logged(text, "config", c), []string{"config.cassandra=trading_dashboard@c1,c2/trading", "config.cassandra_auth=true"}},
+		{"slog json, config", logged(jsonH, "config", c), []string{`"cassandra":"trading_dashboard@c1,c2/trading"`, `"cassandra_auth":true`}},
+		{"slog text, secret alone", logged(text, "pw", c.CassandraPassword), []string{"pw=[redacted]"}},
+		{"slog json, secret alone", logged(jsonH, "pw", c.MySQLPassword), []string{`"pw":"[redacted]"`}},
+		{"slog json, config as any", logged(jsonH, slog.Any("config", any(c))), []string{`"cassandra_auth":true`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, pw := range []string{mysqlPW, cassPW} {
+				if strings.Contains(tt.out, pw) {
+					t.Errorf("output shows a password: %s", tt.out)
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(tt.out, w) {
+					t.Errorf("output lacks %q: %s", w, tt.out)
+				}
+			}
+		})
+	}
+}
+
+func TestNoCassandraPasswordMeansNoAuth(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("an empty CASSANDRA_DASHBOARD_PASSWORD must be valid (no authentication): %v", err)
+	}
+	// without a password the user is not shown: the dashboard will not use it
+	if s := c.String(); !strings.Contains(s, "cassandra=127.0.0.1/trading") {
+		t.Errorf("String() = %s, want cassandra=127.0.0.1/trading", s)
+	}
+	if got := fmt.Sprint(c.CassandraPassword); got != "" {
+		t.Errorf("an empty secret prints as %q, want nothing", got)
 	}
 }

@@ -1,8 +1,8 @@
 package web
 
 import (
-	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,10 +13,10 @@ import (
 	"idxstream/dashboard/internal/market"
 )
 
-// sseClient reads one event stream.
+// sseClient reads one event stream with the browser's rules (sseReader).
 type sseClient struct {
-	body io.ReadCloser
-	r    *bufio.Reader
+	body   io.ReadCloser
+	events *sseReader
 }
 
 func openStream(t *testing.T, ctx context.Context, url string) *sseClient {
@@ -33,29 +33,19 @@ func openStream(t *testing.T, ctx context.Context, url string) *sseClient {
 		t.Fatalf("events: status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	t.Cleanup(func() { resp.Body.Close() })
-	return &sseClient{body: resp.Body, r: bufio.NewReader(resp.Body)}
+	return &sseClient{body: resp.Body, events: newSSEReader(resp.Body)}
 }
 
-// next reads the next event: its name and data (data lines joined with newlines).
-func (c *sseClient) next() (name, data string, err error) {
-	var lines []string
-	for {
-		line, err := c.r.ReadString('\n')
-		if err != nil {
-			return "", "", err
-		}
-		line = strings.TrimRight(line, "\n")
-		switch {
-		case line == "":
-			if name != "" {
-				return name, strings.Join(lines, "\n"), nil
-			}
-		case strings.HasPrefix(line, "event: "):
-			name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			lines = append(lines, strings.TrimPrefix(line, "data: "))
-		}
+// next reads the next event: its name and its fragment's HTML, decoded as app.js does.
+func (c *sseClient) next() (name, html string, err error) {
+	ev, err := c.events.next()
+	if err != nil {
+		return "", "", err
 	}
+	if html, err = fragmentHTML(ev); err != nil {
+		return "", "", fmt.Errorf("event %s: data %q is not a JSON string: %w", ev.Type, ev.Data, err)
+	}
+	return ev.Type, html, nil
 }
 
 // until reads events until one named name whose data contains want.

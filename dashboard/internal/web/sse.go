@@ -1,17 +1,20 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"net/http"
-	"strings"
+	"slices"
 	"time"
 )
 
 // events streams fragment updates as server-sent events. On connect it sends every fragment
 // (so a reconnecting page catches up), then after each data change only the fragments that
-// show the changed data. Each event: "event: <fragment>" and the fragment's HTML as data lines.
+// show the changed data. Each event is written by writeEvent: "event: <fragment>" and the
+// fragment's HTML as one JSON string on one data line.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	sub := h.cfg.Broker.Subscribe()
@@ -69,22 +72,33 @@ func (h *Handler) sendFragments(w io.Writer, names []string) error {
 	return nil
 }
 
-// writeEvent writes one event; each line of data becomes one "data:" line, which the browser
-// joins again with newlines.
+// writeEvent writes one event, safe by construction against values that would split it: the
+// fragments carry names, tickers and sectors from the databases, and html/template leaves CR
+// and LF in them as they are, while an event stream ends a line at CR, LF or CRLF. A value
+// ending a line could then start a field of its own ("event: …", "id: …") or, with an empty
+// line, a second event. So:
+//
+//   - the data is the HTML as one JSON string (the page script JSON.parses it): encoding/json
+//     escapes CR, LF and every other control character, so the data is always exactly one line;
+//   - the name must be one of the fixed fragment names, never a value from outside.
+//
+// HTML escaping of the JSON (\u003c for <) is off: the JSON is only ever read by JSON.parse,
+// never put into a page, and the fragments are mostly markup.
 func writeEvent(w io.Writer, name string, data template.HTML) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "event: %s\n", name)
-	for line := range strings.Lines(string(data)) {
-		b.WriteString("data: ")
-		b.WriteString(strings.TrimRight(line, "\r\n"))
-		b.WriteByte('\n')
+	if !slices.Contains(fragmentOrder, name) {
+		return fmt.Errorf("write event: %q is not a fragment name", name)
 	}
-	if data == "" {
-		b.WriteString("data: \n")
+	var b bytes.Buffer
+	b.WriteString("event: ")
+	b.WriteString(name)
+	b.WriteString("\ndata: ")
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(string(data)); err != nil { // Encode ends the line with \n
+		return fmt.Errorf("write event %s: %w", name, err)
 	}
 	b.WriteByte('\n')
-	_, err := io.WriteString(w, b.String())
-	if err != nil {
+	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("write event %s: %w", name, err)
 	}
 	return nil

@@ -17,7 +17,8 @@ import (
 )
 
 // Fragments of the page that live updates replace, each the inner HTML of the element with
-// id "<name>-body". An event named after the fragment carries its new HTML.
+// id "<name>-body". An event named after the fragment carries its new HTML (writeEvent). These
+// are the only event names.
 const (
 	fragHeader   = "header"
 	fragVolume   = "volume"

@@ -10,6 +10,7 @@
 //
 //	GET /                    the page
 //	GET /events              server-sent events; event name = fragment, data = its new HTML
+//	                         as one JSON string
 //	GET /api/volume-today    volume_today, largest first
 //	GET /api/timeline        volume_timeline_today
 //	GET /api/movers          price change since the open per ticker, largest first

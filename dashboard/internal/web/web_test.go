@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"net/http"
@@ -89,24 +90,70 @@ func TestVolumeSortedLargestFirst(t *testing.T) {
 	}
 }
 
+// wantSecurityHeaders are the dashboard's strict headers, exactly, so that loosening one takes
+// a change here: the page has no inline script or style (TestPageHasNoInlineScriptOrStyle), so
+// the CSP allows only the dashboard's own files and connections (the event stream and the JSON
+// API), no 'unsafe-…' and no framing.
+var wantSecurityHeaders = map[string]string{
+	"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+		"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+	"X-Content-Type-Options":       "nosniff",
+	"X-Frame-Options":              "DENY",
+	"Referrer-Policy":              "no-referrer",
+	"Cross-Origin-Opener-Policy":   "same-origin",
+	"Cross-Origin-Resource-Policy": "same-origin",
+	"Permissions-Policy":           "camera=(), microphone=(), geolocation=()",
+}
+
+// TestSecurityHeaders: every answer carries the strict headers: the page, the event stream,
+// every JSON endpoint (also when it answers 503 or 400), static files and the router's own
+// 404 and 405.
 func TestSecurityHeaders(t *testing.T) {
-	e := newEnv(t, sampleMySQL(), sampleCassandra())
-	e.sets.Refresh(t.Context())
-	for _, target := range []string{"/", "/api/volume-today", "/static/app.js", "/healthz", "/nope"} {
-		t.Run(target, func(t *testing.T) {
-			h := get(t, e.h, target).Header()
-			csp := h.Get("Content-Security-Policy")
-			for _, want := range []string{"default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"} {
-				if !strings.Contains(csp, want) {
-					t.Errorf("CSP %q lacks %q", csp, want)
-				}
+	ready := newEnv(t, sampleMySQL(), sampleCassandra())
+	ready.sets.Refresh(t.Context())
+	notLoaded := newEnv(t, sampleMySQL(), sampleCassandra()) // never refreshed: the API answers 503
+	tests := []struct {
+		name           string
+		e              *env
+		method, target string
+		status         int
+	}{
+		{"page", ready, http.MethodGet, "/", 200},
+		{"event stream", ready, http.MethodGet, "/events", 200},
+		{"volume today", ready, http.MethodGet, "/api/volume-today", 200},
+		{"timeline", ready, http.MethodGet, "/api/timeline", 200},
+		{"movers", ready, http.MethodGet, "/api/movers", 200},
+		{"prices", ready, http.MethodGet, "/api/prices", 200},
+		{"prices of one ticker", ready, http.MethodGet, "/api/prices?ticker=BBCA", 200},
+		{"latest trades", ready, http.MethodGet, "/api/trades/latest", 200},
+		{"health", ready, http.MethodGet, "/api/health", 200},
+		{"healthz", ready, http.MethodGet, "/healthz", 200},
+		{"JSON before the first load", notLoaded, http.MethodGet, "/api/trades/latest", 503},
+		{"event stream before the first load", notLoaded, http.MethodGet, "/events", 200},
+		{"bad ticker", ready, http.MethodGet, "/api/prices?ticker=" + strings.Repeat("X", 40), 400},
+		{"script", ready, http.MethodGet, "/static/app.js", 200},
+		{"style", ready, http.MethodGet, "/static/style.css", 200},
+		{"not found", ready, http.MethodGet, "/nope", 404},
+		{"wrong method", ready, http.MethodPost, "/api/volume-today", 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			if strings.HasPrefix(tt.target, "/events") {
+				// done already: the stream sends its first burst and returns
+				c, cancel := context.WithCancel(ctx)
+				cancel()
+				ctx = c
 			}
-			if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
-				t.Errorf("CSP allows unsafe code: %q", csp)
+			rec := httptest.NewRecorder()
+			tt.e.h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, tt.method, tt.target, nil))
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
 			}
-			for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"} {
-				if got := h.Get(k); got != want {
-					t.Errorf("%s = %q, want %q", k, got, want)
+			h := rec.Header()
+			for k, want := range wantSecurityHeaders {
+				if got := h.Values(k); len(got) != 1 || got[0] != want {
+					t.Errorf("%s = %q, want exactly %q", k, got, want)
 				}
 			}
 		})

@@ -1,5 +1,7 @@
 // Live updates of the dashboard: server-sent events replace page fragments with HTML that the
 // server rendered and escaped; this script only swaps them in and keeps the "ago" texts current.
+// An event's data is the fragment's HTML as one JSON string (so that no value from the
+// databases can end a line of the event stream); JSON.parse gives the HTML back.
 'use strict';
 (function () {
   var live = document.getElementById('live');
@@ -63,7 +65,7 @@
   es.onerror = function () { setLive('off', 'reconnecting'); };
   names.forEach(function (name) {
     es.addEventListener(name, function (e) {
-      swap(name, e.data);
+      swap(name, JSON.parse(e.data));
       tick();
       document.body.setAttribute('data-updates', String(Number(document.body.getAttribute('data-updates') || 0) + 1));
     });
