@@ -32,6 +32,7 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 	testkit.Require(t, "chromium", err)
 	p := newPipeline(t)
 	c, topic := p, p.topic
+	dash := p.ns.MySQL(t, testkit.Dashboard) // the views are the dashboard's to read
 
 	job := p.startJob()
 	dashAddr := p.startDashboard("1s")
@@ -68,7 +69,7 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 		if chart, err = browsertest.ChartBars(bctx); err != nil {
 			t.Fatal(err)
 		}
-		if view, err = browsertest.VolumeToday(ctx, c.db); err != nil {
+		if view, err = browsertest.VolumeToday(ctx, dash); err != nil {
 			t.Fatal(err)
 		}
 		if len(view) > 0 && maps.Equal(chart, view) {

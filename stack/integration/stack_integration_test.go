@@ -159,13 +159,13 @@ func userDB(t *testing.T, c config.Config, u config.User) *sql.DB {
 	return db
 }
 
-func TestJobUserReadsVolumeTodayAndCannotWriteProfile(t *testing.T) {
+func TestDashboardReadsVolumeTodayAndJobCannotWriteProfile(t *testing.T) {
 	c := cfg(t)
 	db := jobDB(t, c)
 	ctx := ctxT(t, 30*time.Second)
-	rows, err := db.QueryContext(ctx, "SELECT sector, total_volume FROM volume_today")
+	rows, err := userDB(t, c, c.DashboardUser).QueryContext(ctx, "SELECT sector, total_volume FROM volume_today")
 	if err != nil {
-		t.Fatalf("read volume_today as %s: %v", c.JobUser.Name, err)
+		t.Fatalf("read volume_today as %s: %v", c.DashboardUser.Name, err)
 	}
 	n := 0
 	for rows.Next() {
@@ -351,6 +351,8 @@ func TestUserGrants(t *testing.T) {
 		{"producer reserves ids", c.ProducerUser, "INSERT INTO id_blocks (topic, next_id) VALUES ('" + topic + "', 1) ON DUPLICATE KEY UPDATE next_id = next_id + 1", true},
 		{"producer cannot write aggregates", c.ProducerUser, "DELETE FROM aggregated_data WHERE processing_id = '" + pid + "'", false},
 		{"dashboard reads views", c.DashboardUser, "SELECT * FROM volume_today", true},
+		{"dashboard cannot read the raw aggregate table", c.DashboardUser, "SELECT COUNT(*) FROM aggregated_data", false},
+		{"job cannot read the views", c.JobUser, "SELECT * FROM volume_today", false},
 		{"dashboard cannot write", c.DashboardUser, "UPDATE settings SET value = value WHERE name = 'market_tz'", false},
 	}
 	for _, tt := range tests {

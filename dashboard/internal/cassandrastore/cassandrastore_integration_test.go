@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 func TestLatestTradesMergesTickers(t *testing.T) {
 	c := itest.CassandraFromEnv(t, suite.Namespace(t))
 	sess := c.Session(t)
-	store := New(Config{Hosts: c.Hosts, Keyspace: c.Keyspace})
+	store := New(Config{Hosts: c.Hosts, Keyspace: c.Keyspace, User: c.DashUser, Password: c.DashPass})
 	t.Cleanup(store.Close)
 
 	// Tickers and a day of their own, so that the partitions hold only these rows.
@@ -82,7 +82,7 @@ func isNewestFirst(ts []market.Trade) bool {
 func TestTickerSeries(t *testing.T) {
 	c := itest.CassandraFromEnv(t, suite.Namespace(t))
 	sess := c.Session(t)
-	store := New(Config{Hosts: c.Hosts, Keyspace: c.Keyspace})
+	store := New(Config{Hosts: c.Hosts, Keyspace: c.Keyspace, User: c.DashUser, Password: c.DashPass})
 	t.Cleanup(store.Close)
 
 	ticker := "Q" + itest.RandomTag(3)

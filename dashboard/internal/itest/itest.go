@@ -74,14 +74,17 @@ func (m MySQL) Open(t testing.TB, user, password string) *sql.DB {
 type Cassandra struct {
 	Hosts    []string
 	Keyspace string
-	ns       *testkit.Namespace
+	// DashUser and DashPass are the dashboard's role, for the store under test.
+	DashUser, DashPass string
+	ns                 *testkit.Namespace
 }
 
 // CassandraFromEnv reads CASSANDRA_HOSTS and requires the first host to be reachable. The
 // keyspace is the test namespace's (testkit), never the product's.
 func CassandraFromEnv(t testing.TB, ns *testkit.Namespace) Cassandra {
 	t.Helper()
-	c := Cassandra{Keyspace: ns.Keyspace(), ns: ns}
+	dash := ns.Servers.CassandraUsers[testkit.Dashboard]
+	c := Cassandra{Keyspace: ns.Keyspace(), DashUser: dash.Name, DashPass: dash.Password, ns: ns}
 	for _, h := range strings.Split(Env("CASSANDRA_HOSTS", "127.0.0.1"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			c.Hosts = append(c.Hosts, h)
@@ -119,12 +122,13 @@ func RandomTag(n int) string {
 	return string(b)
 }
 
-// MarketToday asks MySQL's market_today view for the market date the views use.
+// MarketToday is the market date the views use, computed as market_today computes it (UTC now
+// shifted by settings.market_tz_offset), from a table every program's user may read.
 func MarketToday(t testing.TB, db *sql.DB) time.Time {
 	t.Helper()
 	var d time.Time
-	if err := db.QueryRowContext(t.Context(), "SELECT today FROM market_today").Scan(&d); err != nil {
-		t.Fatalf("read market_today: %v", err)
+	if err := db.QueryRowContext(t.Context(), `SELECT DATE(CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', value)) FROM settings WHERE name = 'market_tz_offset'`).Scan(&d); err != nil {
+		t.Fatalf("read the market date: %v", err)
 	}
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 }

@@ -50,7 +50,7 @@ func newRealEnv(t *testing.T, raw, agg time.Duration) *realEnv {
 	if err := my.Ping(t.Context()); err != nil {
 		itest.Unavailable(t, "MySQL does not accept the dashboard user: %v", err)
 	}
-	cass := cassandrastore.New(cassandrastore.Config{Hosts: e.cass.Hosts, Keyspace: e.cass.Keyspace, Timeout: 10 * time.Second})
+	cass := cassandrastore.New(cassandrastore.Config{Hosts: e.cass.Hosts, Keyspace: e.cass.Keyspace, User: e.cass.DashUser, Password: e.cass.DashPass, Timeout: 10 * time.Second})
 	t.Cleanup(cass.Close)
 	if err := cass.Ping(t.Context()); err != nil {
 		itest.Unavailable(t, "Cassandra does not answer: %v", err)
