@@ -182,84 +182,21 @@ cassandra_nodetool() {
     -h 127.0.0.1 -p "$CASSANDRA_JMX_PORT" "$@"
 }
 
-# cassandra_cql_probe PORT: true when a CQL v4 session on 127.0.0.1:PORT completes STARTUP and answers
-# SELECT release_version FROM system.local; prints the version. Needs python3 (a stack prerequisite).
-cassandra_cql_probe() {
-  python3 - "$1" <<'PY' 2>/dev/null
-import socket, struct, sys
-
-def frame(stream, opcode, body):
-    return struct.pack(">BBhBi", 0x04, 0, stream, opcode, len(body)) + body
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError("connection closed")
-        buf += chunk
-    return buf
-
-def read_frame(s):
-    _ver, _flags, _stream, opcode, length = struct.unpack(">BBhBi", recv_exact(s, 9))
-    return opcode, recv_exact(s, length)
-
-def string(b):
-    return struct.pack(">H", len(b)) + b
-
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.settimeout(10)
-s.sendall(frame(1, 0x01, struct.pack(">H", 1) + string(b"CQL_VERSION") + string(b"3.0.0")))
-op, _ = read_frame(s)
-if op != 0x02:  # READY
-    sys.exit(1)
-q = b"SELECT release_version FROM system.local"
-s.sendall(frame(2, 0x07, struct.pack(">i", len(q)) + q + struct.pack(">HB", 0x0001, 0)))  # ONE, no flags
-op, body = read_frame(s)
-if op != 0x08 or struct.unpack(">i", body[:4])[0] != 2:  # RESULT / Rows
-    sys.exit(1)
-# Rows: metadata (flags, column count, [global table spec], columns), row count, cells.
-p = 4
-flags, ncols = struct.unpack(">ii", body[p:p + 8]); p += 8
-def skip_string(p):
-    return p + 2 + struct.unpack(">H", body[p:p + 2])[0]
-if flags & 0x0002:  # has_more_pages: paging state
-    p += 4 + struct.unpack(">i", body[p:p + 4])[0]
-if flags & 0x0001:  # global table spec
-    p = skip_string(skip_string(p))
-for _ in range(ncols):
-    if not flags & 0x0001:
-        p = skip_string(skip_string(p))
-    p = skip_string(p)
-    p += 2  # option id (varchar: no payload)
-nrows = struct.unpack(">i", body[p:p + 4])[0]; p += 4
-if nrows < 1:
-    sys.exit(1)
-n = struct.unpack(">i", body[p:p + 4])[0]; p += 4
-print(body[p:p + n].decode())
-PY
-}
-
-# cassandra_wait_ready PID [LOG_OFFSET]: until the CQL port accepts connections and a real CQL query
-# answers (without python3: the log line of this run, after byte LOG_OFFSET, that CQL listens).
+# cassandra_wait_ready PID: until a real CQL request answers (`stackctl wait cassandra`, which
+# logs in as the stack's superuser; a refused login also means the node answers, before
+# `stackctl migrate` has made the roles).
 cassandra_wait_ready() {
-  local pid=$1 from=$((${2:-0} + 1)) i version
+  local pid=$1 i
   local fail="see $CASSANDRA_LOG (last lines below)"
-  for ((i = 0; i < CASSANDRA_START_TIMEOUT; i++)); do
+  for ((i = 0; i < CASSANDRA_START_TIMEOUT; i += 5)); do
     kill -0 "$pid" 2>/dev/null || die "cassandra exited during start-up; $fail
 $(tail -n 20 "$CASSANDRA_LOG" 2>/dev/null)"
-    if port_in_use "$CASSANDRA_PORT"; then
-      if command -v python3 >/dev/null 2>&1; then
-        if version=$(cassandra_cql_probe "$CASSANDRA_PORT"); then
-          log "ready: CQL answers on 127.0.0.1:$CASSANDRA_PORT (release_version $version) after ${i}s"
-          return 0
-        fi
-      elif tail -c "+$from" "$CASSANDRA_LOG" 2>/dev/null | grep -q 'Starting listening for CQL clients'; then
-        log "ready: CQL listening on 127.0.0.1:$CASSANDRA_PORT after ${i}s (no python3 for a query probe)"
-        return 0
-      fi
+    if port_in_use "$CASSANDRA_PORT" &&
+      CASSANDRA_HOSTS="127.0.0.1:$CASSANDRA_PORT" stackctl wait cassandra -timeout 5s >/dev/null 2>&1; then
+      log "ready: CQL answers on 127.0.0.1:$CASSANDRA_PORT after about ${i}s"
+      return 0
     fi
-    sleep 1
+    sleep 5
   done
   die "cassandra did not answer CQL on 127.0.0.1:$CASSANDRA_PORT within ${CASSANDRA_START_TIMEOUT}s; $fail
 $(tail -n 20 "$CASSANDRA_LOG" 2>/dev/null)"
@@ -287,12 +224,11 @@ cassandra_start() {
   mapfile -t opts < <(cassandra_jvm_opts)
   read -r -a extra <<<"${CASSANDRA_JVM_EXTRA_OPTS:-}"   # e.g. GC logging while debugging
   log "starting $CASSANDRA_VERSION on 127.0.0.1:$CASSANDRA_PORT (storage $CASSANDRA_STORAGE_PORT, JMX $CASSANDRA_JMX_PORT, heap $CASSANDRA_HEAP, log $CASSANDRA_LOG)"
-  local offset=0; [ -f "$CASSANDRA_LOG" ] && offset=$(wc -c < "$CASSANDRA_LOG")
   printf '\n===== %s starting Cassandra %s =====\n' "$(date -u +%FT%TZ)" "$CASSANDRA_VERSION" >> "$CASSANDRA_LOG"
   start_engine cassandra "$CASSANDRA_LOG" "$java" "${opts[@]}" ${extra[@]+"${extra[@]}"} \
     -cp "$CASSANDRA_DIR/conf:$(cassandra_lib)/*" org.apache.cassandra.service.CassandraDaemon
   pid=$(cat "$STACK_HOME/run/cassandra.pid")
-  cassandra_wait_ready "$pid" "$offset"
+  cassandra_wait_ready "$pid"
 }
 
 # cassandra_stop: SIGTERM (Cassandra drains memtables and the commit log in its shutdown hook),

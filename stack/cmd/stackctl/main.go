@@ -179,7 +179,8 @@ func migrateCassandra(ctx context.Context, cfg config.Config, keyspace string, l
 	if err != nil {
 		return fmt.Errorf("cassandra migrations: %w", err)
 	}
-	if err := cassadmin.EnsureRoles(ctx, session, keyspace, cassandraRoles(cfg, keyspace), logger); err != nil {
+	nodes := func() *gocql.ClusterConfig { return cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort) }
+	if err := cassadmin.EnsureRoles(ctx, session, nodes, keyspace, cassandraRoles(cfg, keyspace), logger); err != nil {
 		return fmt.Errorf("cassandra roles: %w", err)
 	}
 	logger.Info("migrations done", "keyspace", keyspace, "applied", len(res.Applied), "already", len(res.Skipped), "changed", len(res.Changed))

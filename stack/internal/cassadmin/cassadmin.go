@@ -46,10 +46,16 @@ func WithLogin(cluster *gocql.ClusterConfig, l Login) *gocql.ClusterConfig {
 	return cluster
 }
 
-// BadCredentials reports whether err is the server's refusal of a login.
+// BadCredentials reports whether err is the server's refusal of a login. gocql formats the errors
+// of session creation with %v, which drops the typed *RequestErrCredentials, so the server's own
+// wording of an AuthenticationException ("Provided username … and/or password are incorrect") is
+// the only sign left there: this predicate is the one place that reads it.
 func BadCredentials(err error) bool {
 	var ce *gocql.RequestErrCredentials
-	return errors.As(err, &ce)
+	if errors.As(err, &ce) {
+		return true
+	}
+	return err != nil && strings.Contains(err.Error(), "and/or password are incorrect")
 }
 
 // defaultSuperuser is the role Cassandra creates on its first start with authentication, before
@@ -131,16 +137,33 @@ type RoleSpec struct {
 // EnsureRoles creates (or updates the password of) each role, grants what its spec lists on
 // keyspace ks and revokes every other permission it holds on ks or its tables, so that an
 // upgraded stack ends with the same permissions as a new one. Passwords are never logged.
-func EnsureRoles(ctx context.Context, s *gocql.Session, ks string, roles []RoleSpec, logger *slog.Logger) error {
+//
+// A role that exists already gets its password set only when it no longer logs in with it (a
+// rotated .env): Cassandra 5 refuses two password changes of a role within five seconds.
+// cluster is how to reach the nodes, to try that login.
+func EnsureRoles(ctx context.Context, s *gocql.Session, cluster func() *gocql.ClusterConfig, ks string, roles []RoleSpec, logger *slog.Logger) error {
 	for _, r := range roles {
 		if r.Login.Password == "" {
 			return fmt.Errorf("the password of Cassandra role %s is empty: set it in .env (`make up` creates one)", r.Login.Name)
 		}
 		pw := cqlString(r.Login.Password)
-		for _, q := range []string{
-			fmt.Sprintf("CREATE ROLE IF NOT EXISTS %s WITH LOGIN = true AND PASSWORD = %s", r.Login.Name, pw),
-			fmt.Sprintf("ALTER ROLE %s WITH LOGIN = true AND PASSWORD = %s", r.Login.Name, pw),
-		} {
+		var n int
+		if err := s.Query("SELECT COUNT(*) FROM system_auth.roles WHERE role = ?", r.Login.Name).ScanContext(ctx, &n); err != nil {
+			return fmt.Errorf("look up role %s: %w", r.Login.Name, err)
+		}
+		q := fmt.Sprintf("CREATE ROLE IF NOT EXISTS %s WITH LOGIN = true AND PASSWORD = %s", r.Login.Name, pw)
+		if n > 0 {
+			q = ""
+			if probe, err := WithLogin(cluster(), r.Login).CreateSession(); err == nil {
+				probe.Close()
+			} else if BadCredentials(err) {
+				q = fmt.Sprintf("ALTER ROLE %s WITH LOGIN = true AND PASSWORD = %s", r.Login.Name, pw)
+				logger.Info("cassandra role gets the password of .env", "role", r.Login.Name)
+			} else {
+				return fmt.Errorf("try the login of role %s: %w", r.Login.Name, err)
+			}
+		}
+		if q != "" {
 			if err := s.Query(q).ExecContext(ctx); err != nil {
 				return fmt.Errorf("role %s: %w", r.Login.Name, redactPassword(err, r.Login.Password))
 			}
@@ -266,7 +289,9 @@ func Wait(ctx context.Context, cluster *gocql.ClusterConfig) (string, error) {
 		if err == nil {
 			return v, nil
 		}
-		if BadCredentials(err) { // it answers; the login is checked (and made) by Admin
+		// It answers when it refuses the login, or asks for one we lack; the login is checked (and
+		// made) by Admin. gocql words the latter itself ("authentication required").
+		if BadCredentials(err) || strings.Contains(fmt.Sprint(err), "authentication required") {
 			return "(login refused: the stack's roles are made by stackctl migrate)", nil
 		}
 		last = err

@@ -1,6 +1,8 @@
 package cassadmin
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -28,5 +30,18 @@ func TestClusterHosts(t *testing.T) {
 				t.Errorf("DisableInitialHostLookup = %v, want %v", c.DisableInitialHostLookup, tt.alone)
 			}
 		})
+	}
+}
+
+func TestBadCredentials(t *testing.T) {
+	flattened := fmt.Errorf("gocql: unable to create session: %v",
+		fmt.Errorf("unable to discover protocol version: %v", errors.New("Provided username idxstream_admin and/or password are incorrect")))
+	if !BadCredentials(flattened) {
+		t.Error("a refused login, as gocql reports it from CreateSession, must count")
+	}
+	for _, err := range []error{nil, errors.New("dial tcp 127.0.0.1:9042: connect: connection refused"), errors.New("gocql: no hosts available in the pool")} {
+		if BadCredentials(err) {
+			t.Errorf("BadCredentials(%v) = true", err)
+		}
 	}
 }
