@@ -15,10 +15,10 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/go-sql-driver/mysql"
 
+	sc "idxstream/sparkconnect"
 	"idxstream/stack/internal/cassadmin"
 	"idxstream/stack/internal/config"
 	"idxstream/stack/internal/sparkprobe"
-	sc "idxstream/sparkconnect"
 	"idxstream/testkit"
 )
 
