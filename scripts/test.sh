@@ -56,8 +56,7 @@ case "$mode" in
         echo "== starting the stack (make up)"
         started_stack=1
       fi
-      bash stack/stack.sh up >"$OUT/make-up.log" 2>&1 || { cat "$OUT/make-up.log"; fail "the stack did not come up (see above)"; }
-      tail -n 3 "$OUT/make-up.log"
+      bash stack/stack.sh up 2>&1 | tee "$OUT/make-up.log" || fail "the stack did not come up (see above)"
     fi
     # the programs and tests read the passwords that `make up` wrote
     if [ -f .env ]; then set -a; . ./.env; set +a; fi
