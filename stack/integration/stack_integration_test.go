@@ -254,7 +254,9 @@ func TestMySQLMigrateTwiceChangesNothing(t *testing.T) {
 
 func cassSession(t *testing.T, c config.Config) *gocql.Session {
 	t.Helper()
-	cl := cassadmin.Cluster(c.CassandraHosts, c.CassandraPort)
+	// As stackctl migrates: the stack's superuser.
+	cl := cassadmin.WithLogin(cassadmin.Cluster(c.CassandraHosts, c.CassandraPort),
+		cassadmin.Login{Name: c.CassandraAdmin.Name, Password: c.CassandraAdmin.Password})
 	cl.ConnectTimeout = 5 * time.Second
 	s, err := cl.CreateSession()
 	if err != nil {
