@@ -312,13 +312,7 @@ func (a *Admin) QueryRow(ctx context.Context, query string, dest ...any) error {
 // on a dropped database, so without the revokes a later database of the same name would inherit
 // them.
 func DropDatabase(ctx context.Context, adminDSN, db string) error {
-	cfg, err := mysql.ParseDSN(adminDSN)
-	if err != nil {
-		return fmt.Errorf("parse MYSQL_ADMIN_DSN: %w", err)
-	}
-	cfg.DBName = ""
-	cfg.Timeout = 10 * time.Second
-	server, err := connect(ctx, cfg)
+	server, err := serverConn(ctx, adminDSN)
 	if err != nil {
 		return err
 	}
@@ -361,15 +355,20 @@ func DropDatabase(ctx context.Context, adminDSN, db string) error {
 	return nil
 }
 
-// Databases lists the databases whose names start with prefix.
-func Databases(ctx context.Context, adminDSN, prefix string) ([]string, error) {
+// serverConn connects with adminDSN to the server, no database selected.
+func serverConn(ctx context.Context, adminDSN string) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(adminDSN)
 	if err != nil {
 		return nil, fmt.Errorf("parse MYSQL_ADMIN_DSN: %w", err)
 	}
 	cfg.DBName = ""
 	cfg.Timeout = 10 * time.Second
-	server, err := connect(ctx, cfg)
+	return connect(ctx, cfg)
+}
+
+// Databases lists the databases whose names start with prefix.
+func Databases(ctx context.Context, adminDSN, prefix string) ([]string, error) {
+	server, err := serverConn(ctx, adminDSN)
 	if err != nil {
 		return nil, err
 	}
