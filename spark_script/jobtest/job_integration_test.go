@@ -136,6 +136,10 @@ func TestJobExactlyOnce(t *testing.T) {
 		if !known[r.Reason] {
 			t.Errorf("unexpected reject reason %q at %d/%d", r.Reason, r.Partition, r.Offset)
 		}
+		// Every bad element keeps its text, also one inside a well-formed array.
+		if strings.TrimSpace(r.Raw) == "" {
+			t.Errorf("reject %q at %d/%d element %d has no raw text", r.Reason, r.Partition, r.Offset, r.Element)
+		}
 	}
 	if err := j.Stop(t, syscall.SIGTERM, 3*time.Minute); err != nil {
 		t.Fatalf("job did not exit 0 on SIGTERM: %v", err)

@@ -156,6 +156,9 @@ func Checked() []string {
 		"CAST(t.market_cap AS DOUBLE) AS market_cap",
 		"CAST(t.volume AS BIGINT) AS volume",
 		"t.sector AS sector",
+		// The element's fields as parsed, passed through (no cost) so that a rejected element of a
+		// well-formed array keeps its text: Rejects renders it only for rejected rows.
+		"t",
 	}
 }
 
@@ -189,7 +192,10 @@ func Rejects(tz string) []string {
 		"offset AS kafka_offset",
 		"CAST(coalesce(element, -1) AS INT) AS element",
 		"reason",
-		fmt.Sprintf("substring(coalesce(elem, raw), 1, %d) AS raw", MaxRawChars),
+		// The element's own text where the parser kept it (an element that is not an object), else
+		// its fields as parsed, re-rendered as JSON (an element of a well-formed array), else the
+		// whole record (not an array); bounded.
+		fmt.Sprintf("substring(coalesce(elem, to_json(t), raw), 1, %d) AS raw", MaxRawChars),
 		"current_timestamp() AS rejected_at",
 	}
 }
