@@ -27,8 +27,8 @@ type Config struct {
 	SparkKafkaBootstrap  string // brokers as seen by Spark executors (SPARK_KAFKA_BOOTSTRAP_SERVERS)
 	MaxOffsetsPerTrigger int64  // cap of Kafka records per micro-batch and path (JOB_MAX_OFFSETS_PER_TRIGGER)
 
-	Keyspace          string // Cassandra keyspace (CASSANDRA_KEYSPACE)
-	CassandraHosts    string // Cassandra as seen by this process, for readiness checks (CASSANDRA_HOSTS)
+	Keyspace       string // Cassandra keyspace (CASSANDRA_KEYSPACE)
+	CassandraHosts string // Cassandra as seen by this process, for readiness checks (CASSANDRA_HOSTS)
 	// The job's Cassandra role (CASSANDRA_JOB_USER / CASSANDRA_JOB_PASSWORD): it may read the
 	// keyspace and write the raw path's tables, nothing else. The password is never logged.
 	CassandraUser     string
