@@ -340,7 +340,9 @@ func TestWithHeaderOnEveryCall(t *testing.T) {
 	if _, err := s.SparkVersion(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv.Query = func(*connectpb.Relation) (arrow.RecordBatch, error) { return nil, status.Error(codes.Unauthenticated, "no") }
+	srv.Query = func(*connectpb.Relation) (arrow.RecordBatch, error) {
+		return nil, status.Error(codes.Unauthenticated, "no")
+	}
 	_, err := s.Table("t").Collect(ctx)
 	if err == nil || strings.Contains(err.Error(), secret) {
 		t.Errorf("error %v: want a failure that does not echo the header", err)
