@@ -270,7 +270,7 @@ func BenchmarkProduce(b *testing.B) {
 			defer pub.Close()
 			n := max(int64(b.N), 1000)
 			f := feed.New(feed.Config{Interval: 10 * time.Millisecond, Rate: 1e8, Count: n, KeyGroups: 6, MaxRecordTrades: 1000},
-				market.New(companies, 1, market.Options{}), ids.New(db, cfg.Topic, 1000000), pub, discardLogger(), time.Now)
+				market.New(companies, 1, market.Options{}), ids.New(db, ids.Deployment, 1000000), pub, discardLogger(), time.Now)
 			b.ResetTimer()
 			start := time.Now()
 			if _, err := f.Run(ctx, ctx); err != nil {

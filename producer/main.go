@@ -116,7 +116,7 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	stopAbandon := context.AfterFunc(ctx, func() { time.AfterFunc(cfg.FlushTimeout, abandon) })
 	defer stopAbandon()
 
-	alloc := ids.New(db, cfg.Topic, cfg.IDBlock)
+	alloc := ids.New(db, ids.Deployment, cfg.IDBlock)
 	f := feed.New(feed.Config{
 		Interval: cfg.Interval, Rate: cfg.Rate, Count: cfg.Count, Duration: cfg.Duration,
 		KeyGroups: cfg.KeyGroups, MaxRecordTrades: cfg.MaxRecordTrades, Progress: cfg.Progress,

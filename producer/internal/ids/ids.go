@@ -3,6 +3,10 @@
 //
 // Ids are contiguous inside a block. Ids left in a block when the producer stops are never
 // used (a gap), which is harmless: uniqueness, not density, is the contract.
+//
+// Every producer of a deployment draws from one id space (Deployment), whatever topic it writes:
+// the tables key trades by id alone, so ids unique per topic would let a producer on another topic
+// overwrite live trades.
 package ids
 
 import (
@@ -12,9 +16,12 @@ import (
 	"idxstream/trade"
 )
 
-// Reserver reserves n consecutive ids for a topic and returns the first one.
+// Deployment is the id space of every producer of a deployment (its row in id_blocks).
+const Deployment = "*"
+
+// Reserver reserves n consecutive ids of an id space and returns the first one.
 type Reserver interface {
-	Reserve(ctx context.Context, topic string, n int64) (first int64, err error)
+	Reserve(ctx context.Context, space string, n int64) (first int64, err error)
 }
 
 // Allocator assigns ids from reserved blocks. It is not safe for concurrent use.
@@ -28,9 +35,10 @@ type Allocator struct {
 	last  int64 // last id handed out
 }
 
-// New returns an allocator reserving blocks of blockSize ids (> 0) for topic.
-func New(r Reserver, topic string, blockSize int64) *Allocator {
-	return &Allocator{r: r, topic: topic, block: max(blockSize, 1)}
+// New returns an allocator reserving blocks of blockSize ids (> 0) of id space space
+// (Deployment in the producer).
+func New(r Reserver, space string, blockSize int64) *Allocator {
+	return &Allocator{r: r, topic: space, block: max(blockSize, 1)}
 }
 
 // Assign sets the ID of every trade in ts, in order, reserving new blocks as needed.

@@ -91,7 +91,8 @@ func (s *Store) Companies(ctx context.Context) ([]market.Company, error) {
 	return cs, nil
 }
 
-// Reserve reserves n (> 0) consecutive ids for topic in one transaction and returns the first.
+// Reserve reserves n (> 0) consecutive ids of id space topic (a row of id_blocks; the producer
+// uses ids.Deployment) in one transaction and returns the first.
 // The topic's row is created with next_id 1 when missing. Concurrent reservations (several
 // producers) are serialised by the row lock, so blocks never overlap.
 func (s *Store) Reserve(ctx context.Context, topic string, n int64) (int64, error) {

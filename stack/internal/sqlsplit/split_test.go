@@ -54,6 +54,7 @@ func TestSplitProjectSchema(t *testing.T) {
 		{"../../../schema/mysql/001_core.sql", MySQL},
 		{"../../../schema/mysql/002_views.sql", MySQL},
 		{"../../../schema/mysql/003_seed_profile.sql", MySQL},
+		{"../../../schema/mysql/004_one_id_space.sql", MySQL},
 		{"../../../schema/mysql/005_profile_reference_price.sql", MySQL},
 		{"../../../schema/cassandra/001_core.cql", CQL},
 	}
