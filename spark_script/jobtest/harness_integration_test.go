@@ -108,3 +108,10 @@ func (s *stack) startJob(t testing.TB, topic string, overrides ...string) *testk
 		Env:  append(env, overrides...), // the last value of a key wins
 	})
 }
+
+// errNotYet is what a poll returns while the awaited state has not come.
+var errNotYet = errorString("not yet")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

@@ -25,11 +25,43 @@ type Batch struct {
 	Trades      int64
 }
 
-// Log reads and writes the batch log. Safe for concurrent use (database/sql pools connections).
-type Log struct{ db *sql.DB }
+// Fence checks, inside a transaction, that this process still holds the job's lease
+// (lease.Lease.Fence) and keeps it from being taken until the transaction ends.
+type Fence interface {
+	Fence(ctx context.Context, tx *sql.Tx) error
+}
 
-// New uses db, a connection to the trading database as the job's user.
-func New(db *sql.DB) *Log { return &Log{db: db} }
+// Log reads and writes the batch log. Safe for concurrent use (database/sql pools connections).
+type Log struct {
+	db    *sql.DB
+	fence Fence
+}
+
+// New uses db, a connection to the trading database as the job's user. Every write (plan, clear,
+// commit) first passes fence, in its own transaction, so that a process that lost the lease writes
+// nothing more; a nil fence checks nothing (tools, tests).
+func New(db *sql.DB, fence Fence) *Log { return &Log{db: db, fence: fence} }
+
+// fenced runs f in a transaction that first passes the fence.
+func (l *Log) fenced(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", what, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit a no-op
+	if l.fence != nil {
+		if err := l.fence.Fence(ctx, tx); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := f(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", what, err)
+	}
+	return nil
+}
 
 // Last returns the newest batch of topic, or nil when the topic has none yet.
 func (l *Log) Last(ctx context.Context, topic string) (*Batch, error) {
@@ -83,26 +115,33 @@ func (l *Log) Plan(ctx context.Context, topic string, p offsets.Plan, now time.T
 }
 
 // ClearRows deletes whatever rows an earlier, unfinished attempt of the batch wrote.
+// Only the lease holder may do so (the fence).
 func (l *Log) ClearRows(ctx context.Context, batchID int64) (int64, error) {
-	res, err := l.db.ExecContext(ctx, `DELETE FROM aggregated_data WHERE batch_id = ?`, batchID)
-	if err != nil {
-		return 0, fmt.Errorf("clear rows of batch %d: %w", batchID, err)
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
+	var n int64
+	err := l.fenced(ctx, fmt.Sprintf("clear rows of batch %d", batchID), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM aggregated_data WHERE batch_id = ?`, batchID)
+		if err != nil {
+			return fmt.Errorf("clear rows of batch %d: %w", batchID, err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
 }
 
 // Commit marks the batch written, with the number of trades it aggregated.
 func (l *Log) Commit(ctx context.Context, batchID, trades int64, now time.Time) error {
-	res, err := l.db.ExecContext(ctx, `UPDATE agg_batches SET committed_at = ?, trades = ? WHERE batch_id = ? AND committed_at IS NULL`,
-		now.UTC(), trades, batchID)
-	if err != nil {
-		return fmt.Errorf("commit batch %d: %w", batchID, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("commit batch %d: no planned batch with that id (committed twice?)", batchID)
-	}
-	return nil
+	return l.fenced(ctx, fmt.Sprintf("commit batch %d", batchID), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE agg_batches SET committed_at = ?, trades = ? WHERE batch_id = ? AND committed_at IS NULL`,
+			now.UTC(), trades, batchID)
+		if err != nil {
+			return fmt.Errorf("commit batch %d: %w", batchID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("commit batch %d: no planned batch with that id (committed twice?)", batchID)
+		}
+		return nil
+	})
 }
 
 // RowStats sums the rows a batch wrote: what the aggregate of a run must equal before it is committed.

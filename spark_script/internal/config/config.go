@@ -49,6 +49,12 @@ type Config struct {
 	SparkMySQLAddr string
 	SparkMySQLURL  string
 
+	// TakeOver starts the job even while another job holds the lease of the topic (JOB_TAKE_OVER,
+	// --take-over): the other one stops at its next renewal. LeaseTTL is how long a lease lasts
+	// without renewal (JOB_LEASE_TTL, default 30s; renewed every third of it).
+	TakeOver bool
+	LeaseTTL time.Duration
+
 	StatusAddr string        // HTTP status endpoint; empty disables it (JOB_STATUS_ADDR)
 	QueryPoll  time.Duration // how often streaming queries are checked (and the session kept alive)
 	LogJSON    bool
@@ -103,6 +109,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		MySQLPassword:        env("MYSQL_JOB_PASSWORD", ""),
 		SparkMySQLAddr:       env("SPARK_MYSQL_ADDR", ""),
 		SparkMySQLURL:        env("SPARK_MYSQL_URL", ""),
+		TakeOver:             env("JOB_TAKE_OVER", "") == "1" || env("JOB_TAKE_OVER", "") == "true",
+		LeaseTTL:             dur("JOB_LEASE_TTL", "30s"),
 		StatusAddr:           env("JOB_STATUS_ADDR", "127.0.0.1:4050"),
 		QueryPoll:            dur("JOB_QUERY_POLL", "5s"),
 		LogJSON:              env("LOG_FORMAT", "text") == "json",
@@ -138,6 +146,7 @@ Every flag has an environment variable (in brackets); flags win.
 	fs.StringVar(&c.MySQLAddr, "mysql-addr", c.MySQLAddr, "MySQL host:port as seen by this process [MYSQL_ADDR]")
 	fs.StringVar(&c.SparkMySQLAddr, "spark-mysql-addr", c.SparkMySQLAddr, "MySQL host:port as seen by Spark; default -mysql-addr [SPARK_MYSQL_ADDR]")
 	fs.StringVar(&c.SparkMySQLURL, "spark-mysql-url", c.SparkMySQLURL, "whole JDBC URL of MySQL as seen by Spark; default from -spark-mysql-addr and the database [SPARK_MYSQL_URL]")
+	fs.BoolVar(&c.TakeOver, "take-over", c.TakeOver, "start even while another job holds the topic's lease; that job stops [JOB_TAKE_OVER=1]")
 	fs.StringVar(&c.StatusAddr, "status-addr", c.StatusAddr, "HTTP status endpoint address, empty to disable [JOB_STATUS_ADDR]")
 	fs.BoolVar(&c.LogJSON, "log-json", c.LogJSON, "log as JSON [LOG_FORMAT=json]")
 	if err := fs.Parse(args); err != nil {
@@ -194,6 +203,9 @@ func (c Config) Validate() error {
 	}
 	if c.MySQLPassword == "" {
 		errs = append(errs, errors.New("MYSQL_JOB_PASSWORD is empty: run `make up` (it writes .env) or set it"))
+	}
+	if c.LeaseTTL < 3*time.Second {
+		errs = append(errs, fmt.Errorf("JOB_LEASE_TTL must be at least 3s, got %s", c.LeaseTTL))
 	}
 	if c.QueryPoll <= 0 {
 		errs = append(errs, errors.New("JOB_QUERY_POLL must be positive"))

@@ -17,6 +17,7 @@ import (
 	"idxstream/spark_script/internal/aggpath"
 	"idxstream/spark_script/internal/batchlog"
 	"idxstream/spark_script/internal/config"
+	"idxstream/spark_script/internal/lease"
 	"idxstream/spark_script/internal/offsets"
 	"idxstream/spark_script/internal/pipeline"
 	"idxstream/spark_script/internal/rawpath"
@@ -68,6 +69,30 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	defer db.Close()
 
+	// One job at a time: take the topic's lease before anything writes.
+	holder := lease.Holder()
+	held, err := lease.Acquire(startCtx, db, cfg.Topic, holder, cfg.LeaseTTL, cfg.TakeOver)
+	if err != nil {
+		return err
+	}
+	logger.Info("holding the job lease", "topic", cfg.Topic, "holder", holder, "token", held.Token(), "take_over", cfg.TakeOver)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = held.Release(ctx) // a clean stop frees the topic for the next job at once
+	}()
+	if cfg.TakeOver {
+		// The old holder notices at its next renewal (every TTL/3) and stops its queries; start
+		// ours once it has had the time to.
+		wait := cfg.LeaseTTL/3 + 5*time.Second
+		logger.Info("took the lease over; waiting for the old holder to stop", "wait", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+
 	kafka, err := offsets.NewReader(strings.Split(cfg.KafkaBootstrap, ","))
 	if err != nil {
 		return err
@@ -91,7 +116,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: logger.With("component", "raw-path"),
 		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
 	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
-		Log: batchlog.New(db), Bounds: kafka, Spark: p, Logger: logger.With("component", "aggregate-path")}
+		Log: batchlog.New(db, held), Bounds: kafka, Spark: p, Logger: logger.With("component", "aggregate-path")}
 
 	// One part failing for good cancels the others, so that the job exits and can be restarted whole.
 	g, ctx := errgroup.WithContext(ctx)
@@ -103,6 +128,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 			return nil
 		})
 	}
+	part("job lease", held.Keep)
 	part("raw path", raw.Run)
 	part("aggregate path", agg.Run)
 	if cfg.StatusAddr != "" {

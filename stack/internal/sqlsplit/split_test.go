@@ -56,6 +56,7 @@ func TestSplitProjectSchema(t *testing.T) {
 		{"../../../schema/mysql/003_seed_profile.sql", MySQL},
 		{"../../../schema/mysql/004_one_id_space.sql", MySQL},
 		{"../../../schema/mysql/005_profile_reference_price.sql", MySQL},
+		{"../../../schema/mysql/006_job_lease.sql", MySQL},
 		{"../../../schema/cassandra/001_core.cql", CQL},
 	}
 	for _, tt := range tests {
