@@ -30,8 +30,8 @@ func TestDeadLocal(t *testing.T) {
 		dead   bool
 	}{
 		{host + ":" + strconv.Itoa(os.Getpid()), false}, // this process runs
-		{gone, true},                                    // exited (its pid is free again)
-		{"elsewhere:1", false},                          // another host: cannot tell, not dead
+		{gone, true},           // exited (its pid is free again)
+		{"elsewhere:1", false}, // another host: cannot tell, not dead
 		{"garbage", false},
 	}
 	for _, tt := range tests {
