@@ -16,13 +16,13 @@ java17() {
   local j
   for j in "${JAVA_HOME:+$JAVA_HOME/bin/java}" /usr/lib/jvm/java-17-openjdk-amd64/bin/java \
            /usr/lib/jvm/java-17-openjdk-arm64/bin/java /usr/lib/jvm/openjdk-17/bin/java; do
-    [ -n "$j" ] && [ -x "$j" ] || continue
+    # a JDK, not a JRE: the launcher compiles the Spark Connect interceptor with its javac
+    [ -n "$j" ] && [ -x "$j" ] && [ -x "$(dirname "$j")/javac" ] || continue
     if "$j" -version 2>&1 | head -1 | grep -q '"17\.'; then echo "$j"; return 0; fi
   done
   return 1
 }
 
-# port_in_use PORT: true if something listens on 127.0.0.1:PORT.
 # dotenv_value NAME: NAME from the environment, else from the repository's .env (last line wins).
 dotenv_value() {
   local v=${!1:-}
@@ -33,6 +33,7 @@ dotenv_value() {
   printf '%s' "$v"
 }
 
+# port_in_use PORT: true if something listens on 127.0.0.1:PORT.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # require_port_free SERVICE PORT VARIABLE: a clear error naming who needs the port and how to move it.
