@@ -66,19 +66,28 @@ func (s *Suite) Run(m *testing.M) int {
 // once per suite and returns the binary. Extra build tags may be given (e.g. "faulthook").
 func (s *Suite) Build(t testing.TB, pkg string, tags ...string) string {
 	t.Helper()
+	bin, err := s.binary(pkg, tags...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// binary builds pkg once per suite (the workspace resolves every module from the root).
+func (s *Suite) binary(pkg string, tags ...string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := pkg + " " + strings.Join(tags, ",")
 	if b, ok := s.bins[key]; ok {
-		return b
+		return b, nil
 	}
 	root, err := RepoRoot()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	if s.dir == "" {
 		if s.dir, err = os.MkdirTemp("", "testkit-"+s.name); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 	}
 	bin := filepath.Join(s.dir, fmt.Sprintf("%s-%d", filepath.Base(pkg), len(s.bins)))
@@ -89,10 +98,10 @@ func (s *Suite) Build(t testing.TB, pkg string, tags ...string) string {
 	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, out)
+		return "", fmt.Errorf("build %s: %v\n%s", pkg, err, out)
 	}
 	s.bins[key] = bin
-	return bin
+	return bin, nil
 }
 
 // Namespace returns the suite's shared namespace, created on first use and dropped when the suite
@@ -168,25 +177,10 @@ func (s *Suite) stackctl(ctx context.Context, args ...string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	bin, ok := s.bins["stackctl"]
-	if !ok {
-		if s.dir == "" {
-			if s.dir, err = os.MkdirTemp("", "testkit-"+s.name); err != nil {
-				s.mu.Unlock()
-				return err
-			}
-		}
-		bin = filepath.Join(s.dir, "stackctl")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/stackctl")
-		cmd.Dir = filepath.Join(root, "stack")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("build stackctl: %v\n%s", err, out)
-		}
-		s.bins["stackctl"] = bin
+	bin, err := s.binary("./stack/cmd/stackctl")
+	if err != nil {
+		return err
 	}
-	s.mu.Unlock()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = root
 	var out bytes.Buffer

@@ -4,6 +4,7 @@ package jobtest
 
 import (
 	"context"
+	"errors"
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
@@ -110,8 +111,4 @@ func (s *stack) startJob(t testing.TB, topic string, overrides ...string) *testk
 }
 
 // errNotYet is what a poll returns while the awaited state has not come.
-var errNotYet = errorString("not yet")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errNotYet = errors.New("not yet")

@@ -111,6 +111,9 @@ func runMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) err
 		if err := migrateMySQL(ctx, cfg, cfg.MySQLDatabase, logger.With("db", "mysql")); err != nil {
 			return err
 		}
+		if err := hardenMySQL(ctx, cfg, logger.With("db", "mysql")); err != nil {
+			return err
+		}
 	}
 	if cfg.Has(config.TargetCassandra) {
 		if err := migrateCassandra(ctx, cfg, cfg.CassandraKeyspace, logger.With("db", "cassandra")); err != nil {
@@ -118,6 +121,17 @@ func runMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) err
 		}
 	}
 	return nil
+}
+
+// hardenMySQL closes the server's accounts without a password. Server-wide, so once per product
+// migration, not per (test) database.
+func hardenMySQL(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	adm, err := mysqladmin.Open(ctx, cfg.MySQLAdminDSN, cfg.MySQLDatabase)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	return adm.Harden(ctx, osUser(), logger)
 }
 
 // migrateMySQL applies the MySQL schema to database (created if missing) and gives the users
@@ -148,9 +162,6 @@ func migrateMySQL(ctx context.Context, cfg config.Config, database string, logge
 		{Name: cfg.DashboardUser.Name, Password: cfg.DashboardUser.Password, Role: mysqladmin.RoleDashboard},
 	}
 	if err := adm.EnsureUsers(ctx, accounts, hosts, logger); err != nil {
-		return err
-	}
-	if err := adm.Harden(ctx, osUser(), logger); err != nil {
 		return err
 	}
 	off, err := adm.SetMarketTZ(ctx, cfg.MarketTZ, time.Now())

@@ -58,6 +58,12 @@ func BadCredentials(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "and/or password are incorrect")
 }
 
+// LoginRequired reports whether err is gocql's own refusal to connect without credentials to a
+// server that asks for them (a plain error: see BadCredentials).
+func LoginRequired(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "authentication required")
+}
+
 // defaultSuperuser is the role Cassandra creates on its first start with authentication, before
 // any other role exists.
 var defaultSuperuser = Login{Name: "cassandra", Password: "cassandra"}
@@ -290,8 +296,8 @@ func Wait(ctx context.Context, cluster *gocql.ClusterConfig) (string, error) {
 			return v, nil
 		}
 		// It answers when it refuses the login, or asks for one we lack; the login is checked (and
-		// made) by Admin. gocql words the latter itself ("authentication required").
-		if BadCredentials(err) || strings.Contains(fmt.Sprint(err), "authentication required") {
+		// made) by Admin.
+		if BadCredentials(err) || LoginRequired(err) {
 			return "(login refused: the stack's roles are made by stackctl migrate)", nil
 		}
 		last = err
