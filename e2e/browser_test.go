@@ -110,11 +110,14 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 		t.Errorf("producer did not exit 0 on SIGTERM: %v", err)
 	}
 	var ticker, sector string
-	if err := c.db.QueryRowContext(ctx, "SELECT ticker, sector FROM profile ORDER BY ticker LIMIT 1").Scan(&ticker, &sector); err != nil {
+	var shares int64
+	if err := c.db.QueryRowContext(ctx, "SELECT ticker, sector, shares FROM profile ORDER BY ticker LIMIT 1").Scan(&ticker, &sector, &shares); err != nil {
 		t.Fatalf("read a company: %v", err)
 	}
+	// A valid trade by the contract: on the price grid (4,320 is a multiple of 10), whole lots,
+	// market cap of the listed shares.
 	tr := trade.Trade{ID: 900_000_000_000_000_000 + rand.Int64N(1e15), Ticker: ticker, Sector: sector,
-		CreatedAt: time.Now().UTC(), Price: 4_321, MarketCap: 1e12, Volume: 7_700}
+		CreatedAt: time.Now().UTC(), Price: 4_320, MarketCap: 4_320 * float64(shares), Volume: 7_700}
 	if err := c.kafka.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: trade.AppendBatch(nil, []trade.Trade{tr})}).FirstErr(); err != nil {
 		t.Fatalf("produce the marked trade: %v", err)
 	}
@@ -126,7 +129,7 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{ticker, "7,700", "4,321"} {
+	for _, want := range []string{ticker, "7,700", "4,320"} {
 		if !strings.Contains(rowText, want) {
 			t.Errorf("trade row %q lacks %q", rowText, want)
 		}

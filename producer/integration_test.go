@@ -163,8 +163,20 @@ func TestIntegrationCountAllInTopic(t *testing.T) {
 		t.Fatalf("%d trades in the topic, want %d", len(got), n)
 	}
 	checkContiguous(t, sortedIDs(got))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, cfg.MySQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cs, err := st.Companies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := market.Reference(cs)
 	for _, tr := range got {
-		if err := trade.Validate(tr); err != nil {
+		if err := trade.Validate(tr, tr.CreatedAt, ref); err != nil {
 			t.Fatalf("invalid trade in topic: %+v: %v", tr, err)
 		}
 	}

@@ -47,14 +47,14 @@ func TestContractStructMatchesDDL(t *testing.T) {
 	}
 }
 
-// TestContractEncodedBatchConformsToDDL: what AppendBatch writes is what from_json(SparkArrayDDL) reads.
+// TestContractEncodedBatchConformsToDDL: what AppendBatch writes has the DDL's shape, and the samples are valid.
 func TestContractEncodedBatchConformsToDDL(t *testing.T) {
 	b := AppendBatch(nil, sampleTrades())
 	if err := ConformsToSchema(b); err != nil {
 		t.Fatalf("encoded batch does not conform to SparkDDL:\n%v\n%s", err, b)
 	}
 	for _, tr := range sampleTrades() {
-		if err := Validate(tr); err != nil {
+		if err := Validate(tr, tr.CreatedAt, sampleReference()); err != nil {
 			t.Errorf("sample trade %d invalid: %v", tr.ID, err)
 		}
 	}

@@ -11,22 +11,11 @@ import (
 	"time"
 )
 
-// SparkDDL is the Spark schema of one element of the JSON array, as a DDL string for
-// from_json(value, ArrayType of this struct). In PySpark terms:
-//
-//	F.from_json(F.col("value").cast("string"), "ARRAY<STRUCT<" + SparkDDL + ">>")
-//
-// created_at is read as a STRING on purpose: the job converts it with
-// try_to_timestamp(created_at, SparkTimestampPattern), so a malformed time becomes NULL (a reject
-// with ReasonMissingCreatedAt) instead of depending on from_json's timestampFormat option.
+// SparkDDL lists the fields of one element of the JSON array with the Spark type of its Cassandra
+// column: the shape a conforming producer writes (ConformsToSchema). The job itself reads every
+// field as text (from_json with STRING fields) and types them in ParsedColumns, so that an
+// ill-typed field is a reject with its own reason instead of a NULL.
 const SparkDDL = "id BIGINT, ticker STRING, created_at STRING, price DOUBLE, market_cap DOUBLE, volume BIGINT, sector STRING"
-
-// SparkArrayDDL is the schema of a whole Kafka record value (a JSON array of trades).
-const SparkArrayDDL = "ARRAY<STRUCT<" + SparkDDL + ">>"
-
-// SparkTimestampPattern is the Spark datetime pattern that parses created_at (TimeLayout):
-// six fractional digits and the literal zone designator Z (pattern letter X reads Z as UTC).
-const SparkTimestampPattern = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSX"
 
 // Field is one column of SparkDDL.
 type Field struct {

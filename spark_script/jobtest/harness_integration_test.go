@@ -40,7 +40,9 @@ type stack struct {
 func connect(t testing.TB) *stack {
 	t.Helper()
 	ns := suite.FreshNamespace(t)
-	return &stack{ns: ns, kafka: ns.Kafka(t), cass: ns.Cassandra(t), db: ns.MySQL(t, testkit.Job)}
+	s := &stack{ns: ns, kafka: ns.Kafka(t), cass: ns.Cassandra(t), db: ns.MySQL(t, testkit.Job)}
+	checkCompanies(t, s.db)
+	return s
 }
 
 func (s *stack) newTopic(t testing.TB, partitions int32) string { return s.ns.Topic(t, partitions) }
@@ -48,24 +50,47 @@ func (s *stack) newTopic(t testing.TB, partitions int32) string { return s.ns.To
 // zone is the market zone of the servers' configuration (MARKET_TZ), the job's too.
 func (s *stack) zone() *time.Location { return s.ns.Servers.Zone }
 
+// companies are the seed profile's rows that the tests trade (schema/mysql/003_seed_profile.sql);
+// connect checks that the namespace's profile holds them, so a changed seed fails loudly.
+var companies = []struct {
+	ticker, sector string
+	shares         int64
+}{
+	{"BBCA", "Financials", 123275050000}, {"ADRO", "Energy", 30759734500}, {"ANTM", "Basic Materials", 24030764725},
+	{"ASII", "Industrials", 40483553140}, {"ICBP", "Consumer Non-Cyclicals", 11661908000}, {"KLBF", "Healthcare", 46875122110},
+	{"GOTO", "Technology", 1189827447466}, {"TLKM", "Infrastructures", 99062216600},
+}
+
+// checkCompanies fails the test unless the profile holds the companies the tests trade.
+func checkCompanies(t testing.TB, db *sql.DB) {
+	t.Helper()
+	for _, c := range companies {
+		var sector string
+		var shares int64
+		if err := db.QueryRow(`SELECT sector, shares FROM profile WHERE ticker = ?`, c.ticker).Scan(&sector, &shares); err != nil {
+			t.Fatalf("profile row of %s: %v", c.ticker, err)
+		}
+		if sector != c.sector || shares != c.shares {
+			t.Fatalf("profile says %s is %q with %d shares; the tests assume %q and %d", c.ticker, sector, shares, c.sector, c.shares)
+		}
+	}
+}
+
 // makeTrades makes n valid trades with ids from 1 (the namespace is the test's own), spread over
-// a few companies and the last hour.
+// a few companies and the last ten minutes, on the IDX price grid, in whole lots.
 func makeTrades(n int, rng *rand.Rand) []trade.Trade { return makeTradesFrom(1, n, rng) }
 
 func makeTradesFrom(firstID int64, n int, rng *rand.Rand) []trade.Trade {
-	companies := []struct{ ticker, sector string }{
-		{"BBCA", "Financials"}, {"ADRO", "Energy"}, {"ANTM", "Basic Materials"}, {"ASII", "Industrials"},
-		{"ICBP", "Consumer Non-Cyclicals"}, {"KLBF", "Healthcare"}, {"GOTO", "Technology"}, {"TLKM", "Infrastructures"},
-	}
 	now := time.Now().UTC()
 	out := make([]trade.Trade, n)
 	for i := range out {
 		c := companies[rng.IntN(len(companies))]
-		price := float64(100 + 5*rng.IntN(2000))
+		p := int64(100 + rng.IntN(10000))
+		p -= p % trade.TickSize(p)
 		out[i] = trade.Trade{
 			ID: firstID + int64(i), Ticker: c.ticker, Sector: c.sector,
-			CreatedAt: now.Add(-time.Duration(rng.IntN(3600)) * time.Second).Add(time.Duration(rng.IntN(1e6)) * time.Microsecond),
-			Price:     price, MarketCap: price * 1e9, Volume: int64(100 * (1 + rng.IntN(500))),
+			CreatedAt: now.Add(-time.Duration(rng.IntN(600)) * time.Second).Add(time.Duration(rng.IntN(1e6)) * time.Microsecond),
+			Price:     float64(p), MarketCap: float64(p) * float64(c.shares), Volume: int64(trade.Lot * (1 + rng.IntN(500))),
 		}
 	}
 	return out

@@ -22,6 +22,7 @@ package feed
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -74,6 +75,8 @@ type Feed struct {
 
 	produced atomic.Int64 // trades handed to the sink, for the progress line
 
+	ref trade.Reference // the contract's view of the companies, for trade.Validate
+
 	groups [][]int // company indexes per key group
 	keys   [][]byte
 	round  []trade.Trade
@@ -89,6 +92,7 @@ func New(cfg Config, gen *market.Generator, ids IDAssigner, sink Sink, logger *s
 	for i := range n {
 		f.groups[i%g] = append(f.groups[i%g], i)
 	}
+	f.ref = market.Reference(gen.Companies())
 	for i := range f.keys {
 		f.keys[i] = publish.GroupKey(i)
 	}
@@ -261,6 +265,14 @@ func (f *Feed) tick(ctx, produceCtx context.Context, rounds int64, tickEnd, open
 		}
 		if err := f.ids.Assign(ctx, f.batch); err != nil {
 			return err
+		}
+		// The contract the job applies, checked before anything is sent: a trade the job would
+		// reject is a bug of the model, and stops the producer instead of filling rejects.
+		sentAt := f.now()
+		for i := range f.batch {
+			if err := trade.Validate(f.batch[i], sentAt, f.ref); err != nil {
+				return fmt.Errorf("the market model made a trade the job would reject (a bug): %w", err)
+			}
 		}
 		f.emit(produceCtx, width, sum)
 		done += k

@@ -86,7 +86,7 @@ func decodeAll(t *testing.T, recs []record, maxPer int) []trade.Trade {
 			t.Fatalf("record with %d trades (declared %d, max %d)", len(ts), r.trades, maxPer)
 		}
 		for _, tr := range ts {
-			if err := trade.Validate(tr); err != nil {
+			if err := trade.Validate(tr, tr.CreatedAt, market.Reference(companies(26*26))); err != nil {
 				t.Fatalf("invalid trade %+v: %v", tr, err)
 			}
 		}

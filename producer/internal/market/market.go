@@ -327,3 +327,13 @@ func (g *Generator) lots() int64 {
 	}
 	return max(int64(math.Ceil(v)), 1)
 }
+
+// Reference is the contract's view of the companies (trade.Validate): their tickers, sectors and
+// listed shares.
+func Reference(cs []Company) trade.Reference {
+	ref := trade.Reference{MaxSkew: trade.DefaultMaxSkew, Listings: make(map[string]trade.Listing, len(cs))}
+	for _, c := range cs {
+		ref.Listings[c.Ticker] = trade.Listing{Sector: c.Sector, Shares: c.Shares}
+	}
+	return ref
+}

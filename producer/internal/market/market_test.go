@@ -22,8 +22,8 @@ func TestTickSize(t *testing.T) {
 		{5000, 25}, {9875, 25}, {100000, 25},
 	}
 	for _, tc := range tests {
-		if got := TickSize(tc.price); got != tc.want {
-			t.Errorf("TickSize(%d) = %d, want %d", tc.price, got, tc.want)
+		if got := trade.TickSize(tc.price); got != tc.want {
+			t.Errorf("trade.TickSize(%d) = %d, want %d", tc.price, got, tc.want)
 		}
 	}
 }
@@ -39,7 +39,7 @@ func TestOnGridAndSnap(t *testing.T) {
 		{5010, false, 5000}, {5025, true, 5025}, {0, false, 1},
 	}
 	for _, tc := range tests {
-		if got := OnGrid(tc.price); got != tc.on {
+		if got := trade.OnGrid(float64(tc.price)); got != tc.on {
 			t.Errorf("OnGrid(%d) = %v, want %v", tc.price, got, tc.on)
 		}
 		if got := SnapDown(tc.price); got != tc.snap {
@@ -60,19 +60,19 @@ func TestOnGridAndSnap(t *testing.T) {
 // and up/down are inverse.
 func TestStepsStayOnGrid(t *testing.T) {
 	for p := int64(2); p <= 20000; p++ {
-		if !OnGrid(p) {
+		if !trade.OnGrid(float64(p)) {
 			continue
 		}
 		u, d := up(p), down(p)
-		if !OnGrid(u) || !OnGrid(d) {
-			t.Fatalf("from %d: up %d (on grid %v), down %d (on grid %v)", p, u, OnGrid(u), d, OnGrid(d))
+		if !trade.OnGrid(float64(u)) || !trade.OnGrid(float64(d)) {
+			t.Fatalf("from %d: up %d (on grid %v), down %d (on grid %v)", p, u, trade.OnGrid(float64(u)), d, trade.OnGrid(float64(d)))
 		}
 		if down(u) != p || up(d) != p {
 			t.Fatalf("from %d: down(up) = %d, up(down) = %d", p, down(u), up(d))
 		}
 		// no grid price is skipped
 		for q := p + 1; q < u; q++ {
-			if OnGrid(q) {
+			if trade.OnGrid(float64(q)) {
 				t.Fatalf("up(%d) = %d skips grid price %d", p, u, q)
 			}
 		}
@@ -128,7 +128,7 @@ func TestLimits(t *testing.T) {
 			if lo != tc.lo || hi != tc.hi {
 				t.Errorf("Limits(%d, %v) = [%d, %d], want [%d, %d]", tc.ref, tc.day, lo, hi, tc.lo, tc.hi)
 			}
-			if !OnGrid(lo) || !OnGrid(hi) {
+			if !trade.OnGrid(float64(lo)) || !trade.OnGrid(float64(hi)) {
 				t.Errorf("limits [%d, %d] not on the grid", lo, hi)
 			}
 		})
@@ -140,7 +140,7 @@ func TestLimits(t *testing.T) {
 		if ref > 5000 {
 			ara = 0.20
 		}
-		if !OnGrid(lo) || !OnGrid(hi) || float64(hi) > float64(ref)*(1+ara)+1e-9 || float64(lo) < float64(ref)*0.85-1e-9 && lo != MinPrice || lo > ref || hi < ref {
+		if !trade.OnGrid(float64(lo)) || !trade.OnGrid(float64(hi)) || float64(hi) > float64(ref)*(1+ara)+1e-9 || float64(lo) < float64(ref)*0.85-1e-9 && lo != MinPrice || lo > ref || hi < ref {
 			t.Fatalf("Limits(%d) = [%d, %d]", ref, lo, hi)
 		}
 	}
@@ -169,7 +169,7 @@ func newChecker(t *testing.T, cs []Company) *checker {
 func (k *checker) check(tr trade.Trade) {
 	k.t.Helper()
 	p := int64(tr.Price)
-	if float64(p) != tr.Price || !OnGrid(p) || p < MinPrice {
+	if float64(p) != tr.Price || !trade.OnGrid(float64(p)) || p < MinPrice {
 		k.t.Fatalf("%s price %v is not on the IDX grid", tr.Ticker, tr.Price)
 	}
 	if d := session.JakartaDay(tr.CreatedAt); d != k.day[tr.Ticker] {
@@ -241,7 +241,7 @@ func TestGeneratorTrades(t *testing.T) {
 					t.Fatalf("generator set id %d", tr.ID)
 				}
 				tr.ID = 1
-				if err := trade.Validate(tr); err != nil {
+				if err := trade.Validate(tr, tr.CreatedAt, Reference(cs)); err != nil {
 					t.Fatalf("invalid trade %+v: %v", tr, err)
 				}
 			})
@@ -327,7 +327,7 @@ func TestStartPrices(t *testing.T) {
 	// The first trades are within a tick of the reference, and the first day's band is around it.
 	ts := g.Round(nil, wib(11, 23, 9, 0), len(cs))
 	for i, tr := range ts {
-		if d := int64(tr.Price) - want[i]; d < -TickSize(want[i]-1) || d > TickSize(want[i]) {
+		if d := int64(tr.Price) - want[i]; d < -trade.TickSize(want[i]-1) || d > trade.TickSize(want[i]) {
 			t.Errorf("%s first trade at %v, want within a tick of %d", tr.Ticker, tr.Price, want[i])
 		}
 		if lo, hi := g.Band(i); g.Reference(i) != want[i] || lo >= want[i] || hi <= want[i] {

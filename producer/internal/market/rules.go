@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"idxstream/producer/internal/session"
+	"idxstream/trade"
 )
 
 // Limits of the IDX regular market that the simulation keeps.
@@ -17,33 +18,12 @@ const (
 	MaxLots = 50000
 )
 
-// TickSize returns the IDX price fraction (tick size) for a price in rupiah.
-func TickSize(price int64) int64 {
-	switch {
-	case price < 200:
-		return 1
-	case price < 500:
-		return 2
-	case price < 2000:
-		return 5
-	case price < 5000:
-		return 10
-	default:
-		return 25
-	}
-}
-
-// OnGrid reports whether price is a positive multiple of its band's price fraction.
-func OnGrid(price int64) bool {
-	return price > 0 && price%TickSize(price) == 0
-}
-
 // SnapDown returns the largest price on the grid that is <= price (and >= 1).
 func SnapDown(price int64) int64 {
 	if price < 1 {
 		return 1
 	}
-	return price - price%TickSize(price)
+	return price - price%trade.TickSize(price)
 }
 
 // SnapUp returns the smallest price on the grid that is >= price (and >= 1).
@@ -57,8 +37,8 @@ func SnapUp(price int64) int64 {
 
 // up and down move one tick. The band boundaries (200, 500, 2000, 5000) are multiples of the
 // fractions above them, so a price on the grid stays on the grid.
-func up(p int64) int64   { return p + TickSize(p) }
-func down(p int64) int64 { return p - TickSize(p-1) }
+func up(p int64) int64   { return p + trade.TickSize(p) }
+func down(p int64) int64 { return p - trade.TickSize(p-1) }
 
 // autoRejection is one regime of the IDX's auto-rejection limits: the percentages above (ARA) and
 // below (ARB) the reference price that an order may not exceed, by the reference price's range

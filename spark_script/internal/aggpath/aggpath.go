@@ -9,6 +9,7 @@ package aggpath
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -23,9 +24,23 @@ import (
 type Log interface {
 	Last(ctx context.Context, topic string) (*batchlog.Batch, error)
 	Plan(ctx context.Context, topic string, p offsets.Plan, now time.Time) (*batchlog.Batch, error)
-	ClearRows(ctx context.Context, batchID int64) (int64, error)
-	RowStats(ctx context.Context, batchID int64) (rows, trades int64, err error)
-	Commit(ctx context.Context, batchID, trades int64, now time.Time) error
+	ClearStage(ctx context.Context, batchID int64) (int64, error)
+	Settle(ctx context.Context, b *batchlog.Batch, now time.Time, repair batchlog.Repair) (batchlog.Settled, error)
+	Prune(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Gate tells how far the raw path has committed each partition of the topic; ok is false while it
+// cannot tell (a query has not finished a batch yet). A batch never reaches past it, so that
+// the raw path has written every trade of a batch before the batch's conflicts are repaired in
+// the raw tables, and never writes them again afterwards.
+type Gate interface {
+	Committed(topic string) (end offsets.Offsets, ok bool)
+}
+
+// Repairer makes the raw path's tables keep the first copy of a conflicting trade and records the
+// later copy in rejects. It must be idempotent.
+type Repairer interface {
+	Repair(ctx context.Context, topic string, cs []batchlog.Conflict) error
 }
 
 // Bounds reads the topic's earliest and latest offsets (offsets.Reader).
@@ -33,11 +48,10 @@ type Bounds interface {
 	Bounds(ctx context.Context, topic string) (start, end offsets.Offsets, err error)
 }
 
-// Aggregator runs a batch on Spark: reads exactly the batch's range from Kafka, aggregates the
-// valid trades per market date and sector, and appends the rows (tagged with the batch id) to
-// MySQL.
-type Aggregator interface {
-	Aggregate(ctx context.Context, b *batchlog.Batch) error
+// Stager runs a batch on Spark: reads exactly the batch's range from Kafka and appends its valid
+// trades, tagged with the batch id, to MySQL's agg_stage.
+type Stager interface {
+	Stage(ctx context.Context, b *batchlog.Batch) error
 }
 
 // Path is the aggregate path of one topic.
@@ -52,9 +66,16 @@ type Path struct {
 	RawTrigger time.Duration
 	Log        Log
 	Bounds     Bounds
-	Spark      Aggregator
-	Logger     *slog.Logger
-	Now        func() time.Time // time.Now when nil
+	Gate       Gate // nil: batches reach the end of the topic
+	Spark      Stager
+	Repair     Repairer
+	// Horizon is how long the ids of counted trades are remembered (JOB_DEDUP_HORIZON); zero keeps
+	// them for ever.
+	Horizon time.Duration
+	Logger  *slog.Logger
+	Now     func() time.Time // time.Now when nil
+
+	pruned time.Time // when the ids were last pruned
 
 	mu   sync.Mutex
 	last Progress
@@ -62,15 +83,17 @@ type Path struct {
 
 // Progress describes the last batch the path finished.
 type Progress struct {
-	BatchID   int64     `json:"batch_id"`
-	Records   int64     `json:"kafka_records"`
-	Trades    int64     `json:"trades"`
-	Rows      int64     `json:"rows"`
-	Replayed  bool      `json:"replayed"`
-	Duration  string    `json:"duration"`
-	Committed time.Time `json:"committed_at"`
-	Lag       int64     `json:"kafka_lag"`
-	Error     string    `json:"error,omitempty"`
+	BatchID    int64     `json:"batch_id"`
+	Records    int64     `json:"kafka_records"`
+	Trades     int64     `json:"trades"`
+	Duplicates int64     `json:"duplicates_dropped"`
+	Conflicts  int       `json:"conflicts_rejected"`
+	Rows       int64     `json:"rows"`
+	Replayed   bool      `json:"replayed"`
+	Duration   string    `json:"duration"`
+	Committed  time.Time `json:"committed_at"`
+	Lag        int64     `json:"kafka_lag"`
+	Error      string    `json:"error,omitempty"`
 }
 
 // LastProgress is safe to call from other goroutines (the status endpoint).
@@ -100,6 +123,19 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 	if err != nil {
 		return false, false, err
 	}
+	kafkaEnd := logEnd
+	if last != nil {
+		if err := unchanged(last.End, kafkaEnd); err != nil {
+			return false, false, err
+		}
+	}
+	if p.Gate != nil {
+		committed, ok := p.Gate.Committed(p.Topic)
+		if !ok {
+			return false, false, nil // the raw path has not finished a batch yet
+		}
+		logEnd = capped(logEnd, committed)
+	}
 	b, replay := last, last != nil && last.CommittedAt == nil
 	if !replay {
 		var prevEnd offsets.Offsets
@@ -120,39 +156,90 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 	} else {
 		p.Logger.Info("replaying uncommitted batch", "batch", b.ID)
 	}
-	cleared, err := p.Log.ClearRows(ctx, b.ID)
+	cleared, err := p.Log.ClearStage(ctx, b.ID)
 	if err != nil {
 		return false, false, err
 	}
 	if cleared > 0 {
-		p.Logger.Info("removed rows of an unfinished attempt", "batch", b.ID, "rows", cleared)
+		p.Logger.Info("removed the stage of an unfinished attempt", "batch", b.ID, "rows", cleared)
 	}
-	if err := p.Spark.Aggregate(ctx, b); err != nil {
-		return false, false, fmt.Errorf("aggregate batch %d: %w", b.ID, err)
+	if err := p.Spark.Stage(ctx, b); err != nil {
+		return false, false, fmt.Errorf("stage batch %d: %w", b.ID, err)
 	}
 	fault.Hit(fault.AggWritten)
-	rows, trades, err := p.Log.RowStats(ctx, b.ID)
+	var repair batchlog.Repair
+	if p.Repair != nil {
+		repair = func(ctx context.Context, cs []batchlog.Conflict) error { return p.Repair.Repair(ctx, p.Topic, cs) }
+	}
+	st, err := p.Log.Settle(ctx, b, p.now(), repair)
 	if err != nil {
 		return false, false, err
 	}
-	if err := p.Log.Commit(ctx, b.ID, trades, p.now()); err != nil {
-		return false, false, err
+	for _, c := range st.Conflicts {
+		p.Logger.Warn("conflicting copy of a trade sent to rejects; the first copy stays", "id", c.Got.ID,
+			"partition", c.Partition, "offset", c.Offset, "element", c.Element, "first_batch", c.FirstBatch)
 	}
+	p.prune(ctx)
 	records := offsets.Plan{Start: b.Start, End: b.End}.Records()
 	var lag int64
-	for part, end := range logEnd {
+	for part, end := range kafkaEnd {
 		if e := b.End[part]; end > e {
 			lag += end - e
 		}
 	}
-	prog := Progress{BatchID: b.ID, Records: records, Trades: trades, Rows: rows, Replayed: replay,
-		Duration: p.now().Sub(started).Round(time.Millisecond).String(), Committed: p.now().UTC(), Lag: lag}
+	prog := Progress{BatchID: b.ID, Records: records, Trades: st.Trades, Duplicates: st.Duplicates, Conflicts: len(st.Conflicts),
+		Rows: st.Rows, Replayed: replay, Duration: p.now().Sub(started).Round(time.Millisecond).String(), Committed: p.now().UTC(), Lag: lag}
 	p.mu.Lock()
 	p.last = prog
 	p.mu.Unlock()
-	p.Logger.Info("batch committed", "path", "aggregate", "batch", b.ID, "kafka_records", records, "trades", trades,
-		"rows", rows, "duration", prog.Duration, "kafka_lag", lag, "replayed", replay)
+	p.Logger.Info("batch committed", "path", "aggregate", "batch", b.ID, "kafka_records", records, "trades", st.Trades,
+		"duplicates_dropped", st.Duplicates, "conflicts_rejected", len(st.Conflicts), "rows", st.Rows,
+		"duration", prog.Duration, "kafka_lag", lag, "replayed", replay)
 	return true, lag > 0 && records >= p.MaxRecords, nil
+}
+
+// prune forgets ids older than the horizon, at most once a minute; a failure only delays it.
+func (p *Path) prune(ctx context.Context) {
+	now := p.now()
+	if p.Horizon <= 0 || now.Sub(p.pruned) < time.Minute {
+		return
+	}
+	p.pruned = now
+	n, err := p.Log.Prune(ctx, now.Add(-p.Horizon))
+	if err != nil {
+		p.Logger.Warn("could not forget old trade ids; will retry", "err", err)
+		return
+	}
+	if n > 0 {
+		p.Logger.Info("forgot trade ids older than the horizon", "ids", n, "horizon", p.Horizon)
+	}
+}
+
+// ErrTopicChanged: the topic holds fewer records than the batch log has read, so it was deleted
+// and created again (or truncated). The path stops instead of guessing where to resume.
+var ErrTopicChanged = errors.New("the topic was recreated or truncated")
+
+// unchanged checks that every partition the log has read still reaches at least as far.
+func unchanged(read, end offsets.Offsets) error {
+	for part, o := range read {
+		e, ok := end[part]
+		if !ok || e < o {
+			return fmt.Errorf("%w: partition %d ends at offset %d, but the aggregate path has read up to %d "+
+				"(to count the new topic from its start, stop the job and remove the topic's batches: see docs/operations.md, \"A recreated topic\")",
+				ErrTopicChanged, part, e, o)
+		}
+	}
+	return nil
+}
+
+// capped is end, each partition capped by committed (a partition the raw path has not reported
+// yet is capped at 0, which offsets.Next reads as no progress).
+func capped(end, committed offsets.Offsets) offsets.Offsets {
+	out := make(offsets.Offsets, len(end))
+	for part, e := range end {
+		out[part] = min(e, committed[part])
+	}
+	return out
 }
 
 // Run steps every Trigger until ctx ends. A failing step is logged and retried with backoff
@@ -171,6 +258,9 @@ func (p *Path) Run(ctx context.Context) error {
 		switch {
 		case ctx.Err() != nil:
 			return nil
+		case errors.Is(err, ErrTopicChanged):
+			p.Logger.Error("aggregate path stopped", "err", err)
+			return err
 		case err != nil:
 			p.Logger.Error("aggregate batch failed; will retry", "err", err, "retry_in", backoff)
 			p.mu.Lock()

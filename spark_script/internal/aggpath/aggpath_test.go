@@ -15,8 +15,10 @@ import (
 
 // fakeLog keeps the batch log and the aggregated rows (batch id -> trades) in memory.
 type fakeLog struct {
-	batches []*batchlog.Batch
-	rows    map[int64]int64
+	batches   []*batchlog.Batch
+	rows      map[int64]int64 // staged trades by batch
+	committed map[int64]int64 // trades counted by committed batches
+	conflicts []batchlog.Conflict
 }
 
 func (f *fakeLog) Last(_ context.Context, _ string) (*batchlog.Batch, error) {
@@ -32,28 +34,27 @@ func (f *fakeLog) Plan(_ context.Context, topic string, p offsets.Plan, now time
 	c := *b
 	return &c, nil
 }
-func (f *fakeLog) ClearRows(_ context.Context, id int64) (int64, error) {
-	_, had := f.rows[id]
+func (f *fakeLog) ClearStage(_ context.Context, id int64) (int64, error) {
+	n := f.rows[id]
 	delete(f.rows, id)
-	if had {
-		return 1, nil
-	}
-	return 0, nil
+	return n, nil
 }
-func (f *fakeLog) RowStats(_ context.Context, id int64) (int64, int64, error) {
-	if n, ok := f.rows[id]; ok {
-		return 1, n, nil
+func (f *fakeLog) Settle(ctx context.Context, b *batchlog.Batch, now time.Time, repair batchlog.Repair) (batchlog.Settled, error) {
+	lb := f.batches[b.ID-1]
+	if lb.CommittedAt != nil {
+		return batchlog.Settled{}, errors.New("committed twice")
 	}
-	return 0, 0, nil
-}
-func (f *fakeLog) Commit(_ context.Context, id, trades int64, now time.Time) error {
-	b := f.batches[id-1]
-	if b.CommittedAt != nil {
-		return errors.New("committed twice")
+	st := batchlog.Settled{Staged: f.rows[b.ID], Trades: f.rows[b.ID], Rows: 1, Conflicts: f.conflicts}
+	if repair != nil && len(st.Conflicts) > 0 {
+		if err := repair(ctx, st.Conflicts); err != nil {
+			return batchlog.Settled{}, err
+		}
 	}
-	b.CommittedAt, b.Trades = &now, trades
-	return nil
+	lb.CommittedAt, lb.Trades = &now, st.Trades
+	f.committed[b.ID] = st.Trades
+	return st, nil
 }
+func (f *fakeLog) Prune(context.Context, time.Time) (int64, error) { return 0, nil }
 
 type fakeBounds struct{ start, end offsets.Offsets }
 
@@ -68,7 +69,7 @@ type fakeSpark struct {
 	ranges   []offsets.Offsets
 }
 
-func (f *fakeSpark) Aggregate(_ context.Context, b *batchlog.Batch) error {
+func (f *fakeSpark) Stage(_ context.Context, b *batchlog.Batch) error {
 	f.ranges = append(f.ranges, b.End)
 	f.log.rows[b.ID] += offsets.Plan{Start: b.Start, End: b.End}.Records()
 	if f.failNext {
@@ -79,7 +80,7 @@ func (f *fakeSpark) Aggregate(_ context.Context, b *batchlog.Batch) error {
 }
 
 func newPath() (*Path, *fakeLog, *fakeBounds, *fakeSpark) {
-	l := &fakeLog{rows: map[int64]int64{}}
+	l := &fakeLog{rows: map[int64]int64{}, committed: map[int64]int64{}}
 	bo := &fakeBounds{start: offsets.Offsets{0: 0, 1: 0}, end: offsets.Offsets{0: 0, 1: 0}}
 	sp := &fakeSpark{log: l}
 	return &Path{Topic: "t", MaxRecords: 100, Trigger: time.Minute, Log: l, Bounds: bo, Spark: sp,
@@ -116,7 +117,7 @@ func TestFailedBatchIsReplayedWithTheSameRangeAndCountedOnce(t *testing.T) {
 		t.Fatalf("next batch: ran=%v err=%v", ran, err)
 	}
 	var total int64
-	for _, n := range l.rows {
+	for _, n := range l.committed {
 		total += n
 	}
 	if total != 65 {
@@ -136,6 +137,72 @@ func TestStepReportsMoreWhenCapped(t *testing.T) {
 	}
 	if got := p.LastProgress(); got.Records != 100 || got.Lag != 200 {
 		t.Fatalf("progress %+v, want 100 records and a lag of 200", got)
+	}
+}
+
+type fakeGate struct {
+	end offsets.Offsets
+	ok  bool
+}
+
+func (g *fakeGate) Committed(string) (offsets.Offsets, bool) { return g.end, g.ok }
+
+func TestBatchesNeverPassTheRawPath(t *testing.T) {
+	p, l, bo, _ := newPath()
+	g := &fakeGate{}
+	p.Gate = g
+	ctx := context.Background()
+	bo.end = offsets.Offsets{0: 30, 1: 20}
+	if ran, _, err := p.Step(ctx); err != nil || ran {
+		t.Fatalf("ran=%v err=%v before the raw path reported", ran, err)
+	}
+	g.end, g.ok = offsets.Offsets{0: 10}, true // partition 1 not reported yet
+	if ran, _, err := p.Step(ctx); err != nil || !ran {
+		t.Fatalf("ran=%v err=%v", ran, err)
+	}
+	if got := l.batches[0].End; !reflect.DeepEqual(got, offsets.Offsets{0: 10, 1: 0}) {
+		t.Fatalf("batch ends at %v, want the raw path's committed offsets", got)
+	}
+	if got := p.LastProgress().Lag; got != 40 {
+		t.Fatalf("lag %d, want 40 (measured against Kafka, not the gate)", got)
+	}
+}
+
+func TestARecreatedTopicStopsThePath(t *testing.T) {
+	p, _, bo, _ := newPath()
+	ctx := context.Background()
+	bo.end = offsets.Offsets{0: 30, 1: 20}
+	if _, _, err := p.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bo.end = offsets.Offsets{0: 5, 1: 20} // deleted and created again, with fewer records
+	_, _, err := p.Step(ctx)
+	if !errors.Is(err, ErrTopicChanged) {
+		t.Fatalf("Step on a recreated topic: %v, want ErrTopicChanged", err)
+	}
+	if err := p.Run(ctx); !errors.Is(err, ErrTopicChanged) {
+		t.Fatalf("Run kept going on a recreated topic: %v", err)
+	}
+}
+
+type fakeRepair struct{ got []batchlog.Conflict }
+
+func (f *fakeRepair) Repair(_ context.Context, _ string, cs []batchlog.Conflict) error {
+	f.got = append(f.got, cs...)
+	return nil
+}
+
+func TestConflictsAreRepairedBeforeTheCommit(t *testing.T) {
+	p, l, bo, _ := newPath()
+	r := &fakeRepair{}
+	p.Repair = r
+	l.conflicts = []batchlog.Conflict{{Partition: 1, Offset: 3}}
+	bo.end = offsets.Offsets{0: 1, 1: 4}
+	if _, _, err := p.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.got) != 1 || p.LastProgress().Conflicts != 1 {
+		t.Fatalf("repaired %v, progress %+v", r.got, p.LastProgress())
 	}
 }
 

@@ -1,8 +1,9 @@
 // Package batchlog is the write-ahead log of the aggregate path, kept in MySQL next to the rows it
-// protects (tables agg_batches and aggregated_data, see schema/mysql). A batch's Kafka offset range
-// is recorded before the batch runs and the batch is committed only after its rows are written; a
-// batch found planned but not committed is replayed with the same range, after its partial rows
-// are deleted, so each batch's rows are written exactly once.
+// protects (tables agg_batches, agg_stage, trade_ids and aggregated_data, see schema/mysql). A
+// batch's Kafka offset range is recorded before the batch runs; Spark stages the range's valid
+// trades; one transaction then counts the trades whose ids were not accepted before, writes the
+// batch's rows and commits it (Settle). A batch found planned but not committed is replayed with
+// the same range after its stage is cleared, so each trade id is counted exactly once.
 package batchlog
 
 import (
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"idxstream/spark_script/internal/offsets"
+	"idxstream/trade"
 )
 
 // Batch is one entry of the log.
@@ -114,14 +116,14 @@ func (l *Log) Plan(ctx context.Context, topic string, p offsets.Plan, now time.T
 	return b, nil
 }
 
-// ClearRows deletes whatever rows an earlier, unfinished attempt of the batch wrote.
-// Only the lease holder may do so (the fence).
-func (l *Log) ClearRows(ctx context.Context, batchID int64) (int64, error) {
+// ClearStage deletes whatever an earlier, unfinished attempt of the batch staged. Only the lease
+// holder may do so (the fence).
+func (l *Log) ClearStage(ctx context.Context, batchID int64) (int64, error) {
 	var n int64
-	err := l.fenced(ctx, fmt.Sprintf("clear rows of batch %d", batchID), func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM aggregated_data WHERE batch_id = ?`, batchID)
+	err := l.fenced(ctx, fmt.Sprintf("clear the stage of batch %d", batchID), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM agg_stage WHERE batch_id = ?`, batchID)
 		if err != nil {
-			return fmt.Errorf("clear rows of batch %d: %w", batchID, err)
+			return fmt.Errorf("clear the stage of batch %d: %w", batchID, err)
 		}
 		n, _ = res.RowsAffected()
 		return nil
@@ -129,27 +131,156 @@ func (l *Log) ClearRows(ctx context.Context, batchID int64) (int64, error) {
 	return n, err
 }
 
-// Commit marks the batch written, with the number of trades it aggregated.
-func (l *Log) Commit(ctx context.Context, batchID, trades int64, now time.Time) error {
-	return l.fenced(ctx, fmt.Sprintf("commit batch %d", batchID), func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE agg_batches SET committed_at = ?, trades = ? WHERE batch_id = ? AND committed_at IS NULL`,
-			now.UTC(), trades, batchID)
+// Conflict is a staged copy of a trade whose id was accepted with other values: by an earlier
+// batch, or earlier in the same batch (Kafka time, then partition, offset and element order).
+type Conflict struct {
+	Partition  int32
+	Offset     int64
+	Element    int32
+	KafkaDay   time.Time // market date of the record's time: the rejects partition
+	Got        trade.Trade
+	First      trade.Trade // the accepted copy, which stays
+	FirstBatch int64
+}
+
+// Settled is what a batch found.
+type Settled struct {
+	Staged     int64 // valid trades the batch read (with copies)
+	Trades     int64 // trades counted for the first time
+	Duplicates int64 // copies of counted trades with the same values, dropped
+	Rows       int64 // rows written to aggregated_data
+	Conflicts  []Conflict
+}
+
+// Repair is given a batch's conflicts before the batch commits (so that a crash repeats it); it must
+// be idempotent.
+type Repair func(ctx context.Context, cs []Conflict) error
+
+// Settle ends a batch whose valid trades Spark staged in agg_stage, in one transaction that
+// first passes the fence: the ids not accepted before go to trade_ids (one copy each), the
+// batch's volume and trade count per (date, sector) is written from them to aggregated_data,
+// repair is given the conflicts, and the batch is committed. Either all of it happens or none,
+// so a replay after any failure starts from the same state, and no trade is counted twice.
+func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair) (Settled, error) {
+	var st Settled
+	what := fmt.Sprintf("settle batch %d", b.ID)
+	err := l.fenced(ctx, what, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM agg_stage WHERE batch_id = ?`, b.ID).Scan(&st.Staged); err != nil {
+			return fmt.Errorf("%s: count staged trades: %w", what, err)
+		}
+		// The first copy of each id in the batch, unless the id was accepted before. The window
+		// orders copies of one id deterministically, so a replay picks the same one.
+		res, err := tx.ExecContext(ctx, `INSERT INTO trade_ids
+				(id, batch_id, hash, kafka_partition, kafka_offset, element, created_at, ticker, sector, volume, price, market_cap, `+"`date`"+`)
+			SELECT r.id, r.batch_id, r.hash, r.kafka_partition, r.kafka_offset, r.element, r.created_at, r.ticker, r.sector,
+				r.volume, r.price, r.market_cap, r.`+"`date`"+`
+			FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.id ORDER BY s.kafka_ts, s.kafka_partition, s.kafka_offset, s.element) AS n
+				FROM agg_stage s WHERE s.batch_id = ?) r
+			LEFT JOIN trade_ids t ON t.id = r.id
+			WHERE r.n = 1 AND t.id IS NULL`, b.ID)
 		if err != nil {
-			return fmt.Errorf("commit batch %d: %w", batchID, err)
+			return fmt.Errorf("%s: record new trade ids: %w", what, err)
+		}
+		st.Trades, _ = res.RowsAffected()
+		res, err = tx.ExecContext(ctx, `INSERT INTO aggregated_data (processing_id, batch_id, processed_at, sector, total_volume, trades, `+"`date`"+`)
+			SELECT CONCAT(?, ':', `+"`date`"+`, ':', sector), ?, ?, sector, SUM(volume), COUNT(*), `+"`date`"+`
+			FROM trade_ids WHERE batch_id = ? GROUP BY `+"`date`"+`, sector`, b.ID, b.ID, b.PlannedAt, b.ID)
+		if err != nil {
+			return fmt.Errorf("%s: write volume per (date, sector): %w", what, err)
+		}
+		st.Rows, _ = res.RowsAffected()
+		if st.Conflicts, err = conflicts(ctx, tx, b.ID); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		// Staged rows that are neither the counted copy nor a conflict are copies with the same values.
+		var counted int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM agg_stage s JOIN trade_ids t
+				ON t.id = s.id AND t.batch_id = s.batch_id AND t.kafka_partition = s.kafka_partition
+				AND t.kafka_offset = s.kafka_offset AND t.element = s.element
+			WHERE s.batch_id = ?`, b.ID).Scan(&counted); err != nil {
+			return fmt.Errorf("%s: count counted copies: %w", what, err)
+		}
+		st.Duplicates = st.Staged - counted - int64(len(st.Conflicts))
+		if len(st.Conflicts) > 0 && repair != nil {
+			if err := repair(ctx, st.Conflicts); err != nil {
+				return fmt.Errorf("%s: send %d conflicting copies to rejects: %w", what, len(st.Conflicts), err)
+			}
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE agg_batches SET committed_at = ?, trades = ? WHERE batch_id = ? AND committed_at IS NULL`,
+			now.UTC(), st.Trades, b.ID)
+		if err != nil {
+			return fmt.Errorf("%s: commit: %w", what, err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("commit batch %d: no planned batch with that id (committed twice?)", batchID)
+			return fmt.Errorf("%s: no planned batch with that id (committed twice?)", what)
 		}
 		return nil
 	})
+	if err != nil {
+		return Settled{}, err
+	}
+	// The stage of a committed batch is no longer needed; outside the transaction, since a
+	// leftover is harmless (ClearStage of a later attempt never reads it) and the delete is long.
+	if _, err := l.db.ExecContext(ctx, `DELETE FROM agg_stage WHERE batch_id = ?`, b.ID); err != nil {
+		return st, fmt.Errorf("clear the stage of committed batch %d: %w", b.ID, err)
+	}
+	return st, nil
 }
 
-// RowStats sums the rows a batch wrote: what the aggregate of a run must equal before it is committed.
-func (l *Log) RowStats(ctx context.Context, batchID int64) (rows, trades int64, err error) {
-	err = l.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(trades), 0) FROM aggregated_data WHERE batch_id = ?`, batchID).
-		Scan(&rows, &trades)
+func conflicts(ctx context.Context, tx *sql.Tx, batchID int64) ([]Conflict, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT s.kafka_partition, s.kafka_offset, s.element, s.kafka_day,
+			s.id, s.created_at, s.ticker, s.sector, s.volume, s.price, s.market_cap,
+			t.created_at, t.ticker, t.sector, t.volume, t.price, t.market_cap, t.batch_id
+		FROM agg_stage s JOIN trade_ids t ON t.id = s.id
+		WHERE s.batch_id = ? AND s.hash <> t.hash
+		ORDER BY s.kafka_partition, s.kafka_offset, s.element`, batchID)
 	if err != nil {
-		return 0, 0, fmt.Errorf("count rows of batch %d: %w", batchID, err)
+		return nil, fmt.Errorf("find conflicting copies: %w", err)
 	}
-	return rows, trades, nil
+	defer rows.Close()
+	var out []Conflict
+	for rows.Next() {
+		var c Conflict
+		g, f := &c.Got, &c.First
+		if err := rows.Scan(&c.Partition, &c.Offset, &c.Element, &c.KafkaDay,
+			&g.ID, &g.CreatedAt, &g.Ticker, &g.Sector, &g.Volume, &g.Price, &g.MarketCap,
+			&f.CreatedAt, &f.Ticker, &f.Sector, &f.Volume, &f.Price, &f.MarketCap, &c.FirstBatch); err != nil {
+			return nil, fmt.Errorf("read conflicting copy: %w", err)
+		}
+		f.ID = g.ID
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read conflicting copies: %w", err)
+	}
+	return out, nil
+}
+
+// Prune forgets the ids accepted by batches planned before the given time, a chunk at a time,
+// and returns how many it removed. A copy of a forgotten trade would be counted again; the
+// horizon is chosen so that the job rejects such a copy as too old (docs/operations.md).
+func (l *Log) Prune(ctx context.Context, before time.Time) (int64, error) {
+	var first sql.NullInt64
+	if err := l.db.QueryRowContext(ctx, `SELECT MIN(batch_id) FROM agg_batches WHERE planned_at >= ?`, before.UTC()).Scan(&first); err != nil {
+		return 0, fmt.Errorf("prune trade ids: find the horizon's first batch: %w", err)
+	}
+	if !first.Valid {
+		return 0, nil // no batch inside the horizon: keep everything rather than guess
+	}
+	var total int64
+	for {
+		var n int64
+		err := l.fenced(ctx, "prune trade ids", func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM trade_ids WHERE batch_id < ? LIMIT 20000`, first.Int64)
+			if err != nil {
+				return fmt.Errorf("prune trade ids: %w", err)
+			}
+			n, _ = res.RowsAffected()
+			return nil
+		})
+		total += n
+		if err != nil || n < 20000 {
+			return total, err
+		}
+	}
 }

@@ -39,6 +39,13 @@ type Config struct {
 	MarketTZ          string // IANA zone of the market date (MARKET_TZ)
 	ShufflePartitions int    // spark.sql.shuffle.partitions of the session
 
+	// MaxSkew is the largest distance between a trade's created_at and its Kafka record's time
+	// (JOB_MAX_SKEW, default 1h); a trade farther off is rejected. DedupHorizon is how long the ids
+	// of counted trades are remembered (JOB_DEDUP_HORIZON, default 48h): a copy of a trade is
+	// recognised if it arrives within the horizon, and the skew bound rejects any later copy.
+	MaxSkew      time.Duration
+	DedupHorizon time.Duration
+
 	MySQLAddr     string // MySQL as seen by this process (MYSQL_ADDR)
 	MySQLDatabase string
 	MySQLUser     string // the job's own user (MYSQL_JOB_USER)
@@ -103,6 +110,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		AggTrigger:           dur("JOB_AGG_TRIGGER", "60s"),
 		MarketTZ:             env("MARKET_TZ", "Asia/Jakarta"),
 		ShufflePartitions:    int(integer("JOB_SHUFFLE_PARTITIONS", "4")),
+		MaxSkew:              dur("JOB_MAX_SKEW", "1h"),
+		DedupHorizon:         dur("JOB_DEDUP_HORIZON", "48h"),
 		MySQLAddr:            env("MYSQL_ADDR", "127.0.0.1:3306"),
 		MySQLDatabase:        env("MYSQL_DATABASE", "trading"),
 		MySQLUser:            env("MYSQL_JOB_USER", "trading_job"),
@@ -142,6 +151,8 @@ Every flag has an environment variable (in brackets); flags win.
 	fs.StringVar(&c.CheckpointRoot, "checkpoint-root", c.CheckpointRoot, "checkpoint root on the Spark side; empty = server's spark.sql.streaming.checkpointLocation [JOB_CHECKPOINT_ROOT]")
 	fs.DurationVar(&c.RawTrigger, "raw-trigger", c.RawTrigger, "trigger interval of the raw path to Cassandra [JOB_RAW_TRIGGER]")
 	fs.DurationVar(&c.AggTrigger, "agg-trigger", c.AggTrigger, "trigger interval of the aggregate path to MySQL; batches start half-way between raw triggers [JOB_AGG_TRIGGER]")
+	fs.DurationVar(&c.MaxSkew, "max-skew", c.MaxSkew, "largest distance between a trade's created_at and its Kafka record's time [JOB_MAX_SKEW]")
+	fs.DurationVar(&c.DedupHorizon, "dedup-horizon", c.DedupHorizon, "how long ids of counted trades are remembered, at least twice the skew [JOB_DEDUP_HORIZON]")
 	fs.StringVar(&c.MarketTZ, "market-tz", c.MarketTZ, "IANA time zone of the market date [MARKET_TZ]")
 	fs.StringVar(&c.MySQLAddr, "mysql-addr", c.MySQLAddr, "MySQL host:port as seen by this process [MYSQL_ADDR]")
 	fs.StringVar(&c.SparkMySQLAddr, "spark-mysql-addr", c.SparkMySQLAddr, "MySQL host:port as seen by Spark; default -mysql-addr [SPARK_MYSQL_ADDR]")
@@ -203,6 +214,12 @@ func (c Config) Validate() error {
 	}
 	if c.MySQLPassword == "" {
 		errs = append(errs, errors.New("MYSQL_JOB_PASSWORD is empty: run `make up` (it writes .env) or set it"))
+	}
+	if c.MaxSkew <= 0 {
+		errs = append(errs, fmt.Errorf("JOB_MAX_SKEW must be positive, got %s", c.MaxSkew))
+	}
+	if c.DedupHorizon < 2*c.MaxSkew {
+		errs = append(errs, fmt.Errorf("JOB_DEDUP_HORIZON (%s) must be at least twice JOB_MAX_SKEW (%s): a copy of a trade must not outlive the memory of its id", c.DedupHorizon, c.MaxSkew))
 	}
 	if c.LeaseTTL < 3*time.Second {
 		errs = append(errs, fmt.Errorf("JOB_LEASE_TTL must be at least 3s, got %s", c.LeaseTTL))

@@ -21,9 +21,11 @@ import (
 	"idxstream/spark_script/internal/offsets"
 	"idxstream/spark_script/internal/pipeline"
 	"idxstream/spark_script/internal/rawpath"
+	"idxstream/spark_script/internal/rawrepair"
 	"idxstream/spark_script/internal/sinkcheck"
 	"idxstream/spark_script/internal/statusapi"
 	sc "idxstream/sparkconnect"
+	"idxstream/trade"
 )
 
 // Status is what GET /status returns.
@@ -68,6 +70,12 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	ref, err := loadReference(startCtx, db, cfg)
+	if err != nil {
+		return err
+	}
+	logger.Info("checking trades against the profile", "companies", len(ref.Listings), "max_skew", cfg.MaxSkew,
+		"dedup_horizon", cfg.DedupHorizon)
 
 	// One job at a time: take the topic's lease before anything writes.
 	holder := lease.Holder()
@@ -105,18 +113,23 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	p := pipeline.New(session, pipeline.Settings{
 		Topic: cfg.Topic, KafkaBootstrap: cfg.SparkKafkaBootstrap, MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger,
 		Keyspace: cfg.Keyspace, CheckpointRoot: cfg.CheckpointRoot, RawTrigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ,
-		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword,
+		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword, Reference: ref,
 	})
 	var specs []rawpath.Spec
 	for _, sink := range pipeline.Sinks() {
-		specs = append(specs, rawpath.Spec{Name: p.QueryName(sink), Start: func(ctx context.Context) (rawpath.Query, error) {
+		specs = append(specs, rawpath.Spec{Name: p.QueryName(sink), Gates: sink.Trades, Start: func(ctx context.Context) (rawpath.Query, error) {
 			return p.StartRaw(ctx, sink)
 		}})
 	}
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: logger.With("component", "raw-path"),
 		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
+	zone, _ := time.LoadLocation(cfg.MarketTZ) // checked by config.Validate
+	repair := &rawrepair.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword,
+		Keyspace: cfg.Keyspace, Zone: zone}
+	defer repair.Close()
 	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
-		Log: batchlog.New(db, held), Bounds: kafka, Spark: p, Logger: logger.With("component", "aggregate-path")}
+		Log: batchlog.New(db, held), Bounds: kafka, Gate: raw, Spark: p, Repair: repair, Horizon: cfg.DedupHorizon,
+		Logger: logger.With("component", "aggregate-path")}
 
 	// One part failing for good cancels the others, so that the job exits and can be restarted whole.
 	g, ctx := errgroup.WithContext(ctx)
@@ -160,14 +173,42 @@ func openMySQL(ctx context.Context, cfg config.Config) (*sql.DB, error) {
 	}
 	var n int
 	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables
-		WHERE table_schema = ? AND table_name IN ('agg_batches', 'aggregated_data')`, cfg.MySQLDatabase).Scan(&n)
+		WHERE table_schema = ? AND table_name IN ('agg_batches', 'aggregated_data', 'agg_stage', 'trade_ids')`, cfg.MySQLDatabase).Scan(&n)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("mysql at %s as %s: %w (is the stack up? `make up`)", cfg.MySQLAddr, cfg.MySQLUser, err)
 	}
-	if n != 2 {
+	if n != 4 {
 		db.Close()
-		return nil, fmt.Errorf("mysql database %s lacks agg_batches or aggregated_data (or %s may not see them): run `make up`, which applies schema/", cfg.MySQLDatabase, cfg.MySQLUser)
+		return nil, fmt.Errorf("mysql database %s lacks agg_batches, aggregated_data, agg_stage or trade_ids (or %s may not see them): run `make up`, which applies schema/", cfg.MySQLDatabase, cfg.MySQLUser)
 	}
 	return db, nil
+}
+
+// loadReference reads the companies that may trade from MySQL's profile. The job checks trades
+// against the profile as read at start: restart the job after editing profile.
+func loadReference(ctx context.Context, db *sql.DB, cfg config.Config) (trade.Reference, error) {
+	ref := trade.Reference{MaxSkew: cfg.MaxSkew, Listings: map[string]trade.Listing{}}
+	rows, err := db.QueryContext(ctx, `SELECT ticker, sector, shares FROM profile`)
+	if err != nil {
+		return ref, fmt.Errorf("read the profile from mysql %s: %w", cfg.MySQLDatabase, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			ticker string
+			l      trade.Listing
+		)
+		if err := rows.Scan(&ticker, &l.Sector, &l.Shares); err != nil {
+			return ref, fmt.Errorf("read the profile: %w", err)
+		}
+		ref.Listings[ticker] = l
+	}
+	if err := rows.Err(); err != nil {
+		return ref, fmt.Errorf("read the profile: %w", err)
+	}
+	if len(ref.Listings) == 0 {
+		return ref, fmt.Errorf("mysql %s.profile is empty: every trade would be rejected; `make up` seeds it (schema/mysql/003_seed_profile.sql)", cfg.MySQLDatabase)
+	}
+	return ref, nil
 }

@@ -5,8 +5,9 @@
 // The stages are plain SQL expression strings (for DataFrame.SelectExpr / Filter), kept free of
 // any Spark client type so that they can be read and unit-tested on their own:
 //
-//	kafka rows -> Records -> Elements (one row per array element) -> Checked (typed + reason)
-//	Checked -> Valid (reason IS NULL) -> trade columns
+//	kafka rows -> Records -> Elements (one row per array element) -> Parsed -> Typed
+//	  -> Checked (the reason: the first rule of trade.Rules the element breaks, and the trade)
+//	Checked -> Valid (reason IS NULL) -> trade columns, or staged for the aggregate path
 //	Checked -> Rejected (reason IS NOT NULL) -> reject columns
 package parse
 
@@ -16,6 +17,9 @@ import (
 
 	"idxstream/trade"
 )
+
+// Reasons lists every reason a reject can carry (trade.Reasons).
+func Reasons() []string { return trade.Reasons() }
 
 // MaxRawChars bounds the raw text kept with a reject.
 const MaxRawChars = 2000
@@ -31,10 +35,6 @@ func elementSchema() string {
 	}
 	return strings.Join(cols, ", ")
 }
-
-// isoTime is the shape of created_at: RFC 3339 with an explicit zone. CAST alone would also take
-// a bare date or a time without zone, and a format mismatch must be a reject, never an exception.
-const isoTime = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 
 // Records parses each Kafka record once as an array of trade objects (every field as text). Only
 // when that fails (not an array, or an element that is not an object) is the record parsed again
@@ -74,68 +74,6 @@ func Elements() []string {
 // NotEmpty filters out the single placeholder row of an empty array.
 const NotEmpty = "NOT (NOT not_array AND element IS NULL)"
 
-type check struct{ failed, reason string }
-
-// exactInteger holds when a text field is exactly the decimal form of a BIGINT (no sign other than
-// '-', no leading zeros, spaces, fraction or exponent): CAST alone would truncate "1.5" to 1. A
-// round trip through BIGINT costs far less per row than a regular expression.
-func exactInteger(field string) string {
-	return fmt.Sprintf("(CAST(CAST(%[1]s AS BIGINT) AS STRING) <=> %[1]s)", field)
-}
-
-// createdAt converts created_at to a timestamp, NULL when it is not RFC 3339 with a zone. The
-// producer's form (trade.TimeLayout: six fractional digits and Z) takes a fast path: the text
-// without its Z, cast in the session zone, which the job sets to UTC. Any other form is checked
-// against isoTime and cast with its own zone; Spark parses a zone in the text by compiling
-// regular expressions for every row, which made that cast the job's costliest expression.
-var createdAt = fmt.Sprintf(`CASE
-	WHEN length(t.created_at) = 27 AND substring(t.created_at, 11, 1) = 'T' AND substring(t.created_at, 20, 1) = '.'
-		AND substring(t.created_at, 27, 1) = 'Z' THEN CAST(substring(t.created_at, 1, 26) AS TIMESTAMP)
-	WHEN t.created_at RLIKE '%s' THEN CAST(t.created_at AS TIMESTAMP)
-	END`, isoTime)
-
-// checks run in order; the first that fails names the reason. Expressions refer to t (the parsed
-// element as text fields).
-var checks = []check{
-	{"not_array", "record is not a JSON array"},
-	{"t IS NULL OR NOT obj", "element is not a JSON object"},
-	{"t.id IS NULL", "missing id"},
-	{"NOT " + exactInteger("t.id") + " OR CAST(t.id AS BIGINT) < 0", "id is not a positive integer"},
-	{"t.ticker IS NULL", "missing ticker"},
-	{"NOT t.ticker RLIKE '^[A-Z]{4}$'", "unknown ticker format"},
-	{"t.created_at IS NULL", "missing created_at"},
-	{createdAt + " IS NULL", "unparsable created_at"},
-	{"t.price IS NULL", "missing price"},
-	{"CAST(t.price AS DOUBLE) IS NULL OR isnan(CAST(t.price AS DOUBLE))", "price is not a number"},
-	{"CAST(t.price AS DOUBLE) <= 0 OR CAST(t.price AS DOUBLE) > 1e12", "non-positive or absurd price"},
-	{"t.market_cap IS NULL", "missing market_cap"},
-	{"CAST(t.market_cap AS DOUBLE) IS NULL OR isnan(CAST(t.market_cap AS DOUBLE))", "market_cap is not a number"},
-	{"t.volume IS NULL", "missing volume"},
-	{"NOT " + exactInteger("t.volume"), "volume is not an integer"},
-	{"CAST(t.volume AS BIGINT) <= 0", "non-positive volume"},
-	{"t.sector IS NULL OR trim(t.sector) = ''", "missing sector"},
-}
-
-// Reasons lists every reject reason the checks can give, in check order.
-func Reasons() []string {
-	out := make([]string, len(checks))
-	for i, c := range checks {
-		out[i] = c.reason
-	}
-	return out
-}
-
-// reasonExpr is a CASE that names the first failed check, NULL for a valid element.
-func reasonExpr() string {
-	var b strings.Builder
-	b.WriteString("CASE")
-	for _, c := range checks {
-		fmt.Fprintf(&b, " WHEN %s THEN '%s'", c.failed, c.reason)
-	}
-	b.WriteString(" END AS reason")
-	return b.String()
-}
-
 // Parsed names the element's parts.
 func Parsed() []string {
 	return []string{
@@ -144,22 +82,23 @@ func Parsed() []string {
 	}
 }
 
-// Checked adds the reason and the typed trade fields (NULL where the element is rejected).
-func Checked() []string {
-	return []string{
+// Typed adds the typed fields and the profile row that the contract's rules read
+// (trade.ParsedColumns).
+func Typed(ref trade.Reference) []string {
+	return append([]string{"topic", "partition", "offset", "kafka_ts", "raw", "not_array", "element", "obj", "elem", "t"},
+		trade.ParsedColumns(ref)...)
+}
+
+// Checked adds the reason (the first rule of trade.Rules the element breaks) and the trade's
+// columns (meaningful where the reason is NULL).
+func Checked(ref trade.Reference) []string {
+	return append([]string{
 		"topic", "partition", "offset", "kafka_ts", "raw", "element", "elem",
-		reasonExpr(),
-		"CAST(t.id AS BIGINT) AS id",
-		"t.ticker AS ticker",
-		createdAt + " AS created_at",
-		"CAST(t.price AS DOUBLE) AS price",
-		"CAST(t.market_cap AS DOUBLE) AS market_cap",
-		"CAST(t.volume AS BIGINT) AS volume",
-		"t.sector AS sector",
+		trade.ReasonSQL(ref) + " AS reason",
 		// The element's fields as parsed, passed through (no cost) so that a rejected element of a
 		// well-formed array keeps its text: Rejects renders it only for rejected rows.
 		"t",
-	}
+	}, trade.TypedColumns()...)
 }
 
 // IsValid and IsRejected split Checked rows.
@@ -200,11 +139,21 @@ func Rejects(tz string) []string {
 	}
 }
 
-// VolumeByDateSector aggregates valid rows per market date and sector: grouping expressions and
-// aggregate expressions for GroupBy(...).Agg(...).
-func VolumeByDateSector(tz string) (groups []string, aggs []string) {
-	return []string{MarketDate("created_at", tz) + " AS date", "sector"},
-		[]string{"sum(volume) AS total_volume", "count(1) AS trades"}
+// Stage projects valid Checked rows onto MySQL's agg_stage for batch batchID: where each copy
+// came from, a hash of all its values (copies with equal hashes are the same trade) and the trade.
+func Stage(batchID int64, tz string) []string {
+	return []string{
+		fmt.Sprintf("CAST(%d AS BIGINT) AS batch_id", batchID),
+		"CAST(partition AS INT) AS kafka_partition",
+		"offset AS kafka_offset",
+		"CAST(element AS INT) AS element",
+		"kafka_ts",
+		MarketDate("kafka_ts", tz) + " AS kafka_day",
+		"id",
+		"xxhash64(id, created_at, ticker, sector, volume, market_cap, price) AS hash",
+		"created_at", "ticker", "sector", "volume", "price", "market_cap",
+		MarketDate("created_at", tz) + " AS date",
+	}
 }
 
 func escape(s string) string { return strings.ReplaceAll(s, "'", "\\'") }

@@ -3,6 +3,9 @@ package parse
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"idxstream/trade"
 )
 
 func TestReasonsAreDistinct(t *testing.T) {
@@ -21,21 +24,27 @@ func TestReasonsAreDistinct(t *testing.T) {
 	}
 }
 
-func TestReasonExprNamesEveryCheckInOrder(t *testing.T) {
-	expr := reasonExpr()
-	if !strings.HasPrefix(expr, "CASE WHEN not_array THEN") || !strings.HasSuffix(expr, "END AS reason") {
+func TestCheckedNamesTheRulesInOrder(t *testing.T) {
+	ref := trade.Reference{MaxSkew: time.Hour, Listings: map[string]trade.Listing{"BBCA": {Sector: "Financials", Shares: 1}}}
+	var expr string
+	for _, c := range Checked(ref) {
+		if strings.HasSuffix(c, " AS reason") {
+			expr = c
+		}
+	}
+	if !strings.HasPrefix(expr, "CASE WHEN not_array THEN") {
 		t.Fatalf("unexpected shape: %s", expr)
 	}
 	last := -1
-	for _, c := range checks {
-		i := strings.Index(expr, "'"+c.reason+"'")
+	for _, r := range trade.Rules(ref) {
+		i := strings.Index(expr, trade.SQLString(r.Reason))
 		if i < 0 || i < last {
-			t.Fatalf("reason %q missing or out of order in %s", c.reason, expr)
+			t.Fatalf("reason %q missing or out of order in %s", r.Reason, expr)
 		}
 		last = i
 	}
-	if strings.Count(expr, "'")%2 != 0 {
-		t.Fatalf("unbalanced quotes in %s", expr)
+	if !strings.Contains(strings.Join(Typed(ref), ","), "'BBCA'") {
+		t.Fatal("the typed stage does not look tickers up in the profile")
 	}
 }
 
@@ -63,6 +72,8 @@ func TestProjectionsCoverTheirTables(t *testing.T) {
 		{"real_time_data", Trades(), []string{"id", "created_at", "ticker", "sector", "volume", "market_cap", "price"}},
 		{"trades_by_ticker", TradesByTicker("UTC"), []string{"ticker", "day", "created_at", "id", "price", "volume"}},
 		{"rejects", Rejects("UTC"), []string{"topic", "kafka_partition", "day", "kafka_offset", "element", "reason", "raw", "rejected_at"}},
+		{"agg_stage", Stage(7, "UTC"), []string{"batch_id", "kafka_partition", "kafka_offset", "element", "kafka_ts", "kafka_day", "id", "hash",
+			"created_at", "ticker", "sector", "volume", "price", "market_cap", "date"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"idxstream/spark_script/internal/offsets"
 	"idxstream/spark_script/internal/parse"
 	sc "idxstream/sparkconnect"
+	"idxstream/trade"
 )
 
 // Settings are the parts of the job's configuration the plans use.
@@ -34,6 +35,7 @@ type Settings struct {
 	MySQLURL             string // JDBC URL as seen by Spark
 	MySQLUser            string
 	MySQLPassword        string
+	Reference            trade.Reference // what trades are checked against (profile, skew)
 }
 
 // Pipeline builds and starts the plans on one Spark Connect session.
@@ -55,8 +57,9 @@ const connectorVariants = 50000
 
 // Sink is one Cassandra table the raw path fills.
 type Sink struct {
-	Table string
-	rows  func(checked *sc.DataFrame, tz string) *sc.DataFrame
+	Table  string
+	Trades bool // the table holds valid trades (not rejects)
+	rows   func(checked *sc.DataFrame, tz string) *sc.DataFrame
 	// write are connector options of this table's writes, over spark-defaults.conf.
 	write map[string]string
 }
@@ -70,10 +73,10 @@ func Sinks() []Sink {
 		}
 	}
 	return []Sink{
-		{Table: "real_time_data", rows: valid(func(string) []string { return parse.Trades() })},
+		{Table: "real_time_data", Trades: true, rows: valid(func(string) []string { return parse.Trades() })},
 		// A task's trades fall into a few (ticker, day) partitions: batching them per partition
 		// makes each batch one mutation on the node instead of one per row.
-		{Table: "trades_by_ticker", rows: valid(parse.TradesByTicker),
+		{Table: "trades_by_ticker", Trades: true, rows: valid(parse.TradesByTicker),
 			write: map[string]string{"spark.cassandra.output.batch.grouping.key": "partition"}},
 		{Table: "rejects", rows: func(df *sc.DataFrame, tz string) *sc.DataFrame {
 			return df.Where(parse.IsRejected).SelectExpr(parse.Rejects(tz)...)
@@ -88,12 +91,13 @@ func (p *Pipeline) QueryName(sink Sink) string {
 }
 
 // Checked applies the parse stages to a DataFrame of Kafka rows.
-func Checked(kafka *sc.DataFrame) *sc.DataFrame {
+func Checked(kafka *sc.DataFrame, ref trade.Reference) *sc.DataFrame {
 	return kafka.SelectExpr(parse.Records()...).
 		SelectExpr(parse.Elements()...).
 		Where(parse.NotEmpty).
 		SelectExpr(parse.Parsed()...).
-		SelectExpr(parse.Checked()...)
+		SelectExpr(parse.Typed(ref)...).
+		SelectExpr(parse.Checked(ref)...)
 }
 
 // StartRaw starts the streaming query that fills sink. The first run of a query reads the topic
@@ -106,7 +110,7 @@ func (p *Pipeline) StartRaw(ctx context.Context, sink Sink) (*sc.StreamingQuery,
 		Option("maxOffsetsPerTrigger", strconv.FormatInt(p.set.MaxOffsetsPerTrigger, 10)).
 		Load()
 	name := p.QueryName(sink)
-	w := sink.rows(Checked(src), p.set.MarketTZ).WriteStream().
+	w := sink.rows(Checked(src, p.set.Reference), p.set.MarketTZ).WriteStream().
 		Format("org.apache.spark.sql.cassandra").
 		Option("keyspace", p.set.Keyspace).
 		Option("table", sink.Table).
@@ -133,10 +137,10 @@ func (p *Pipeline) StartRaw(ctx context.Context, sink Sink) (*sc.StreamingQuery,
 	return q, nil
 }
 
-// Aggregate runs one batch of the aggregate path: exactly the batch's Kafka range, valid trades
-// only, volume and trade count per market date and sector, appended to trading.aggregated_data
-// with the batch id and the batch's planned time as processed_at.
-func (p *Pipeline) Aggregate(ctx context.Context, b *batchlog.Batch) error {
+// Stage runs the Spark part of one batch of the aggregate path: exactly the batch's Kafka range,
+// valid trades only, each copy appended to MySQL's agg_stage with the batch id (batchlog.Settle
+// then counts them once per id).
+func (p *Pipeline) Stage(ctx context.Context, b *batchlog.Batch) error {
 	parts := make([]int, 0, len(b.End))
 	for part := range b.End {
 		parts = append(parts, int(part))
@@ -154,24 +158,17 @@ func (p *Pipeline) Aggregate(ctx context.Context, b *batchlog.Batch) error {
 		Option("startingOffsets", offsets.SparkJSON(b.Topic, b.Start)).
 		Option("endingOffsets", offsets.SparkJSON(b.Topic, b.End)).
 		Load()
-	groups, aggs := parse.VolumeByDateSector(p.set.MarketTZ)
-	out := Checked(src).Where(parse.IsValid).
-		GroupBy(exprs(groups)...).Agg(exprs(aggs)...).
-		SelectExpr(
-			fmt.Sprintf("concat('%d:', CAST(date AS STRING), ':', sector) AS processing_id", b.ID),
-			fmt.Sprintf("CAST(%d AS BIGINT) AS batch_id", b.ID),
-			fmt.Sprintf("CAST('%s' AS TIMESTAMP) AS processed_at", b.PlannedAt.UTC().Format("2006-01-02 15:04:05.000000")),
-			"sector", "total_volume", "trades", "date",
-		)
+	out := Checked(src, p.set.Reference).Where(parse.IsValid).SelectExpr(parse.Stage(b.ID, p.set.MarketTZ)...)
 	err = out.Write().Format("jdbc").Mode(sc.SaveModeAppend).Options(map[string]string{
-		"url":      p.set.MySQLURL,
-		"dbtable":  "aggregated_data",
-		"user":     p.set.MySQLUser,
-		"password": p.set.MySQLPassword,
-		"driver":   "com.mysql.cj.jdbc.Driver",
+		"url":       p.set.MySQLURL,
+		"dbtable":   "agg_stage",
+		"user":      p.set.MySQLUser,
+		"password":  p.set.MySQLPassword,
+		"driver":    "com.mysql.cj.jdbc.Driver",
+		"batchsize": "5000",
 	}).Save(ctx)
 	if err != nil {
-		return fmt.Errorf("write batch %d to MySQL: %w", b.ID, err)
+		return fmt.Errorf("stage batch %d in MySQL: %w", b.ID, err)
 	}
 	return nil
 }

@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
 	"idxstream/spark_script/internal/fault"
+	"idxstream/spark_script/internal/offsets"
 	sc "idxstream/sparkconnect"
 )
 
@@ -30,6 +32,8 @@ type Query interface {
 type Spec struct {
 	Name  string
 	Start func(ctx context.Context) (Query, error)
+	// Gates: the query writes trades, and Committed reports how far it has.
+	Gates bool
 }
 
 // State is what the status endpoint shows of one query.
@@ -238,6 +242,58 @@ func (s *Supervisor) stopAll(rs []*running) {
 		}()
 	}
 	wg.Wait()
+}
+
+// Committed is the Kafka offset up to which every gating query has committed its batches, per
+// partition of topic (the smallest over the queries); ok is false until each has finished one.
+// A query's last progress stays valid while it restarts: its checkpoint never goes back.
+func (s *Supervisor) Committed(topic string) (offsets.Offsets, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out offsets.Offsets
+	for i, st := range s.states {
+		if i >= len(s.Specs) || !s.Specs[i].Gates {
+			continue
+		}
+		if st.Progress == nil {
+			return nil, false
+		}
+		end := sourceEnd(st.Progress, topic)
+		if end == nil {
+			return nil, false
+		}
+		if out == nil {
+			out = end
+			continue
+		}
+		for part, o := range out {
+			if e, ok := end[part]; !ok || e < o {
+				out[part] = e // a partition missing from one query counts as 0
+			}
+		}
+	}
+	return out, out != nil
+}
+
+// sourceEnd is the end offsets of the batch's Kafka source for topic.
+func sourceEnd(p *sc.Progress, topic string) offsets.Offsets {
+	var out offsets.Offsets
+	for _, src := range p.Sources {
+		for t, parts := range kafkaOffsets(src.EndOffset) {
+			if t != topic {
+				continue
+			}
+			out = offsets.Offsets{}
+			for part, o := range parts {
+				n, err := strconv.ParseInt(part, 10, 32)
+				if err != nil {
+					return nil
+				}
+				out[int32(n)] = o
+			}
+		}
+	}
+	return out
 }
 
 // Lag is how many Kafka records the batch left behind: latestOffset minus endOffset, summed over

@@ -113,7 +113,7 @@ type Role int
 
 // The three application roles of docs/contracts.md.
 const (
-	RoleJob       Role = iota // read and write aggregated_data, agg_batches and job_lease; read profile and settings
+	RoleJob       Role = iota // read and write aggregated_data, agg_batches, agg_stage, trade_ids and job_lease; read profile and settings
 	RoleProducer              // read profile; read/write id_blocks
 	RoleDashboard             // read the views it shows, market_today and profile
 )
@@ -162,8 +162,8 @@ func Grants(r Role) []Grant {
 	ro := []string{"SELECT"}
 	switch r {
 	case RoleJob:
-		return []Grant{{"aggregated_data", rw}, {"agg_batches", rw}, {"job_lease", []string{"SELECT", "INSERT", "UPDATE"}},
-			{"profile", ro}, {"settings", ro}}
+		return []Grant{{"aggregated_data", rw}, {"agg_batches", rw}, {"agg_stage", rw}, {"trade_ids", rw},
+			{"job_lease", []string{"SELECT", "INSERT", "UPDATE"}}, {"profile", ro}, {"settings", ro}}
 	case RoleProducer:
 		return []Grant{{"profile", ro}, {"id_blocks", []string{"SELECT", "INSERT", "UPDATE"}}}
 	case RoleDashboard:
