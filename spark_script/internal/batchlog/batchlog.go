@@ -171,10 +171,10 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 		// The first copy of each id in the batch, unless the id was accepted before. The window
 		// orders copies of one id deterministically, so a replay picks the same one.
 		res, err := tx.ExecContext(ctx, `INSERT INTO trade_ids
-				(id, batch_id, hash, kafka_partition, kafka_offset, element, created_at, ticker, sector, volume, price, market_cap, `+"`date`"+`)
-			SELECT r.id, r.batch_id, r.hash, r.kafka_partition, r.kafka_offset, r.element, r.created_at, r.ticker, r.sector,
+				(id, batch_id, hash, kafka_partition, kafka_offset, element, created_us, ticker, sector, volume, price, market_cap, `+"`date`"+`)
+			SELECT r.id, r.batch_id, r.hash, r.kafka_partition, r.kafka_offset, r.element, r.created_us, r.ticker, r.sector,
 				r.volume, r.price, r.market_cap, r.`+"`date`"+`
-			FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.id ORDER BY s.kafka_ts, s.kafka_partition, s.kafka_offset, s.element) AS n
+			FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.id ORDER BY s.kafka_ts_us, s.kafka_partition, s.kafka_offset, s.element) AS n
 				FROM agg_stage s WHERE s.batch_id = ?) r
 			LEFT JOIN trade_ids t ON t.id = r.id
 			WHERE r.n = 1 AND t.id IS NULL`, b.ID)
@@ -229,8 +229,8 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 
 func conflicts(ctx context.Context, tx *sql.Tx, batchID int64) ([]Conflict, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT s.kafka_partition, s.kafka_offset, s.element, s.kafka_day,
-			s.id, s.created_at, s.ticker, s.sector, s.volume, s.price, s.market_cap,
-			t.created_at, t.ticker, t.sector, t.volume, t.price, t.market_cap, t.batch_id
+			s.id, s.created_us, s.ticker, s.sector, s.volume, s.price, s.market_cap,
+			t.created_us, t.ticker, t.sector, t.volume, t.price, t.market_cap, t.batch_id
 		FROM agg_stage s JOIN trade_ids t ON t.id = s.id
 		WHERE s.batch_id = ? AND s.hash <> t.hash
 		ORDER BY s.kafka_partition, s.kafka_offset, s.element`, batchID)
@@ -240,14 +240,18 @@ func conflicts(ctx context.Context, tx *sql.Tx, batchID int64) ([]Conflict, erro
 	defer rows.Close()
 	var out []Conflict
 	for rows.Next() {
-		var c Conflict
+		var (
+			c              Conflict
+			gotUS, firstUS int64
+		)
 		g, f := &c.Got, &c.First
 		if err := rows.Scan(&c.Partition, &c.Offset, &c.Element, &c.KafkaDay,
-			&g.ID, &g.CreatedAt, &g.Ticker, &g.Sector, &g.Volume, &g.Price, &g.MarketCap,
-			&f.CreatedAt, &f.Ticker, &f.Sector, &f.Volume, &f.Price, &f.MarketCap, &c.FirstBatch); err != nil {
+			&g.ID, &gotUS, &g.Ticker, &g.Sector, &g.Volume, &g.Price, &g.MarketCap,
+			&firstUS, &f.Ticker, &f.Sector, &f.Volume, &f.Price, &f.MarketCap, &c.FirstBatch); err != nil {
 			return nil, fmt.Errorf("read conflicting copy: %w", err)
 		}
 		f.ID = g.ID
+		g.CreatedAt, f.CreatedAt = time.UnixMicro(gotUS).UTC(), time.UnixMicro(firstUS).UTC()
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

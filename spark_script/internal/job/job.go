@@ -5,10 +5,12 @@ package job
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -37,33 +39,22 @@ type Status struct {
 }
 
 // Run runs the job until ctx ends. It returns an error when the job cannot start (stack not up,
-// schema missing, bad settings) or a part fails for good; outages while running are retried.
+// schema missing, bad settings) or a part fails for good; outages while running are retried, and a
+// Spark Connect server that lost the job's session (a restart) is given a new session.
 func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	session, err := sc.Connect(cfg.SparkRemote, sc.WithLogger(logger.With("component", "sparkconnect")),
-		sc.WithClientType("idxstream-job"), sc.WithHeader(config.SparkSecretHeader, cfg.SparkSecret))
-	if err != nil {
-		return fmt.Errorf("spark connect: %w", err)
-	}
-	defer session.Close()
 	startCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	version, err := session.SparkVersion(startCtx)
+	session, err := connect(startCtx, cfg, logger)
 	if err != nil {
-		return fmt.Errorf("no Spark Connect server answers at %s (is the stack up? `make up`): %w", shown(cfg.SparkRemote), err)
+		return err
 	}
-	for k, v := range map[string]string{
-		"spark.sql.session.timeZone":   "UTC",
-		"spark.sql.shuffle.partitions": strconv.Itoa(cfg.ShufflePartitions),
-		// The connector logs in as the job's role. Session settings, not writer options: options
-		// are printed in query plans and errors, and Spark redacts settings named *password*.
-		"spark.cassandra.auth.username": cfg.CassandraUser,
-		"spark.cassandra.auth.password": cfg.CassandraPassword,
-	} {
-		if err := session.Conf().Set(startCtx, k, v); err != nil {
-			return fmt.Errorf("set %s: %w", k, err)
+	// Closed when done: by the session loop below once it runs, here if the job stops before.
+	looping := false
+	defer func() {
+		if !looping {
+			session.Close()
 		}
-	}
-	logger.Info("connected to Spark", "remote", shown(cfg.SparkRemote), "version", version, "session", session.SessionID())
+	}()
 
 	db, err := openMySQL(startCtx, cfg)
 	if err != nil {
@@ -110,26 +101,11 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("kafka at %s: %w (is the stack up, and the topic created by `make up`?)", cfg.KafkaBootstrap, err)
 	}
 
-	p := pipeline.New(session, pipeline.Settings{
-		Topic: cfg.Topic, KafkaBootstrap: cfg.SparkKafkaBootstrap, MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger,
-		Keyspace: cfg.Keyspace, CheckpointRoot: cfg.CheckpointRoot, RawTrigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ,
-		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword, Reference: ref,
-	})
-	var specs []rawpath.Spec
-	for _, sink := range pipeline.Sinks() {
-		specs = append(specs, rawpath.Spec{Name: p.QueryName(sink), Gates: sink.Trades, Start: func(ctx context.Context) (rawpath.Query, error) {
-			return p.StartRaw(ctx, sink)
-		}})
-	}
-	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: logger.With("component", "raw-path"),
-		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
 	zone, _ := time.LoadLocation(cfg.MarketTZ) // checked by config.Validate
 	repair := &rawrepair.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword,
 		Keyspace: cfg.Keyspace, Zone: zone}
 	defer repair.Close()
-	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
-		Log: batchlog.New(db, held), Bounds: kafka, Gate: raw, Spark: p, Repair: repair, Horizon: cfg.DedupHorizon,
-		Logger: logger.With("component", "aggregate-path")}
+	j := &paths{cfg: cfg, logger: logger, ref: ref, log: batchlog.New(db, held), kafka: kafka, repair: repair}
 
 	// One part failing for good cancels the others, so that the job exits and can be restarted whole.
 	g, ctx := errgroup.WithContext(ctx)
@@ -142,16 +118,188 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		})
 	}
 	part("job lease", held.Keep)
-	part("raw path", raw.Run)
-	part("aggregate path", agg.Run)
+	looping = true
+	part("spark", func(ctx context.Context) error {
+		for {
+			err := j.run(ctx, session)
+			session.Close()
+			if ctx.Err() != nil || !errors.Is(err, errSessionLost) {
+				return err
+			}
+			logger.Warn("the Spark Connect server no longer knows the job's session (it restarted); opening a new session, "+
+				"the queries resume from their checkpoints and an unfinished aggregate batch is replayed", "session", session.SessionID())
+			if session = reconnect(ctx, cfg, logger); session == nil {
+				return nil // shutting down
+			}
+		}
+	})
 	if cfg.StatusAddr != "" {
 		part("status endpoint", func(ctx context.Context) error {
-			return statusapi.Serve(ctx, cfg.StatusAddr, func(context.Context) any {
-				return Status{Topic: cfg.Topic, Session: session.SessionID(), Raw: raw.States(), Aggregate: agg.LastProgress()}
-			}, logger.With("component", "status"))
+			return statusapi.Serve(ctx, cfg.StatusAddr, func(context.Context) any { return j.status() }, logger.With("component", "status"))
 		})
 	}
 	return g.Wait()
+}
+
+// errSessionLost: the Spark Connect server no longer has the job's session (it restarted, and
+// Spark 3.5 then opens an empty session under the old id).
+var errSessionLost = errors.New("spark connect session lost")
+
+// sessionMarker is a session setting the job sets at connect time: a server that no longer has
+// it has lost the session, with its queries and settings.
+const sessionMarker = "spark.idxstream.job.session"
+
+// connect opens a Spark Connect session with the job's settings.
+func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*sc.Session, error) {
+	session, err := sc.Connect(cfg.SparkRemote, sc.WithLogger(logger.With("component", "sparkconnect")),
+		sc.WithClientType("idxstream-job"), sc.WithHeader(config.SparkSecretHeader, cfg.SparkSecret))
+	if err != nil {
+		return nil, fmt.Errorf("spark connect: %w", err)
+	}
+	version, err := session.SparkVersion(ctx)
+	if err != nil {
+		session.Close()
+		return nil, fmt.Errorf("no Spark Connect server answers at %s (is the stack up? `make up`): %w", shown(cfg.SparkRemote), err)
+	}
+	for k, v := range map[string]string{
+		"spark.sql.session.timeZone":   "UTC",
+		"spark.sql.shuffle.partitions": strconv.Itoa(cfg.ShufflePartitions),
+		// The connector logs in as the job's role. Session settings, not writer options: options
+		// are printed in query plans and errors, and Spark redacts settings named *password*.
+		"spark.cassandra.auth.username": cfg.CassandraUser,
+		"spark.cassandra.auth.password": cfg.CassandraPassword,
+		sessionMarker:                   session.SessionID(),
+	} {
+		if err := session.Conf().Set(ctx, k, v); err != nil {
+			session.Close()
+			return nil, fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	logger.Info("connected to Spark", "remote", shown(cfg.SparkRemote), "version", version, "session", session.SessionID())
+	return session, nil
+}
+
+// reconnect opens a new session, retrying with backoff (the server may still be starting); nil
+// when ctx ends first.
+func reconnect(ctx context.Context, cfg config.Config, logger *slog.Logger) *sc.Session {
+	backoff := time.Second
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		s, err := connect(cctx, cfg, logger)
+		cancel()
+		if err == nil {
+			return s
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		logger.Warn("Spark Connect not ready; will retry", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// paths runs the raw and aggregate paths on one Spark Connect session at a time.
+type paths struct {
+	cfg    config.Config
+	logger *slog.Logger
+	ref    trade.Reference
+	log    *batchlog.Log
+	kafka  *offsets.Reader
+	repair aggpath.Repairer
+
+	mu      sync.Mutex
+	session string
+	raw     *rawpath.Supervisor
+	agg     *aggpath.Path
+}
+
+func (j *paths) status() Status {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	st := Status{Topic: j.cfg.Topic, Session: j.session}
+	if j.raw != nil {
+		st.Raw, st.Aggregate = j.raw.States(), j.agg.LastProgress()
+	}
+	return st
+}
+
+// run runs both paths on session until ctx ends, a path fails for good, or the session is lost
+// (errSessionLost).
+func (j *paths) run(ctx context.Context, session *sc.Session) error {
+	cfg := j.cfg
+	p := pipeline.New(session, pipeline.Settings{
+		Topic: cfg.Topic, KafkaBootstrap: cfg.SparkKafkaBootstrap, MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger,
+		Keyspace: cfg.Keyspace, CheckpointRoot: cfg.CheckpointRoot, RawTrigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ,
+		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword, Reference: j.ref,
+	})
+	var specs []rawpath.Spec
+	for _, sink := range pipeline.Sinks() {
+		specs = append(specs, rawpath.Spec{Name: p.QueryName(sink), Gates: sink.Trades, Start: func(ctx context.Context) (rawpath.Query, error) {
+			return p.StartRaw(ctx, sink)
+		}})
+	}
+	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: j.logger.With("component", "raw-path"),
+		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
+	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
+		Log: j.log, Bounds: j.kafka, Gate: raw, Spark: p, Repair: j.repair, Horizon: cfg.DedupHorizon,
+		Logger: j.logger.With("component", "aggregate-path")}
+	j.mu.Lock()
+	j.session, j.raw, j.agg = session.SessionID(), raw, agg
+	j.mu.Unlock()
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return wrap("raw path", raw.Run(ctx)) })
+	g.Go(func() error { return wrap("aggregate path", agg.Run(ctx)) })
+	g.Go(func() error {
+		return watchSession(ctx, session, cfg.QueryPoll, j.logger.With("component", "sparkconnect"))
+	})
+	return g.Wait()
+}
+
+func wrap(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// watchSession checks every poll that the server still has the session; it returns
+// errSessionLost when it does not, nil when ctx ends.
+func watchSession(ctx context.Context, s *sc.Session, poll time.Duration, logger *slog.Logger) error {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	var down time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, max(2*poll, 10*time.Second))
+		v, ok, err := s.Conf().GetOption(cctx, sessionMarker)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			if down.IsZero() {
+				down = time.Now()
+				logger.Warn("Spark Connect does not answer; the paths retry until it does", "err", err)
+			}
+		case !ok || v != s.SessionID():
+			return errSessionLost
+		default:
+			if !down.IsZero() {
+				logger.Info("Spark Connect answers again with the job's session", "after", time.Since(down).Round(time.Second))
+				down = time.Time{}
+			}
+		}
+	}
 }
 
 // shown is the connection string as it may be logged: host, port and user, no token nor other

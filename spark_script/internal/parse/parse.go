@@ -147,11 +147,11 @@ func Stage(batchID int64, tz string) []string {
 		"CAST(partition AS INT) AS kafka_partition",
 		"offset AS kafka_offset",
 		"CAST(element AS INT) AS element",
-		"kafka_ts",
+		"unix_micros(kafka_ts) AS kafka_ts_us",
 		MarketDate("kafka_ts", tz) + " AS kafka_day",
 		"id",
 		"xxhash64(id, created_at, ticker, sector, volume, market_cap, price) AS hash",
-		"created_at", "ticker", "sector", "volume", "price", "market_cap",
+		"unix_micros(created_at) AS created_us", "ticker", "sector", "volume", "price", "market_cap",
 		MarketDate("created_at", tz) + " AS date",
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sort"
 	"syscall"
 	"time"
 
@@ -48,11 +49,10 @@ func run(ctx context.Context, topic string) error {
 		return err
 	}
 	keyspace, database := testkit.Getenv("CASSANDRA_KEYSPACE", "trading"), testkit.Getenv("MYSQL_DATABASE", "trading")
-	trades, bad, err := readTopic(ctx, srv.Kafka, topic)
+	copies, bad, err := readTopic(ctx, srv.Kafka, topic)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("topic %s: %d trades (%d records that are not arrays of trades)\n", topic, len(trades), bad)
 
 	cl := gocql.NewCluster(srv.Cassandra...)
 	cl.Keyspace, cl.Consistency, cl.Timeout = keyspace, gocql.LocalQuorum, 30*time.Second
@@ -72,6 +72,13 @@ func run(ctx context.Context, topic string) error {
 		return err
 	}
 	defer db.Close()
+	ref, err := reference(ctx, db)
+	if err != nil {
+		return err
+	}
+	trades, st := accepted(copies, ref)
+	fmt.Printf("topic %s: %d trades in %d copies (%d records that are not arrays of trades, %d copies the contract rejects, "+
+		"%d copies of trades with the same values, %d conflicting copies)\n", topic, len(trades), len(copies), bad, st.invalid, st.same, st.conflicts)
 
 	failed := false
 	for _, c := range []struct {
@@ -95,9 +102,85 @@ func run(ctx context.Context, topic string) error {
 	return nil
 }
 
+// delivery is one trade as it came in a record.
+type delivery struct {
+	trade.Trade
+	at        time.Time // the record's time
+	partition int32
+	offset    int64
+	element   int
+}
+
+type stats struct{ invalid, same, conflicts int }
+
+// accepted is what the job keeps of the copies: those the contract accepts, one per id, the first
+// (record time, then partition, offset, element: the job's order within a batch; across batches
+// the job's order may differ only for copies whose record times are within one batch of each other).
+func accepted(cs []delivery, ref trade.Reference) ([]trade.Trade, stats) {
+	var st stats
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if !a.at.Equal(b.at) {
+			return a.at.Before(b.at)
+		}
+		if a.partition != b.partition {
+			return a.partition < b.partition
+		}
+		if a.offset != b.offset {
+			return a.offset < b.offset
+		}
+		return a.element < b.element
+	})
+	first := map[int64]trade.Trade{}
+	var out []trade.Trade
+	for _, c := range cs {
+		if trade.Validate(c.Trade, c.at, ref) != nil {
+			st.invalid++
+			continue
+		}
+		f, seen := first[c.ID]
+		switch {
+		case !seen:
+			first[c.ID] = c.Trade
+			out = append(out, c.Trade)
+		case f.Ticker == c.Ticker && f.Sector == c.Sector && f.Volume == c.Volume && f.Price == c.Price && f.MarketCap == c.MarketCap && f.CreatedAt.Equal(c.CreatedAt):
+			st.same++
+		default:
+			st.conflicts++
+		}
+	}
+	return out, st
+}
+
+// reference is the job's view of the profile (its default skew).
+func reference(ctx context.Context, db *sql.DB) (trade.Reference, error) {
+	ref := trade.Reference{MaxSkew: trade.DefaultMaxSkew, Listings: map[string]trade.Listing{}}
+	if v := os.Getenv("JOB_MAX_SKEW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return ref, fmt.Errorf("JOB_MAX_SKEW: %w", err)
+		}
+		ref.MaxSkew = d
+	}
+	rows, err := db.QueryContext(ctx, `SELECT ticker, sector, shares FROM profile`)
+	if err != nil {
+		return ref, fmt.Errorf("read the profile: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var l trade.Listing
+		if err := rows.Scan(&t, &l.Sector, &l.Shares); err != nil {
+			return ref, fmt.Errorf("read the profile: %w", err)
+		}
+		ref.Listings[t] = l
+	}
+	return ref, rows.Err()
+}
+
 // readTopic decodes every record of topic from the start to the end offsets of now. Records that
 // are not arrays of trades count as bad (the job puts them in rejects).
-func readTopic(ctx context.Context, brokers []string, topic string) ([]trade.Trade, int, error) {
+func readTopic(ctx context.Context, brokers []string, topic string) ([]delivery, int, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		return nil, 0, err
@@ -113,7 +196,7 @@ func readTopic(ctx context.Context, brokers []string, topic string) ([]trade.Tra
 			left[o.Partition] = o.Offset
 		}
 	})
-	var out []trade.Trade
+	var out []delivery
 	bad := 0
 	for len(left) > 0 {
 		fs := cl.PollFetches(ctx)
@@ -127,7 +210,9 @@ func readTopic(ctx context.Context, brokers []string, topic string) ([]trade.Tra
 			if ts, err := trade.DecodeBatch(r.Value); err != nil {
 				bad++
 			} else {
-				out = append(out, ts...)
+				for i, t := range ts {
+					out = append(out, delivery{Trade: t, at: r.Timestamp, partition: r.Partition, offset: r.Offset, element: i})
+				}
 			}
 			if r.Offset+1 >= left[r.Partition] {
 				delete(left, r.Partition)
