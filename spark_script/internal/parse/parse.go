@@ -46,9 +46,15 @@ func Records() []string {
 		"CAST(value AS STRING) AS raw",
 		// from_json with an array-of-struct schema reads a lone object as a one-element array;
 		// a record must really be an array.
-		"ltrim(CAST(value AS STRING)) LIKE '[%' AS is_array",
-		fmt.Sprintf("CASE WHEN ltrim(CAST(value AS STRING)) LIKE '[%%' THEN from_json(CAST(value AS STRING), 'ARRAY<STRUCT<%s>>') END AS fast", elementSchema()),
+		jsonTrim("CAST(value AS STRING)") + " LIKE '[%' AS is_array",
+		fmt.Sprintf("CASE WHEN %s LIKE '[%%' THEN from_json(CAST(value AS STRING), 'ARRAY<STRUCT<%s>>') END AS fast", jsonTrim("CAST(value AS STRING)"), elementSchema()),
 	}
+}
+
+// jsonTrim removes JSON's insignificant whitespace (space, tab, line feed, carriage return) from the
+// start of a text; ltrim alone removes spaces only.
+func jsonTrim(text string) string {
+	return fmt.Sprintf("trim(LEADING ' \\t\\n\\r' FROM %s)", text)
 }
 
 // Elements explodes the array into one row per element, with item = (obj: the element is a JSON
@@ -66,8 +72,8 @@ func Elements() []string {
 		notArray + " AS not_array",
 		fmt.Sprintf(`posexplode_outer(CASE WHEN NOT is_array THEN NULL WHEN fast IS NOT NULL
 			THEN transform(fast, x -> named_struct('obj', x IS NOT NULL, 'text', CASE WHEN x IS NULL THEN 'null' END, 't', x))
-			ELSE transform(%s, e -> named_struct('obj', ltrim(e) LIKE '{%%', 'text', e, 't', from_json(e, '%s')))
-			END) AS (element, item)`, slow, elementSchema()),
+			ELSE transform(%s, e -> named_struct('obj', %s LIKE '{%%', 'text', e, 't', from_json(e, '%s')))
+			END) AS (element, item)`, slow, jsonTrim("e"), elementSchema()),
 	}
 }
 
