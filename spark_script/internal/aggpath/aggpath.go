@@ -1,7 +1,9 @@
-// Package aggpath runs the aggregate path: every trigger, one batch over a Kafka offset range that
-// is fixed (written ahead in the batch log) before the batch runs; the batch's volume per market
-// date and sector is written to MySQL and the batch is committed only after the write. A batch
-// left uncommitted by a crash or an error is replayed with the same range and replaces its rows.
+// Package aggpath is the aggregate path: its Spark plan (stage.go) and the loop that runs it.
+// Every trigger the loop plans one batch over a Kafka offset range that is fixed (written ahead in
+// the batch log) before the batch runs and never reaches past what the raw path committed; Spark
+// stages the range's valid trades in MySQL, and batchlog.Settle counts each trade id once, writes
+// the volume per market date and sector and commits the batch in one transaction. A batch left
+// uncommitted by a crash or an error is replayed with the same range.
 //
 // Spark Connect cannot run foreachBatch for a Go client, so this loop plays the role of the
 // streaming engine's micro-batch planner for this path.

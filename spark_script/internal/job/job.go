@@ -21,7 +21,6 @@ import (
 	"idxstream/spark_script/internal/config"
 	"idxstream/spark_script/internal/lease"
 	"idxstream/spark_script/internal/offsets"
-	"idxstream/spark_script/internal/pipeline"
 	"idxstream/spark_script/internal/rawpath"
 	"idxstream/spark_script/internal/rawrepair"
 	"idxstream/spark_script/internal/sinkcheck"
@@ -232,21 +231,23 @@ func (j *paths) status() Status {
 // (errSessionLost).
 func (j *paths) run(ctx context.Context, session *sc.Session) error {
 	cfg := j.cfg
-	p := pipeline.New(session, pipeline.Settings{
+	plans := rawpath.NewPlans(session, rawpath.Settings{
 		Topic: cfg.Topic, KafkaBootstrap: cfg.SparkKafkaBootstrap, MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger,
-		Keyspace: cfg.Keyspace, CheckpointRoot: cfg.CheckpointRoot, RawTrigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ,
-		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword, Reference: j.ref,
+		Keyspace: cfg.Keyspace, CheckpointRoot: cfg.CheckpointRoot, Trigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ,
+		Reference: j.ref,
 	})
 	var specs []rawpath.Spec
-	for _, sink := range pipeline.Sinks() {
-		specs = append(specs, rawpath.Spec{Name: p.QueryName(sink), Gates: sink.Trades, Start: func(ctx context.Context) (rawpath.Query, error) {
-			return p.StartRaw(ctx, sink)
+	for _, sink := range rawpath.Sinks() {
+		specs = append(specs, rawpath.Spec{Name: plans.QueryName(sink), Gates: sink.Trades, Start: func(ctx context.Context) (rawpath.Query, error) {
+			return plans.Start(ctx, sink)
 		}})
 	}
+	stager := aggpath.NewSparkStager(session, aggpath.StageSettings{KafkaBootstrap: cfg.SparkKafkaBootstrap, MarketTZ: cfg.MarketTZ,
+		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword, Reference: j.ref})
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: j.logger.With("component", "raw-path"),
 		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
 	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
-		Log: j.log, Bounds: j.kafka, Gate: raw, Spark: p, Repair: j.repair, Horizon: cfg.DedupHorizon,
+		Log: j.log, Bounds: j.kafka, Gate: raw, Spark: stager, Repair: j.repair, Horizon: cfg.DedupHorizon,
 		Logger: j.logger.With("component", "aggregate-path")}
 	j.mu.Lock()
 	j.session, j.raw, j.agg = session.SessionID(), raw, agg
@@ -336,24 +337,9 @@ func openMySQL(ctx context.Context, cfg config.Config) (*sql.DB, error) {
 // loadReference reads the companies that may trade from MySQL's profile. The job checks trades
 // against the profile as read at start: restart the job after editing profile.
 func loadReference(ctx context.Context, db *sql.DB, cfg config.Config) (trade.Reference, error) {
-	ref := trade.Reference{MaxSkew: cfg.MaxSkew, Listings: map[string]trade.Listing{}}
-	rows, err := db.QueryContext(ctx, `SELECT ticker, sector, shares FROM profile`)
+	ref, err := trade.ReadReference(ctx, db, cfg.MaxSkew)
 	if err != nil {
-		return ref, fmt.Errorf("read the profile from mysql %s: %w", cfg.MySQLDatabase, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			ticker string
-			l      trade.Listing
-		)
-		if err := rows.Scan(&ticker, &l.Sector, &l.Shares); err != nil {
-			return ref, fmt.Errorf("read the profile: %w", err)
-		}
-		ref.Listings[ticker] = l
-	}
-	if err := rows.Err(); err != nil {
-		return ref, fmt.Errorf("read the profile: %w", err)
+		return ref, fmt.Errorf("mysql %s: %w", cfg.MySQLDatabase, err)
 	}
 	if len(ref.Listings) == 0 {
 		return ref, fmt.Errorf("mysql %s.profile is empty: every trade would be rejected; `make up` seeds it (schema/mysql/003_seed_profile.sql)", cfg.MySQLDatabase)

@@ -1,4 +1,5 @@
-// Package rawpath keeps the raw path's streaming queries running: it starts them, polls them
+// Package rawpath is the raw path: its plans (plans.go: one streaming query per Cassandra table,
+// Kafka → parse.Apply → the table) and their supervision. The supervisor starts the queries, polls them
 // (which also keeps the Spark Connect session alive: the server stops a session's queries after
 // about an hour without calls), logs one line per micro-batch, restarts a failed query from its
 // checkpoint with backoff, and stops them all on shutdown.

@@ -152,30 +152,17 @@ func accepted(cs []delivery, ref trade.Reference) ([]trade.Trade, stats) {
 	return out, st
 }
 
-// reference is the job's view of the profile (its default skew).
+// reference is the job's view of the profile, with its skew bound (JOB_MAX_SKEW, default 1h).
 func reference(ctx context.Context, db *sql.DB) (trade.Reference, error) {
-	ref := trade.Reference{MaxSkew: trade.DefaultMaxSkew, Listings: map[string]trade.Listing{}}
+	skew := trade.DefaultMaxSkew
 	if v := os.Getenv("JOB_MAX_SKEW"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			return ref, fmt.Errorf("JOB_MAX_SKEW: %w", err)
+			return trade.Reference{}, fmt.Errorf("JOB_MAX_SKEW: %w", err)
 		}
-		ref.MaxSkew = d
+		skew = d
 	}
-	rows, err := db.QueryContext(ctx, `SELECT ticker, sector, shares FROM profile`)
-	if err != nil {
-		return ref, fmt.Errorf("read the profile: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t string
-		var l trade.Listing
-		if err := rows.Scan(&t, &l.Sector, &l.Shares); err != nil {
-			return ref, fmt.Errorf("read the profile: %w", err)
-		}
-		ref.Listings[t] = l
-	}
-	return ref, rows.Err()
+	return trade.ReadReference(ctx, db, skew)
 }
 
 // readTopic decodes every record of topic from the start to the end offsets of now. Records that

@@ -1,4 +1,4 @@
-package pipeline
+package aggpath
 
 import (
 	"bytes"
@@ -23,10 +23,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden plans under testdata")
 
-func settings() Settings {
-	return Settings{
-		Topic: "trading_data", KafkaBootstrap: "kafka:9092", MaxOffsetsPerTrigger: 200000, Keyspace: "trading",
-		CheckpointRoot: "/checkpoints", RawTrigger: 10 * time.Second, MarketTZ: "Asia/Jakarta",
+func settings() StageSettings {
+	return StageSettings{
+		KafkaBootstrap: "kafka:9092", MarketTZ: "Asia/Jakarta",
 		MySQLURL: "jdbc:mysql://mysql:3306/trading", MySQLUser: "trading_job", MySQLPassword: "secret",
 		Reference: trade.Reference{MaxSkew: time.Hour, Listings: map[string]trade.Listing{
 			"BBCA": {Sector: "Financials", Shares: 123275050000}, "TMAS.JK": {Sector: "Transportation & Logistic", Shares: 1141030000},
@@ -35,7 +34,7 @@ func settings() Settings {
 }
 
 // plans runs f on a session of the fake server and returns the plans it sent, as indented JSON.
-func plans(t *testing.T, f func(ctx context.Context, p *Pipeline)) []byte {
+func plans(t *testing.T, f func(ctx context.Context, s *sc.Session)) []byte {
 	t.Helper()
 	srv := sparkconnecttest.NewServer()
 	defer srv.Close()
@@ -44,7 +43,7 @@ func plans(t *testing.T, f func(ctx context.Context, p *Pipeline)) []byte {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	f(context.Background(), New(s, settings()))
+	f(context.Background(), s)
 	var out bytes.Buffer
 	for _, r := range srv.Requests() {
 		req, ok := r.(*connectpb.ExecutePlanRequest)
@@ -77,33 +76,18 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run `go test ./internal/pipeline -update` to create it)", err)
+		t.Fatalf("%v (run `go test ./internal/aggpath -update` to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("the plan sent differs from %s; if the change is intended, run `go test ./internal/pipeline -update` and review the diff", path)
-	}
-}
-
-// TestRawPlans pins every streaming query the raw path starts: a change of a plan shows as a diff
-// of its golden file in review.
-func TestRawPlans(t *testing.T) {
-	for _, sink := range Sinks() {
-		t.Run(sink.Table, func(t *testing.T) {
-			got := plans(t, func(ctx context.Context, p *Pipeline) {
-				if _, err := p.StartRaw(ctx, sink); err != nil {
-					t.Fatal(err)
-				}
-			})
-			golden(t, "raw_"+sink.Table+".json", got)
-		})
+		t.Errorf("the plan sent differs from %s; if the change is intended, run `go test ./internal/aggpath -update` and review the diff", path)
 	}
 }
 
 // TestStagePlan pins the aggregate path's batch: exactly the batch's range, staged in agg_stage.
 func TestStagePlan(t *testing.T) {
-	got := plans(t, func(ctx context.Context, p *Pipeline) {
+	got := plans(t, func(ctx context.Context, s *sc.Session) {
 		b := &batchlog.Batch{ID: 42, Topic: "trading_data", Start: offsets.Offsets{0: 10, 1: 0, 2: 7}, End: offsets.Offsets{0: 20, 1: 5, 2: 7}}
-		if err := p.Stage(ctx, b); err != nil {
+		if err := NewSparkStager(s, settings()).Stage(ctx, b); err != nil {
 			t.Fatal(err)
 		}
 	})
