@@ -17,6 +17,7 @@ import (
 	"idxstream/spark_script/internal/aggpath"
 	"idxstream/spark_script/internal/batchlog"
 	"idxstream/spark_script/internal/config"
+	"idxstream/spark_script/internal/jobmetrics"
 	"idxstream/spark_script/internal/lease"
 	"idxstream/spark_script/internal/offsets"
 	"idxstream/spark_script/internal/pipeline"
@@ -32,6 +33,8 @@ type Status struct {
 	Session   string           `json:"spark_session"`
 	Raw       []rawpath.State  `json:"raw_queries"`
 	Aggregate aggpath.Progress `json:"aggregate"`
+
+	Health jobmetrics.Health `json:"health"` // ok, idle or stalled per path, with the reason
 }
 
 // Run runs the job until ctx ends. It returns an error when the job cannot start (stack not up,
@@ -132,10 +135,12 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	part("raw path", raw.Run)
 	part("aggregate path", agg.Run)
 	if cfg.StatusAddr != "" {
+		m := jobmetrics.New(jobmetrics.Config{Topic: cfg.Topic, RawTrigger: cfg.RawTrigger, AggTrigger: cfg.AggTrigger, Raw: raw, Agg: agg, Lease: held})
+		part("metrics", m.Run)
 		part("status endpoint", func(ctx context.Context) error {
 			return statusapi.Serve(ctx, cfg.StatusAddr, func(context.Context) any {
-				return Status{Topic: cfg.Topic, Session: session.SessionID(), Raw: raw.States(), Aggregate: agg.LastProgress()}
-			}, logger.With("component", "status"))
+				return Status{Topic: cfg.Topic, Session: session.SessionID(), Raw: raw.States(), Aggregate: agg.LastProgress(), Health: m.Health()}
+			}, m.Handler(), logger.With("component", "status"))
 		})
 	}
 	return g.Wait()
