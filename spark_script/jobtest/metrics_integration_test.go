@@ -109,6 +109,7 @@ func TestMetricsAndHealth(t *testing.T) {
 		t.Errorf("overall status %q, want stalled", st.Health.Status)
 	}
 	for _, p := range st.Health.Paths {
+		t.Logf("%s %s: %s %s", p.Path, p.Query, p.State, p.Reason)
 		switch {
 		case p.Path == jobmetrics.PathAggregate && !strings.Contains(p.Reason, "not aggregated"):
 			t.Errorf("aggregate stall reason %q does not say that input waits", p.Reason)
