@@ -8,7 +8,8 @@
 // DASHBOARD_ADDR (default 127.0.0.1:8501), MARKET_TZ, MYSQL_ADDR, MYSQL_DATABASE,
 // MYSQL_DASHBOARD_USER / MYSQL_DASHBOARD_PASSWORD, CASSANDRA_HOSTS, CASSANDRA_KEYSPACE,
 // CASSANDRA_DASHBOARD_USER / CASSANDRA_DASHBOARD_PASSWORD, DASHBOARD_RAW_INTERVAL,
-// DASHBOARD_AGG_INTERVAL; flags override them (-h lists them).
+// DASHBOARD_AGG_INTERVAL, JOB_AGG_TRIGGER (the job's, to tell a stalled aggregate path); flags
+// override them (-h lists them). GET /metrics serves Prometheus metrics on the same address.
 package main
 
 import (
@@ -32,6 +33,7 @@ import (
 	"idxstream/dashboard/internal/config"
 	"idxstream/dashboard/internal/dataset"
 	"idxstream/dashboard/internal/feed"
+	"idxstream/dashboard/internal/metrics"
 	"idxstream/dashboard/internal/mysqlstore"
 	"idxstream/dashboard/internal/web"
 )
@@ -96,7 +98,9 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler, err := web.New(web.Config{Sets: sets, Broker: broker, Logger: base.With("component", "web")})
+	m := metrics.New(metrics.Config{Sets: sets, Broker: broker, AggTrigger: cfg.AggTrigger})
+	handler, err := web.New(web.Config{Sets: sets, Broker: broker, Logger: base.With("component", "web"),
+		AggTrigger: cfg.AggTrigger, Metrics: m.Handler()})
 	if err != nil {
 		return err
 	}
@@ -105,7 +109,7 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Handler: m.Instrument(handler, handler.Route), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(handler.Close)
 

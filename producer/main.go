@@ -25,6 +25,7 @@ import (
 	"idxstream/producer/internal/feed"
 	"idxstream/producer/internal/ids"
 	"idxstream/producer/internal/market"
+	"idxstream/producer/internal/metrics"
 	"idxstream/producer/internal/publish"
 	"idxstream/producer/internal/session"
 	"idxstream/producer/internal/store"
@@ -89,9 +90,26 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 			"tickers", missing, "fallback_price", market.FallbackRefPrice)
 	}
 
+	// Counting is cheap (a few atomic adds per record of up to 1000 trades), so it always runs;
+	// only the listener depends on --metrics-addr. It stops last, after the summary.
+	m := metrics.New(cfg.Topic)
+	if cfg.MetricsAddr != "" {
+		srv, err := metrics.Listen(cfg.MetricsAddr, m.Handler(), base.With("component", "metrics"))
+		if err != nil {
+			return err
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil {
+				logger.Warn("metrics listener", "err", err)
+			}
+		}()
+	}
+
 	pub, err := publish.New(publish.Config{
 		Brokers: cfg.Brokers, Topic: cfg.Topic, Compression: cfg.Compression,
-		Linger: cfg.Linger, DeliveryTimeout: cfg.DeliveryTimeout,
+		Linger: cfg.Linger, DeliveryTimeout: cfg.DeliveryTimeout, Observer: m,
 	}, base.With("component", "publish"))
 	if err != nil {
 		return err

@@ -84,6 +84,10 @@ type Config struct {
 	// last_batch) are polled (DASHBOARD_AGG_INTERVAL, -agg-interval; default 15s; the aggregate
 	// path commits every 60 s).
 	AggInterval time.Duration
+	// AggTrigger is the job's aggregate trigger (JOB_AGG_TRIGGER, the job's own variable,
+	// -agg-trigger; default 60s): the health panel flags the aggregate path as stalled when its
+	// last batch is more than 3 triggers old while trades arrived since.
+	AggTrigger time.Duration
 	// QueryTimeout bounds each poll (DASHBOARD_QUERY_TIMEOUT, -query-timeout; default 3s).
 	QueryTimeout time.Duration
 	// LatestTrades is how many raw trades the table shows (DASHBOARD_LATEST_TRADES; default 25).
@@ -138,6 +142,7 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 		CassandraPassword: Secret(getenv("CASSANDRA_DASHBOARD_PASSWORD")),
 		RawInterval:       dur("DASHBOARD_RAW_INTERVAL", "5s"),
 		AggInterval:       dur("DASHBOARD_AGG_INTERVAL", "15s"),
+		AggTrigger:        dur("JOB_AGG_TRIGGER", "60s"),
 		QueryTimeout:      dur("DASHBOARD_QUERY_TIMEOUT", "3s"),
 		LatestTrades:      num("DASHBOARD_LATEST_TRADES", 25),
 		SeriesPoints:      num("DASHBOARD_SERIES_POINTS", 120),
@@ -149,6 +154,7 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 	fs.StringVar(&c.MarketTZ, "market-tz", c.MarketTZ, "market time zone (MARKET_TZ)")
 	fs.DurationVar(&c.RawInterval, "raw-interval", c.RawInterval, "poll interval of the Cassandra data sets (DASHBOARD_RAW_INTERVAL)")
 	fs.DurationVar(&c.AggInterval, "agg-interval", c.AggInterval, "poll interval of the MySQL data sets (DASHBOARD_AGG_INTERVAL)")
+	fs.DurationVar(&c.AggTrigger, "agg-trigger", c.AggTrigger, "the job's aggregate trigger; its path counts as stalled after 3 of them without a batch while trades arrive (JOB_AGG_TRIGGER)")
 	fs.DurationVar(&c.QueryTimeout, "query-timeout", c.QueryTimeout, "timeout of one poll (DASHBOARD_QUERY_TIMEOUT)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
@@ -201,6 +207,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %v is below 100ms", name, d))
 		}
 	}
+	if c.AggTrigger < time.Second {
+		errs = append(errs, fmt.Errorf("JOB_AGG_TRIGGER %v is below 1s", c.AggTrigger))
+	}
 	if c.LatestTrades < 1 || c.LatestTrades > 1000 {
 		errs = append(errs, fmt.Errorf("DASHBOARD_LATEST_TRADES %d is outside 1..1000", c.LatestTrades))
 	}
@@ -238,6 +247,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("cassandra_auth", c.CassandraPassword != ""),
 		slog.String("raw_interval", c.RawInterval.String()),
 		slog.String("agg_interval", c.AggInterval.String()),
+		slog.String("agg_trigger", c.AggTrigger.String()),
 		slog.String("query_timeout", c.QueryTimeout.String()),
 		slog.Int("latest_trades", c.LatestTrades),
 		slog.Int("series_points", c.SeriesPoints),

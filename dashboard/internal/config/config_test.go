@@ -25,7 +25,7 @@ func TestFromEnv(t *testing.T) {
 			if c.Addr != "127.0.0.1:8501" || c.MarketTZ != "Asia/Jakarta" || c.MySQLAddr != "127.0.0.1:3306" ||
 				c.MySQLDatabase != "trading" || c.MySQLUser != "trading_dashboard" || c.CassandraKeyspace != "trading" ||
 				len(c.CassandraHosts) != 1 || c.CassandraHosts[0] != "127.0.0.1" || c.RawInterval != 5*time.Second ||
-				c.AggInterval != 15*time.Second || c.Location == nil || c.Location.String() != "Asia/Jakarta" ||
+				c.AggInterval != 15*time.Second || c.AggTrigger != time.Minute || c.Location == nil || c.Location.String() != "Asia/Jakarta" ||
 				c.CassandraUser != "trading_dashboard" || c.CassandraPassword != "" {
 				t.Errorf("unexpected defaults: %+v", c)
 			}
@@ -51,6 +51,19 @@ func TestFromEnv(t *testing.T) {
 					t.Errorf("flags or env not applied: %+v", c)
 				}
 			}},
+		{name: "the job's aggregate trigger", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "JOB_AGG_TRIGGER": "2m"},
+			check: func(t *testing.T, c Config) {
+				if c.AggTrigger != 2*time.Minute {
+					t.Errorf("AggTrigger %v, want 2m from JOB_AGG_TRIGGER", c.AggTrigger)
+				}
+			}},
+		{name: "aggregate trigger flag wins", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "JOB_AGG_TRIGGER": "2m"},
+			args: []string{"-agg-trigger", "30s"}, check: func(t *testing.T, c Config) {
+				if c.AggTrigger != 30*time.Second {
+					t.Errorf("AggTrigger %v, want 30s", c.AggTrigger)
+				}
+			}},
+		{name: "aggregate trigger too short", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "JOB_AGG_TRIGGER": "10ms"}, wantErr: "JOB_AGG_TRIGGER"},
 		{name: "bad duration", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "DASHBOARD_RAW_INTERVAL": "soon"}, wantErr: "DASHBOARD_RAW_INTERVAL"},
 		{name: "missing password", env: map[string]string{}, wantErr: "MYSQL_DASHBOARD_PASSWORD is empty"},
 		{name: "all problems at once", env: map[string]string{"MARKET_TZ": "Mars/Olympus", "DASHBOARD_ADDR": "nope",

@@ -156,6 +156,50 @@ func (s *Sets) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// NewestTrade is the creation time of the newest trade the Cassandra data sets hold (zero when
+// they hold none): the pipeline's data lag is measured from it.
+func (s *Sets) NewestTrade() time.Time {
+	var newest time.Time
+	if t := s.Trades.Snapshot().Value; len(t) > 0 {
+		newest = t[0].CreatedAt // newest first
+	}
+	for _, p := range s.Prices.Snapshot().Value {
+		if p.Updated.After(newest) {
+			newest = p.Updated
+		}
+	}
+	return newest
+}
+
+// Database names of State.
+const (
+	MySQLDatabase     = "mysql"
+	CassandraDatabase = "cassandra"
+)
+
+// State is how one data set is doing, without its value (the metrics).
+type State struct {
+	Name      string
+	Database  string // MySQLDatabase or CassandraDatabase: where its rows come from
+	HasValue  bool
+	OK        bool      // the last fetch succeeded
+	FetchedAt time.Time // when the value shown was fetched
+	Failures  uint64    // fetches failed since start
+}
+
+// States lists every data set's state, in a fixed order.
+func (s *Sets) States() []State {
+	return []State{
+		stateOf(s.Volume, MySQLDatabase), stateOf(s.Timeline, MySQLDatabase), stateOf(s.Batch, MySQLDatabase),
+		stateOf(s.Trades, CassandraDatabase), stateOf(s.Prices, CassandraDatabase),
+	}
+}
+
+func stateOf[T any](p *feed.Poller[T], db string) State {
+	snap := p.Snapshot()
+	return State{Name: p.Name(), Database: db, HasValue: snap.HasValue, OK: snap.OK(), FetchedAt: snap.FetchedAt, Failures: snap.Failures}
+}
+
 // Refresh fetches every data set once, now (tests and start-up).
 func (s *Sets) Refresh(ctx context.Context) {
 	s.Volume.Refresh(ctx)

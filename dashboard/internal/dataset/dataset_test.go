@@ -131,3 +131,33 @@ func TestNewRejectsMissingStores(t *testing.T) {
 		t.Error("New accepted nil stores")
 	}
 }
+
+func TestStates(t *testing.T) {
+	my := &fakeMySQL{companies: []market.Company{{Ticker: "BBCA"}}}
+	s, err := New(Config{MySQL: my, Cassandra: &fakeCassandra{}, RawInterval: time.Hour, AggInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Refresh(t.Context()) // everything answers; the ticker list is cached
+	my.err = errors.New("down")
+	s.Refresh(t.Context())
+	s.Refresh(t.Context())
+	want := map[string]struct {
+		db       string
+		ok       bool
+		failures uint64
+	}{
+		Volume: {MySQLDatabase, false, 2}, Timeline: {MySQLDatabase, false, 2}, Batch: {MySQLDatabase, false, 2},
+		Trades: {CassandraDatabase, true, 0}, Prices: {CassandraDatabase, true, 0},
+	}
+	got := s.States()
+	if len(got) != len(want) {
+		t.Fatalf("%d states, want %d", len(got), len(want))
+	}
+	for _, st := range got {
+		w := want[st.Name]
+		if st.Database != w.db || st.OK != w.ok || st.Failures != w.failures || !st.HasValue || st.FetchedAt.IsZero() {
+			t.Errorf("%s: %+v, want %+v", st.Name, st, w)
+		}
+	}
+}

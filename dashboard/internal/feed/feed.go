@@ -37,6 +37,9 @@ type Snapshot[T any] struct {
 	Err error
 	// Version grows by one whenever Value, HasValue or the error changes; it starts at 0.
 	Version uint64
+	// Failures counts the fetches that failed since the poller started (the metrics' database
+	// errors; Err only holds the last one).
+	Failures uint64
 }
 
 // OK reports whether the last fetch succeeded.
@@ -147,6 +150,7 @@ func (p *Poller[T]) Refresh(ctx context.Context) Snapshot[T] {
 		next.Value, next.HasValue, next.FetchedAt, next.Err = v, true, now, nil
 	} else {
 		next.Err = err
+		next.Failures++
 	}
 	changed := old.HasValue != next.HasValue || errText(old.Err) != errText(next.Err) ||
 		(err == nil && !reflect.DeepEqual(old.Value, next.Value))

@@ -95,6 +95,15 @@ func TestPollerRefresh(t *testing.T) {
 			if !s.FetchedAt.Equal(wantAt) {
 				t.Errorf("FetchedAt = %v, want %v", s.FetchedAt, wantAt)
 			}
+			var failures uint64
+			for _, r := range tt.results {
+				if r.err != nil {
+					failures++
+				}
+			}
+			if s.Failures != failures {
+				t.Errorf("Failures = %d, want %d (every failed fetch, not only changes)", s.Failures, failures)
+			}
 			if s.CheckedAt != clock.Add(time.Duration(len(tt.results))*time.Second) {
 				t.Errorf("CheckedAt = %v, want the last call", s.CheckedAt)
 			}

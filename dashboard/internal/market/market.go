@@ -5,6 +5,7 @@ package market
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -124,4 +125,36 @@ type Company struct {
 type Batch struct {
 	ID          int64     `json:"batch_id"`
 	CommittedAt time.Time `json:"committed_at"`
+}
+
+// Aggregate path states (AggregateHealth).
+const (
+	AggregateOK      = "ok"      // the last batch committed within StallTriggers triggers
+	AggregateIdle    = "idle"    // older, but no trade arrived since: nothing to aggregate
+	AggregateStalled = "stalled" // older, and trades arrived since that wait to be aggregated
+	AggregateNone    = "none"    // no batch committed yet
+)
+
+// StallTriggers is how many aggregate triggers may pass after the last committed batch before
+// the aggregate path counts as stalled (when trades wait).
+const StallTriggers = 3
+
+// AggregateHealth judges the aggregate path from the newest committed batch b, the creation time
+// of the newest trade the dashboard knows (zero: none), the path's trigger (JOB_AGG_TRIGGER) and
+// now. A batch older than StallTriggers triggers means a stall only if trades arrived after it:
+// with the market closed nothing arrives, nothing is committed, and that is not a fault.
+func AggregateHealth(b Batch, newestTrade time.Time, trigger time.Duration, now time.Time) (state, reason string) {
+	if b.CommittedAt.IsZero() {
+		return AggregateNone, ""
+	}
+	if now.Sub(b.CommittedAt) <= StallTriggers*trigger {
+		return AggregateOK, ""
+	}
+	// No relative times in the reason: the page keeps ages current itself, and a reason is only
+	// re-rendered when data changes.
+	head := fmt.Sprintf("no batch committed for more than %d × the %s aggregate trigger", StallTriggers, trigger)
+	if !newestTrade.After(b.CommittedAt) {
+		return AggregateIdle, head + "; no trade arrived since, so nothing waits"
+	}
+	return AggregateStalled, head + " although trades arrived since"
 }

@@ -65,3 +65,32 @@ func TestSorts(t *testing.T) {
 		t.Errorf("SortTrades ids = %v, want [2 1 3]", ids)
 	}
 }
+
+func TestAggregateHealth(t *testing.T) {
+	now := time.Date(2026, 11, 23, 3, 15, 30, 0, time.UTC)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	tests := []struct {
+		name   string
+		batch  Batch
+		newest time.Time
+		state  string
+		reason string
+	}{
+		{"no batch yet", Batch{}, ago(time.Second), AggregateNone, ""},
+		{"recent batch", Batch{ID: 4, CommittedAt: ago(35 * time.Second)}, ago(time.Second), AggregateOK, ""},
+		{"exactly three triggers", Batch{ID: 4, CommittedAt: ago(3 * time.Minute)}, ago(time.Second), AggregateOK, ""},
+		{"old batch, trades since", Batch{ID: 4, CommittedAt: ago(10 * time.Minute)}, ago(2 * time.Second), AggregateStalled,
+			"no batch committed for more than 3 × the 1m0s aggregate trigger although trades arrived since"},
+		{"old batch, no trade since", Batch{ID: 4, CommittedAt: ago(10 * time.Minute)}, ago(11 * time.Minute), AggregateIdle,
+			"no batch committed for more than 3 × the 1m0s aggregate trigger; no trade arrived since, so nothing waits"},
+		{"old batch, no trade known", Batch{ID: 4, CommittedAt: ago(10 * time.Minute)}, time.Time{}, AggregateIdle, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state, reason := AggregateHealth(tt.batch, tt.newest, time.Minute, now)
+			if state != tt.state || (tt.reason != "" && reason != tt.reason) {
+				t.Errorf("AggregateHealth = %q, %q; want %q, %q", state, reason, tt.state, tt.reason)
+			}
+		})
+	}
+}

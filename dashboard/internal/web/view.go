@@ -96,6 +96,9 @@ type batchInfo struct {
 	ID          int64     `json:"batch_id"`
 	CommittedAt time.Time `json:"committed_at"`
 	AgeSeconds  float64   `json:"age_seconds"`
+	// State is the aggregate path's health (market.AggregateHealth): ok, idle or stalled.
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
 }
 
 func dbOf(name string, checks ...func() (ok, checked bool, lastOK, at time.Time)) dbStatus {
@@ -132,14 +135,7 @@ func (h *Handler) health() health {
 		dbOf("MySQL", check(h.sets.Volume), check(h.sets.Timeline), check(h.sets.Batch)),
 		dbOf("Cassandra", check(h.sets.Trades), check(h.sets.Prices)),
 	}
-	if t := h.sets.Trades.Snapshot().Value; len(t) > 0 {
-		out.LastTradeAt = t[0].CreatedAt
-	}
-	for _, s := range h.sets.Prices.Snapshot().Value {
-		if s.Updated.After(out.LastTradeAt) {
-			out.LastTradeAt = s.Updated
-		}
-	}
+	out.LastTradeAt = h.sets.NewestTrade()
 	if !out.LastTradeAt.IsZero() {
 		lag := math.Round(now.Sub(out.LastTradeAt).Seconds()*10) / 10
 		out.LagSeconds = &lag
@@ -147,8 +143,12 @@ func (h *Handler) health() health {
 	if b := h.sets.Batch.Snapshot(); b.HasValue && !b.Value.CommittedAt.IsZero() {
 		out.LastBatch = &batchInfo{ID: b.Value.ID, CommittedAt: b.Value.CommittedAt,
 			AgeSeconds: math.Round(now.Sub(b.Value.CommittedAt).Seconds()*10) / 10}
+		out.LastBatch.State, out.LastBatch.Reason = market.AggregateHealth(b.Value, out.LastTradeAt, h.cfg.AggTrigger, now)
 	}
 	out.Status = "ok"
+	if out.LastBatch != nil && out.LastBatch.State == market.AggregateStalled {
+		out.Status = "degraded"
+	}
 	for _, d := range out.Databases {
 		switch {
 		case !d.Checked:

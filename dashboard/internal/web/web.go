@@ -18,6 +18,7 @@
 //	GET /api/trades/latest   newest raw trades
 //	GET /api/health          lag, last batch, database status
 //	GET /healthz             liveness of the dashboard itself (always 200 while serving)
+//	GET /metrics             Prometheus metrics (when Config.Metrics is set)
 //	GET /static/...          CSS, script, icon
 package web
 
@@ -55,6 +56,12 @@ type Config struct {
 	// Heartbeat is how often an idle event stream gets a comment line (default 20 s), so that
 	// proxies keep it open and a dead client is noticed.
 	Heartbeat time.Duration
+	// AggTrigger is the job's aggregate trigger (default 60 s): the health panel reports the
+	// aggregate path stalled after market.StallTriggers of them without a batch while trades
+	// arrive.
+	AggTrigger time.Duration
+	// Metrics, when set, answers GET /metrics.
+	Metrics http.Handler
 }
 
 // Handler is the dashboard's http.Handler. Close ends the open event streams (call it on
@@ -85,6 +92,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 20 * time.Second
 	}
+	if cfg.AggTrigger <= 0 {
+		cfg.AggTrigger = time.Minute
+	}
 	h := &Handler{cfg: cfg, sets: cfg.Sets, log: cfg.Logger, mux: http.NewServeMux(), done: make(chan struct{})}
 	h.close = sync.OnceFunc(func() { close(h.done) })
 	loc := cfg.Sets.Location()
@@ -109,6 +119,9 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.HandleFunc("GET /api/trades/latest", h.apiTrades)
 	h.mux.HandleFunc("GET /api/health", h.apiHealth)
 	h.mux.HandleFunc("GET /healthz", h.healthz)
+	if cfg.Metrics != nil {
+		h.mux.Handle("GET /metrics", cfg.Metrics)
+	}
 	h.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	return h, nil
 }
@@ -125,6 +138,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 	h.mux.ServeHTTP(w, r)
+}
+
+// Route is the pattern of the route that serves r ("GET /api/health"), or "" when none does: a
+// bounded name for the request, for the metrics.
+func (h *Handler) Route(r *http.Request) string {
+	_, pattern := h.mux.Handler(r)
+	return pattern
 }
 
 // Close ends every open event stream; safe to call once from http.Server.RegisterOnShutdown.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"idxstream/dashboard/internal/market"
 )
@@ -308,6 +309,60 @@ func TestFragmentsFor(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := fragmentsFor(tt.changed); !slices.Equal(got, tt.want) {
 				t.Errorf("fragmentsFor(%v) = %v, want %v", tt.changed, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStalledAggregatePath: the health panel and /api/health flag the aggregate path as stalled
+// when its last batch is more than three triggers old while trades arrived since, and call it
+// idle when no trade arrived since.
+func TestStalledAggregatePath(t *testing.T) {
+	tests := []struct {
+		name       string
+		committed  time.Duration // ago
+		trades     time.Duration // ago: the newest trade
+		state      string
+		status     string
+		pageLacks  string
+		pageShows  []string
+		reasonPart string
+	}{
+		{"stalled: trades arrived since", 10 * time.Minute, 4 * time.Second, "stalled", "degraded", "",
+			[]string{`data-agg-state="stalled"`, "stalled: no batch committed for more than 3 × the 1m0s aggregate trigger although trades arrived since",
+				`<span class="badge degraded">degraded</span>`}, "although trades arrived since"},
+		{"idle: no trade since", 10 * time.Minute, 11 * time.Minute, "idle", "ok", "stalled",
+			[]string{`data-agg-state="idle"`, "idle: no trade since"}, "nothing waits"},
+		{"within three triggers", 170 * time.Second, 4 * time.Second, "ok", "ok", "stalled", []string{`data-agg-state="ok"`}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			my, cass := sampleMySQL(), sampleCassandra()
+			my.batch.CommittedAt = fixedNow.Add(-tt.committed)
+			for i := range cass.trades {
+				cass.trades[i].CreatedAt = fixedNow.Add(-tt.trades - time.Duration(i)*time.Second)
+			}
+			for k, s := range cass.series {
+				s.Updated = fixedNow.Add(-tt.trades)
+				cass.series[k] = s
+			}
+			e := newEnv(t, my, cass)
+			e.sets.Refresh(t.Context())
+			var hl health
+			if err := json.Unmarshal(get(t, e.h, "/api/health").Body.Bytes(), &hl); err != nil {
+				t.Fatal(err)
+			}
+			if hl.LastBatch == nil || hl.LastBatch.State != tt.state || hl.Status != tt.status || !strings.Contains(hl.LastBatch.Reason, tt.reasonPart) {
+				t.Fatalf("health %+v (last batch %+v), want state %s, status %s", hl, hl.LastBatch, tt.state, tt.status)
+			}
+			page := get(t, e.h, "/").Body.String()
+			for _, want := range tt.pageShows {
+				if !strings.Contains(page, want) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+			if tt.pageLacks != "" && strings.Contains(page, "; "+tt.pageLacks) {
+				t.Errorf("page says %q", tt.pageLacks)
 			}
 		})
 	}

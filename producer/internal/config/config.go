@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,10 @@ type Config struct {
 	Progress        time.Duration // --progress period of the progress line; default 5s
 
 	MySQL store.Config // MYSQL_ADDR, MYSQL_DATABASE, MYSQL_PRODUCER_USER, MYSQL_PRODUCER_PASSWORD
+
+	// MetricsAddr is where GET /metrics answers in the Prometheus text format (--metrics-addr,
+	// PRODUCER_METRICS_ADDR, host:port); empty (the default) runs no listener.
+	MetricsAddr string
 
 	LogFormat string     // --log-format text|json, LOG_FORMAT; default text
 	LogLevel  slog.Level // --log-level, LOG_LEVEL; default info
@@ -130,6 +135,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", 0, "fail a record not acknowledged within this; 0 = retry until shutdown")
 	fs.DurationVar(&c.FlushTimeout, "flush-timeout", 30*time.Second, "on shutdown, how long to wait for the broker to acknowledge what was produced")
 	fs.DurationVar(&c.Progress, "progress", 5*time.Second, "period of the progress log line; 0 = none")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PRODUCER_METRICS_ADDR", ""), "serve Prometheus metrics on GET /metrics at this host:port, e.g. 127.0.0.1:9464; empty = no listener (env PRODUCER_METRICS_ADDR)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env LOG_FORMAT)")
 	fs.StringVar(&logLevel, "log-level", logLevel, "log level: debug, info, warn or error (env LOG_LEVEL)")
 	fs.Usage = func() {
@@ -147,6 +153,8 @@ the broker to acknowledge what was produced, prints a summary and exits 0.
 MySQL comes from MYSQL_ADDR (127.0.0.1:3306), MYSQL_DATABASE (trading), MYSQL_PRODUCER_USER
 (trading_producer) and MYSQL_PRODUCER_PASSWORD; ./.env is read first. Exit codes: 0 done,
 1 runtime error (unreachable server, delivery error), 2 bad flags or settings.
+With --metrics-addr (PRODUCER_METRICS_ADDR) it serves Prometheus metrics on GET /metrics:
+trades, records and bytes produced, acknowledged and failed, and the produce latency.
 
 Flags:
 `, DefaultTopic)
@@ -245,6 +253,11 @@ func (c Config) Validate() error {
 	if c.Progress < 0 {
 		bad("--progress %s: must be >= 0", c.Progress)
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("--metrics-addr %q: want host:port (or empty for no listener)", c.MetricsAddr)
+		}
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("--log-format %q: want text or json", c.LogFormat)
 	}
@@ -276,6 +289,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("key_groups", c.KeyGroups),
 		slog.Int("record_trades", c.MaxRecordTrades),
 		slog.String("compression", c.Compression),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("mysql", c.MySQL.User+"@"+c.MySQL.Addr+"/"+c.MySQL.Database),
 	)
 }

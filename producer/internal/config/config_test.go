@@ -53,6 +53,16 @@ func TestLoad(t *testing.T) {
 					t.Errorf("flags not applied: %+v", c)
 				}
 			}},
+		{"metrics address from the environment", map[string]string{"PRODUCER_METRICS_ADDR": "127.0.0.1:9464"}, nil, func(t *testing.T, c Config) {
+			if c.MetricsAddr != "127.0.0.1:9464" {
+				t.Errorf("metrics address %q", c.MetricsAddr)
+			}
+		}},
+		{"metrics address flag wins", map[string]string{"PRODUCER_METRICS_ADDR": "127.0.0.1:9464"}, []string{"--metrics-addr", ":9500"}, func(t *testing.T, c Config) {
+			if c.MetricsAddr != ":9500" {
+				t.Errorf("metrics address %q", c.MetricsAddr)
+			}
+		}},
 		{"topic before flags", nil, []string{"mytopic", "--count", "7"}, func(t *testing.T, c Config) {
 			if c.Topic != "mytopic" || c.Count != 7 {
 				t.Errorf("topic %q count %d", c.Topic, c.Count)
@@ -102,6 +112,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad environment", map[string]string{"PRODUCER_RATE": "x", "PRODUCER_INTERVAL": "soon", "PRODUCER_SEED": "-1"}, nil,
 			[]string{"PRODUCER_RATE=\"x\"", "PRODUCER_INTERVAL=\"soon\"", "PRODUCER_SEED=\"-1\""}},
 		{"bad session in the environment", map[string]string{"PRODUCER_SESSION": "nyse"}, nil, []string{"--session \"nyse\": want continuous or idx"}},
+		{"bad metrics address", map[string]string{"PRODUCER_METRICS_ADDR": "9464"}, nil, []string{"--metrics-addr \"9464\": want host:port"}},
 		{"empty brokers", map[string]string{"KAFKA_BOOTSTRAP_SERVERS": " , "}, nil, []string{"no Kafka bootstrap servers"}},
 	}
 	for _, tc := range tests {
@@ -132,7 +143,8 @@ func TestHelp(t *testing.T) {
 	}
 	for _, w := range []string{"Usage: producer", "-rate", "-count", "-duration", "-seed", "-interval", "-brokers",
 		"KAFKA_BOOTSTRAP_SERVERS", "MYSQL_PRODUCER_PASSWORD", "(default 1s)", "(default \"lz4\")",
-		"-session", "PRODUCER_SESSION", "(default \"continuous\")", "reference_price"} {
+		"-session", "PRODUCER_SESSION", "(default \"continuous\")", "reference_price",
+		"-metrics-addr", "PRODUCER_METRICS_ADDR", "GET /metrics"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("help does not mention %q", w)
 		}

@@ -35,6 +35,19 @@ type Config struct {
 	// MaxBufferedBytes bounds memory when the broker is slow or down: Publish blocks (back
 	// pressure) once this many bytes wait for acknowledgement. Default 64 MiB.
 	MaxBufferedBytes int
+	// Observer, when set, hears about every record (the producer's metrics); nil: nobody.
+	Observer Observer
+}
+
+// Observer hears about each record: once when it is handed to the client, once when the broker
+// acknowledged it or it failed. Its methods run in franz-go's delivery callbacks, so they must be
+// quick and safe for concurrent use.
+type Observer interface {
+	// Published: a record of trades trades and bytes value bytes was handed to the client.
+	Published(trades, bytes int)
+	// Delivered: the record was acknowledged (err nil) or failed, latency after Publish was called
+	// (including any wait for buffer space).
+	Delivered(trades, bytes int, latency time.Duration, err error)
 }
 
 // compressions maps the accepted Config.Compression values to franz-go codecs.
@@ -110,6 +123,7 @@ type Stats struct {
 type Publisher struct {
 	cl     *kgo.Client
 	logger *slog.Logger
+	obs    Observer
 
 	records, trades, bytes, failedRecords, failedTrades atomic.Int64
 
@@ -124,7 +138,12 @@ func New(cfg Config, logger *slog.Logger) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewWithOptions(logger, opts...)
+	p, err := NewWithOptions(logger, opts...)
+	if err != nil {
+		return nil, err
+	}
+	p.obs = cfg.Observer
+	return p, nil
 }
 
 // NewWithOptions creates a publisher from raw franz-go options (tests use it with kfake).
@@ -166,7 +185,15 @@ func (p *Publisher) CheckTopic(ctx context.Context, topic string) error {
 // records not yet sent, so pass a context that outlives a graceful shutdown.
 func (p *Publisher) Publish(ctx context.Context, key, value []byte, trades int) {
 	r := &kgo.Record{Key: key, Value: value}
+	var start time.Time
+	if p.obs != nil {
+		start = time.Now()
+		p.obs.Published(trades, len(value))
+	}
 	p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+		if p.obs != nil {
+			p.obs.Delivered(trades, len(value), time.Since(start), err)
+		}
 		if err != nil {
 			p.failedRecords.Add(1)
 			p.failedTrades.Add(int64(trades))

@@ -105,6 +105,13 @@ func (p *Path) LastProgress() Progress {
 	return p.last
 }
 
+// Seed sets the last batch of a path that takes over from another one (a new Spark session).
+func (p *Path) Seed(prog Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last = prog
+}
+
 func (p *Path) now() time.Time {
 	if p.Now != nil {
 		return p.Now()

@@ -19,6 +19,7 @@ import (
 	"idxstream/spark_script/internal/aggpath"
 	"idxstream/spark_script/internal/batchlog"
 	"idxstream/spark_script/internal/config"
+	"idxstream/spark_script/internal/jobmetrics"
 	"idxstream/spark_script/internal/lease"
 	"idxstream/spark_script/internal/offsets"
 	"idxstream/spark_script/internal/rawpath"
@@ -35,6 +36,8 @@ type Status struct {
 	Session   string           `json:"spark_session"`
 	Raw       []rawpath.State  `json:"raw_queries"`
 	Aggregate aggpath.Progress `json:"aggregate"`
+
+	Health jobmetrics.Health `json:"health"` // ok, idle or stalled per path, with the reason
 }
 
 // Run runs the job until ctx ends. It returns an error when the job cannot start (stack not up,
@@ -133,8 +136,14 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		}
 	})
 	if cfg.StatusAddr != "" {
+		m := jobmetrics.New(jobmetrics.Config{Topic: cfg.Topic, RawTrigger: cfg.RawTrigger, AggTrigger: cfg.AggTrigger, Raw: j, Agg: j, Lease: held})
+		part("metrics", m.Run)
 		part("status endpoint", func(ctx context.Context) error {
-			return statusapi.Serve(ctx, cfg.StatusAddr, func(context.Context) any { return j.status() }, logger.With("component", "status"))
+			return statusapi.Serve(ctx, cfg.StatusAddr, func(context.Context) any {
+				st := j.status()
+				st.Health = m.Health()
+				return st
+			}, m.Handler(), logger.With("component", "status"))
 		})
 	}
 	return g.Wait()
@@ -217,6 +226,26 @@ type paths struct {
 	agg     *aggpath.Path
 }
 
+// States and LastProgress are those of the paths on the current session (for the metrics).
+func (j *paths) States() []rawpath.State {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.raw == nil {
+		return nil
+	}
+	return j.raw.States()
+}
+
+// LastProgress is the aggregate path's last batch; kept across sessions.
+func (j *paths) LastProgress() aggpath.Progress {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.agg == nil {
+		return aggpath.Progress{}
+	}
+	return j.agg.LastProgress()
+}
+
 func (j *paths) status() Status {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -250,6 +279,9 @@ func (j *paths) run(ctx context.Context, session *sc.Session) error {
 		Log: j.log, Bounds: j.kafka, Gate: raw, Spark: stager, Repair: j.repair, Horizon: cfg.DedupHorizon,
 		Logger: j.logger.With("component", "aggregate-path")}
 	j.mu.Lock()
+	if j.agg != nil {
+		agg.Seed(j.agg.LastProgress()) // the last batch stays the last one until the next commits
+	}
 	j.session, j.raw, j.agg = session.SessionID(), raw, agg
 	j.mu.Unlock()
 

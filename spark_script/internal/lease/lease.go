@@ -18,6 +18,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -43,6 +44,9 @@ type Lease struct {
 	name  string
 	token int64
 	ttl   time.Duration
+
+	renewed atomic.Int64 // local clock (Unix ns) of the last acquisition or successful renewal
+	lost    atomic.Bool  // a renewal found another holder
 }
 
 // Holder names this process: host and pid.
@@ -92,11 +96,23 @@ func Acquire(ctx context.Context, db *sql.DB, name, holder string, ttl time.Dura
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("acquire the job lease: %w", err)
 	}
-	return &Lease{db: db, name: name, token: token, ttl: ttl}, nil
+	l := &Lease{db: db, name: name, token: token, ttl: ttl}
+	l.renewed.Store(time.Now().UnixNano())
+	return l, nil
 }
 
 // Token is the fencing token of this holder.
 func (l *Lease) Token() int64 { return l.token }
+
+// LastRenewed is when the lease was last acquired or renewed, by this process's clock.
+func (l *Lease) LastRenewed() time.Time { return time.Unix(0, l.renewed.Load()) }
+
+// Held reports whether this process still holds the lease as far as it knows: no renewal has
+// found another holder, and the last successful one is less than a TTL old (the metrics and
+// status; the fencing in Fence is what protects the data).
+func (l *Lease) Held() bool {
+	return !l.lost.Load() && time.Since(l.LastRenewed()) < l.ttl
+}
 
 // Renew extends the lease by its TTL; ErrLost when another process holds it now.
 func (l *Lease) Renew(ctx context.Context) error {
@@ -106,8 +122,10 @@ func (l *Lease) Renew(ctx context.Context) error {
 		return fmt.Errorf("renew the job lease: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
+		l.lost.Store(true)
 		return ErrLost
 	}
+	l.renewed.Store(time.Now().UnixNano())
 	return nil
 }
 

@@ -40,3 +40,26 @@ func TestDeadLocal(t *testing.T) {
 		}
 	}
 }
+
+func TestHeld(t *testing.T) {
+	tests := []struct {
+		name    string
+		renewed time.Duration // ago
+		lost    bool
+		want    bool
+	}{
+		{"renewed just now", 0, false, true},
+		{"last renewal older than the TTL", time.Minute, false, false},
+		{"a renewal found another holder", 0, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &Lease{ttl: 30 * time.Second}
+			l.renewed.Store(time.Now().Add(-tt.renewed).UnixNano())
+			l.lost.Store(tt.lost)
+			if got := l.Held(); got != tt.want {
+				t.Errorf("Held = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

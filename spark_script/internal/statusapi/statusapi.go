@@ -1,5 +1,6 @@
-// Package statusapi serves the running job's state as JSON on GET /status, and fetches it for
-// the `spark_script status` command.
+// Package statusapi serves the running job's state as JSON on GET /status and, when given a
+// handler, its Prometheus metrics on GET /metrics; it also fetches the status for the
+// `spark_script status` command.
 package statusapi
 
 import (
@@ -18,9 +19,13 @@ import (
 // concurrent use.
 type Source func(ctx context.Context) any
 
-// Serve answers on addr until ctx ends, then shuts down within 5 s.
-func Serve(ctx context.Context, addr string, src Source, logger *slog.Logger) error {
+// Serve answers on addr until ctx ends, then shuts down within 5 s. metrics, when not nil,
+// answers GET /metrics (package jobmetrics).
+func Serve(ctx context.Context, addr string, src Source, metrics http.Handler, logger *slog.Logger) error {
 	mux := http.NewServeMux()
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)

@@ -6,9 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"idxstream/testkit/scrape"
 )
 
 func TestServeAndFetch(t *testing.T) {
@@ -21,7 +24,8 @@ func TestServeAndFetch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, addr, func(context.Context) any { return map[string]int{"batch": 7} }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "# TYPE up gauge\nup 1\n") })
+		done <- Serve(ctx, addr, func(context.Context) any { return map[string]int{"batch": 7} }, metrics, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
 	var out bytes.Buffer
 	deadline := time.Now().Add(5 * time.Second)
@@ -34,6 +38,10 @@ func TestServeAndFetch(t *testing.T) {
 	}
 	if err != nil || !strings.Contains(out.String(), `"batch": 7`) {
 		t.Fatalf("Fetch = %q, %v", out.String(), err)
+	}
+	f, err := scrape.Get(context.Background(), "http://"+addr+"/metrics")
+	if v, _ := f.Value("up"); err != nil || v != 1 {
+		t.Fatalf("GET /metrics = %v, %v", f, err)
 	}
 	cancel()
 	if err := <-done; err != nil {
