@@ -341,3 +341,37 @@ func TestSparkConnectRestart(t *testing.T) {
 		t.Fatalf("job did not exit 0 on SIGTERM: %v", err)
 	}
 }
+
+// TestRecreatedTopic deletes the job's topic while the job runs and creates it again with fewer
+// records than the job has read: the job must stop with an error that names the cause, instead of
+// skipping the new topic's first records.
+func TestRecreatedTopic(t *testing.T) {
+	s := connect(t)
+	topic := s.newTopic(t, 2)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 19))
+	all := makeTrades(2000, rng)
+	s.produce(t, topic, all, 10)
+	j := s.startJob(t, topic)
+	waitConsistent(t, s, j, all)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	adm := s.ns.Admin(t)
+	if _, err := adm.DeleteTopic(ctx, topic); err != nil {
+		t.Fatalf("delete %s: %v", topic, err)
+	}
+	testkit.Eventually(t, time.Minute, "the topic created again", func() error {
+		resp, err := adm.CreateTopic(ctx, 2, 1, nil, topic)
+		if err == nil {
+			err = resp.Err
+		}
+		return err
+	})
+	s.produce(t, topic, makeTradesFrom(5000, 20, rng), 10)
+	if err := j.Wait(t, 5*time.Minute); err == nil {
+		t.Fatal("the job exited 0 on a recreated topic")
+	}
+	if !strings.Contains(j.Output(), "the topic was recreated or truncated") {
+		t.Fatalf("the job did not say that the topic was recreated:\n%s", j.Tail(30))
+	}
+}

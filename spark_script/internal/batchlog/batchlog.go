@@ -192,15 +192,8 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 		if st.Conflicts, err = conflicts(ctx, tx, b.ID); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		// Staged rows that are neither the counted copy nor a conflict are copies with the same values.
-		var counted int64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM agg_stage s JOIN trade_ids t
-				ON t.id = s.id AND t.batch_id = s.batch_id AND t.kafka_partition = s.kafka_partition
-				AND t.kafka_offset = s.kafka_offset AND t.element = s.element
-			WHERE s.batch_id = ?`, b.ID).Scan(&counted); err != nil {
-			return fmt.Errorf("%s: count counted copies: %w", what, err)
-		}
-		st.Duplicates = st.Staged - counted - int64(len(st.Conflicts))
+		// Every staged copy is counted once, is a conflict, or else repeats a counted copy's values.
+		st.Duplicates = st.Staged - st.Trades - int64(len(st.Conflicts))
 		if len(st.Conflicts) > 0 && repair != nil {
 			if err := repair(ctx, st.Conflicts); err != nil {
 				return fmt.Errorf("%s: send %d conflicting copies to rejects: %w", what, len(st.Conflicts), err)
