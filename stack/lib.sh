@@ -58,8 +58,9 @@ $(tail -n 15 "$logf" 2>/dev/null)"
   die "$svc did not open port $port within ${secs}s; see $logf"
 }
 
-# STACK_ENGINE_NICE (default 10): CPU niceness of the two engines that do the bulk work, Cassandra
-# and the Spark worker (its executors inherit it). On a machine they share with the dashboard and
+# STACK_ENGINE_NICE (default 10): CPU niceness of the engines that do the bulk work: Cassandra, the
+# Spark worker (its executors inherit it) and MariaDB (the aggregate path settles a minute of trades
+# in it at a time; at a higher priority than the executor it stretched the raw micro-batches). On a machine they share with the dashboard and
 # the person using it, a busy micro-batch then yields the CPU to interactive work instead of
 # stretching its response times; with nothing else to run they get the whole machine as before.
 # 0 turns it off.

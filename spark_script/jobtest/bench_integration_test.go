@@ -41,8 +41,12 @@ func benchOnce(b *testing.B, rate int, dur time.Duration) {
 	topic := s.newTopic(b, 3)
 	// The job's own default triggers (10 s raw, 60 s aggregate) unless JOBBENCH_RAW_TRIGGER or
 	// JOBBENCH_AGG_TRIGGER say otherwise.
-	j := s.startJob(b, topic, "JOB_RAW_TRIGGER="+env("JOBBENCH_RAW_TRIGGER", "10s"),
-		"JOB_AGG_TRIGGER="+env("JOBBENCH_AGG_TRIGGER", "60s"), "LOG_FORMAT=json")
+	overrides := []string{"JOB_RAW_TRIGGER=" + env("JOBBENCH_RAW_TRIGGER", "10s"),
+		"JOB_AGG_TRIGGER=" + env("JOBBENCH_AGG_TRIGGER", "60s"), "LOG_FORMAT=json"}
+	if env("JOBBENCH_METRICS", "on") == "off" {
+		overrides = append(overrides, "JOB_STATUS_ADDR=") // no status endpoint, hence no metrics collector
+	}
+	j := s.startJob(b, topic, overrides...)
 	ctx := context.Background()
 
 	// Wait for the job's queries to be up: one trade through end to end.
@@ -164,6 +168,8 @@ type batchEvent struct {
 	Query      string        `json:"query"`
 	DurationMS int64         `json:"duration_ms"` // raw
 	Duration   string        `json:"duration"`    // aggregate
+	Stage      string        `json:"stage"`       // aggregate: its Spark part
+	Settle     string        `json:"settle"`      // aggregate: its MySQL transaction
 	Lag        int64         `json:"kafka_lag"`
 	Took       time.Duration `json:"-"` // the batch's duration, from whichever of the two
 }
@@ -219,11 +225,26 @@ func batchDurations(events []batchEvent) string {
 		}
 		byQuery[name] = append(byQuery[name], e.Took)
 	}
+	var stage, settle []time.Duration
+	for _, e := range events {
+		if e.Path == "aggregate" {
+			d1, err1 := time.ParseDuration(e.Stage)
+			d2, err2 := time.ParseDuration(e.Settle)
+			if err1 == nil && err2 == nil {
+				stage, settle = append(stage, d1), append(settle, d2)
+			}
+		}
+	}
 	var out strings.Builder
 	for _, n := range slices.Sorted(maps.Keys(byQuery)) {
 		ds := byQuery[n]
 		slices.Sort(ds)
 		fmt.Fprintf(&out, "  %-20s %3d batches, p50 %5.1f s, max %5.1f s\n", n, len(ds), ds[len(ds)/2].Seconds(), ds[len(ds)-1].Seconds())
+	}
+	if len(stage) > 0 {
+		slices.Sort(stage)
+		slices.Sort(settle)
+		fmt.Fprintf(&out, "  %-20s stage in Spark p50 %5.1f s, settle in MySQL p50 %5.1f s\n", "", stage[len(stage)/2].Seconds(), settle[len(settle)/2].Seconds())
 	}
 	return out.String()
 }

@@ -73,7 +73,7 @@ mariadb_start() {
 $(tail -n 15 "$MARIADB_LOG")"
   fi
   log "starting on 127.0.0.1:$MYSQL_PORT (socket $MARIADB_SOCKET, log $MARIADB_LOG)"
-  start_bg mariadb "$MARIADB_LOG" "$(mariadb_bin mariadbd)" --defaults-file="$MARIADB_DIR/my.cnf"
+  start_engine mariadb "$MARIADB_LOG" "$(mariadb_bin mariadbd)" --defaults-file="$MARIADB_DIR/my.cnf"
   local pid i
   pid=$(cat "$STACK_HOME/run/mariadb.pid")
   for ((i = 0; i < 120; i++)); do

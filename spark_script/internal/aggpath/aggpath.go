@@ -93,6 +93,8 @@ type Progress struct {
 	Rows       int64     `json:"rows"`
 	Replayed   bool      `json:"replayed"`
 	Duration   string    `json:"duration"`
+	Stage      string    `json:"stage_duration"`  // Spark: read, parse, stage in MySQL
+	Settle     string    `json:"settle_duration"` // MySQL: count once, aggregate, repair, commit
 	Committed  time.Time `json:"committed_at"`
 	Lag        int64     `json:"kafka_lag"`
 	Error      string    `json:"error,omitempty"`
@@ -172,6 +174,7 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 	if cleared > 0 {
 		p.Logger.Info("removed the stage of an unfinished attempt", "batch", b.ID, "rows", cleared)
 	}
+	stageStart := p.now()
 	if err := p.Spark.Stage(ctx, b); err != nil {
 		return false, false, fmt.Errorf("stage batch %d: %w", b.ID, err)
 	}
@@ -180,10 +183,12 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 	if p.Repair != nil {
 		repair = func(ctx context.Context, cs []batchlog.Conflict) error { return p.Repair.Repair(ctx, p.Topic, cs) }
 	}
+	settleStart := p.now()
 	st, err := p.Log.Settle(ctx, b, p.now(), repair)
 	if err != nil {
 		return false, false, err
 	}
+	stageTook, settleTook := settleStart.Sub(stageStart), p.now().Sub(settleStart)
 	for _, c := range st.Conflicts {
 		p.Logger.Warn("conflicting copy of a trade sent to rejects; the first copy stays", "id", c.Got.ID,
 			"partition", c.Partition, "offset", c.Offset, "element", c.Element, "first_batch", c.FirstBatch)
@@ -197,13 +202,15 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 		}
 	}
 	prog := Progress{BatchID: b.ID, Records: records, Trades: st.Trades, Duplicates: st.Duplicates, Conflicts: len(st.Conflicts),
-		Rows: st.Rows, Replayed: replay, Duration: p.now().Sub(started).Round(time.Millisecond).String(), Committed: p.now().UTC(), Lag: lag}
+		Rows: st.Rows, Replayed: replay, Duration: p.now().Sub(started).Round(time.Millisecond).String(),
+		Stage: stageTook.Round(time.Millisecond).String(), Settle: settleTook.Round(time.Millisecond).String(), Committed: p.now().UTC(), Lag: lag}
 	p.mu.Lock()
 	p.last = prog
 	p.mu.Unlock()
 	p.Logger.Info("batch committed", "path", "aggregate", "batch", b.ID, "kafka_records", records, "trades", st.Trades,
 		"duplicates_dropped", st.Duplicates, "conflicts_rejected", len(st.Conflicts), "rows", st.Rows,
-		"duration", prog.Duration, "kafka_lag", lag, "replayed", replay)
+		"duration", prog.Duration, "stage", prog.Stage, "settle", prog.Settle,
+		"kafka_lag", lag, "replayed", replay)
 	return true, lag > 0 && records >= p.MaxRecords, nil
 }
 
