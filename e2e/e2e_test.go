@@ -31,7 +31,8 @@ func TestEndToEnd(t *testing.T) {
 		{`garbage`, "record is not a JSON array"},
 		{`{"id":1}`, "record is not a JSON array"},
 		{`[{"id":"x"}]`, "id is not a positive integer"},
-		{`[{"id":5,"ticker":"BBCA","price":-1}]`, "missing created_at"},
+		{`[{"id":5,"ticker":"BBCA","sector":"Financials","price":-1}]`, "missing created_at"},
+		{`[{"id":6,"ticker":"TMAS.JK","sector":"Energy"}]`, "ticker not listed in profile"},
 	}
 	wantReasons := map[string]int{}
 	for _, b := range bad {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"idxstream/spark_script/internal/fault"
 	"idxstream/spark_script/internal/parse"
 	"idxstream/testkit"
@@ -367,7 +369,14 @@ func TestRecreatedTopic(t *testing.T) {
 		}
 		return err
 	})
-	s.produce(t, topic, makeTradesFrom(5000, 20, rng), 10)
+	// A new client: the old one caches the deleted topic's id.
+	fresh := s.ns.Kafka(t)
+	value := trade.AppendBatch(nil, makeTradesFrom(5000, 20, rng))
+	testkit.Eventually(t, time.Minute, "a record produced to the new topic", func() error {
+		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return fresh.ProduceSync(pctx, &kgo.Record{Topic: topic, Value: value}).FirstErr()
+	})
 	if err := j.Wait(t, 5*time.Minute); err == nil {
 		t.Fatal("the job exited 0 on a recreated topic")
 	}

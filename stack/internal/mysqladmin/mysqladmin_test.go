@@ -87,7 +87,7 @@ func TestUserStatements(t *testing.T) {
 			t.Errorf("dashboard gets more than SELECT: %q", s)
 		}
 	}
-	if got, want := len(stmts), 2*(2+5)+2*(2+2)+2*(2+5); got != want {
+	if got, want := len(stmts), 2*(2+7)+2*(2+2)+2*(2+5); got != want {
 		t.Errorf("%d statements, want %d", got, want)
 	}
 }
