@@ -51,11 +51,12 @@ func main() {
 	if cfg.LogJSON {
 		h = slog.NewJSONHandler(os.Stderr, nil)
 	}
-	logger := slog.New(h).With("component", "job")
+	base := slog.New(h)
+	logger := base.With("component", "job")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := job.Run(ctx, cfg, logger); err != nil {
+	if err := job.Run(ctx, cfg, base); err != nil {
 		logger.Error("job failed", "err", err)
 		os.Exit(1)
 	}

@@ -43,10 +43,13 @@ type Status struct {
 // Run runs the job until ctx ends. It returns an error when the job cannot start (stack not up,
 // schema missing, bad settings) or a part fails for good; outages while running are retried, and a
 // Spark Connect server that lost the job's session (a restart) is given a new session.
-func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+//
+// base carries no component: each part adds its own (the job's own lines have component=job).
+func Run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
+	logger := base.With("component", "job")
 	startCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	session, err := connect(startCtx, cfg, logger)
+	session, err := connect(startCtx, cfg, base)
 	if err != nil {
 		return err
 	}
@@ -107,7 +110,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	repair := &rawrepair.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword,
 		Keyspace: cfg.Keyspace, Zone: zone}
 	defer repair.Close()
-	j := &paths{cfg: cfg, logger: logger, ref: ref, log: batchlog.New(db, held), kafka: kafka, repair: repair}
+	j := &paths{cfg: cfg, logger: base, ref: ref, log: batchlog.New(db, held), kafka: kafka, repair: repair}
 
 	// One part failing for good cancels the others, so that the job exits and can be restarted whole.
 	g, ctx := errgroup.WithContext(ctx)
@@ -130,7 +133,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 			}
 			logger.Warn("the Spark Connect server no longer knows the job's session (it restarted); opening a new session, "+
 				"the queries resume from their checkpoints and an unfinished aggregate batch is replayed", "session", session.SessionID())
-			if session = reconnect(ctx, cfg, logger); session == nil {
+			if session = reconnect(ctx, cfg, base); session == nil {
 				return nil // shutting down
 			}
 		}
@@ -143,7 +146,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 				st := j.status()
 				st.Health = m.Health()
 				return st
-			}, m.Handler(), logger.With("component", "status"))
+			}, m.Handler(), base.With("component", "status"))
 		})
 	}
 	return g.Wait()
@@ -157,9 +160,11 @@ var errSessionLost = errors.New("spark connect session lost")
 // it has lost the session, with its queries and settings.
 const sessionMarker = "spark.idxstream.job.session"
 
-// connect opens a Spark Connect session with the job's settings.
-func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*sc.Session, error) {
-	session, err := sc.Connect(cfg.SparkRemote, sc.WithLogger(logger.With("component", "sparkconnect")),
+// connect opens a Spark Connect session with the job's settings; base is the job's logger
+// without a component.
+func connect(ctx context.Context, cfg config.Config, base *slog.Logger) (*sc.Session, error) {
+	logger := base.With("component", "job")
+	session, err := sc.Connect(cfg.SparkRemote, sc.WithLogger(base.With("component", "sparkconnect")),
 		sc.WithClientType("idxstream-job"), sc.WithHeader(config.SparkSecretHeader, cfg.SparkSecret))
 	if err != nil {
 		return nil, fmt.Errorf("spark connect: %w", err)
@@ -189,11 +194,12 @@ func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*sc.S
 
 // reconnect opens a new session, retrying with backoff (the server may still be starting); nil
 // when ctx ends first.
-func reconnect(ctx context.Context, cfg config.Config, logger *slog.Logger) *sc.Session {
+func reconnect(ctx context.Context, cfg config.Config, base *slog.Logger) *sc.Session {
+	logger := base.With("component", "job")
 	backoff := time.Second
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		s, err := connect(cctx, cfg, logger)
+		s, err := connect(cctx, cfg, base)
 		cancel()
 		if err == nil {
 			return s
@@ -214,7 +220,7 @@ func reconnect(ctx context.Context, cfg config.Config, logger *slog.Logger) *sc.
 // paths runs the raw and aggregate paths on one Spark Connect session at a time.
 type paths struct {
 	cfg    config.Config
-	logger *slog.Logger
+	logger *slog.Logger // without a component; each part adds its own
 	ref    trade.Reference
 	log    *batchlog.Log
 	kafka  *offsets.Reader
