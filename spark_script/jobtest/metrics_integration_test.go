@@ -50,14 +50,28 @@ func TestMetricsAndHealth(t *testing.T) {
 			if m, err = scrape.Get(ctx, metricsURL); err != nil {
 				return err
 			}
-			got, _ := m.Value("idxstream_job_output_rows_total", "path", "raw", "query", "real_time_data")
-			if got < want {
-				return fmt.Errorf("%v rows written to real_time_data, waiting for %v", got, want)
+			// Both trade queries: they finish their batches independently.
+			for _, q := range []string{"real_time_data", "trades_by_ticker"} {
+				got, _ := m.Value("idxstream_job_output_rows_total", "path", "raw", "query", q)
+				if got < want {
+					return fmt.Errorf("%v rows written to %s, waiting for %v", got, q, want)
+				}
 			}
 			return nil
 		}
 	}
-	testkit.Eventually(t, 5*time.Minute, "the first trades counted in /metrics", rows(float64(len(first)+len(odd))), j)
+	testkit.Eventually(t, 5*time.Minute, "the first trades counted in /metrics for both trade tables", rows(float64(len(first)+len(odd))), j)
+	// The rejects query finishes its batches on its own too.
+	testkit.Eventually(t, 2*time.Minute, "every reject counted in /metrics", func() error {
+		var err error
+		if m, err = scrape.Get(ctx, metricsURL); err != nil {
+			return err
+		}
+		if got, _ := m.Value("idxstream_job_rejected_rows_total", "topic", topic); got < float64(rejects) {
+			return fmt.Errorf("%v rejected rows, waiting for %d", got, rejects)
+		}
+		return nil
+	}, j)
 	for name, want := range map[string]float64{
 		"idxstream_job_rejected_rows_total": float64(rejects),
 		"idxstream_job_lease_held":          1,
