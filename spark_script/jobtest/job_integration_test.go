@@ -16,7 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"idxstream/spark_script/internal/fault"
-	"idxstream/spark_script/internal/parse"
 	"idxstream/testkit"
 	"idxstream/testkit/check"
 	"idxstream/trade"
@@ -197,7 +196,7 @@ func TestJobExactlyOnce(t *testing.T) {
 		t.Error(err)
 	}
 	known := map[string]bool{}
-	for _, r := range parse.Reasons() {
+	for _, r := range trade.Reasons() {
 		known[r] = true
 	}
 	rejects, err := check.Rejects(ctx, s.cass)

@@ -107,13 +107,6 @@ func (p *Path) LastProgress() Progress {
 	return p.last
 }
 
-// Seed sets the last batch of a path that takes over from another one (a new Spark session).
-func (p *Path) Seed(prog Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.last = prog
-}
-
 func (p *Path) now() time.Time {
 	if p.Now != nil {
 		return p.Now()
@@ -184,11 +177,11 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 		repair = func(ctx context.Context, cs []batchlog.Conflict) error { return p.Repair.Repair(ctx, p.Topic, cs) }
 	}
 	settleStart := p.now()
-	st, err := p.Log.Settle(ctx, b, p.now(), repair)
+	st, err := p.Log.Settle(ctx, b, settleStart, repair)
 	if err != nil {
 		return false, false, err
 	}
-	stageTook, settleTook := settleStart.Sub(stageStart), p.now().Sub(settleStart)
+	done := p.now()
 	for _, c := range st.Conflicts {
 		p.Logger.Warn("conflicting copy of a trade sent to rejects; the first copy stays", "id", c.Got.ID,
 			"partition", c.Partition, "offset", c.Offset, "element", c.Element, "first_batch", c.FirstBatch)
@@ -201,9 +194,10 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 			lag += end - e
 		}
 	}
+	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
 	prog := Progress{BatchID: b.ID, Records: records, Trades: st.Trades, Duplicates: st.Duplicates, Conflicts: len(st.Conflicts),
-		Rows: st.Rows, Replayed: replay, Duration: p.now().Sub(started).Round(time.Millisecond).String(),
-		Stage: stageTook.Round(time.Millisecond).String(), Settle: settleTook.Round(time.Millisecond).String(), Committed: p.now().UTC(), Lag: lag}
+		Rows: st.Rows, Replayed: replay, Duration: ms(done.Sub(started)), Stage: ms(settleStart.Sub(stageStart)),
+		Settle: ms(done.Sub(settleStart)), Committed: done.UTC(), Lag: lag}
 	p.mu.Lock()
 	p.last = prog
 	p.mu.Unlock()

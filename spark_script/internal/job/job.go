@@ -110,7 +110,11 @@ func Run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	repair := &rawrepair.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword,
 		Keyspace: cfg.Keyspace, Zone: zone}
 	defer repair.Close()
-	j := &paths{cfg: cfg, logger: base, ref: ref, log: batchlog.New(db, held), kafka: kafka, repair: repair}
+	j := &paths{cfg: cfg, logger: base, ref: ref}
+	// One aggregate path for the job's life: only its Spark work and its gate follow the session.
+	j.agg = &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
+		Log: batchlog.New(db, held), Bounds: kafka, Gate: j, Spark: j, Repair: repair, Horizon: cfg.DedupHorizon,
+		Logger: base.With("component", "aggregate-path")}
 
 	// One part failing for good cancels the others, so that the job exits and can be restarted whole.
 	g, ctx := errgroup.WithContext(ctx)
@@ -222,17 +226,15 @@ type paths struct {
 	cfg    config.Config
 	logger *slog.Logger // without a component; each part adds its own
 	ref    trade.Reference
-	log    *batchlog.Log
-	kafka  *offsets.Reader
-	repair aggpath.Repairer
+	agg    *aggpath.Path // for the job's life; Gate and Spark are the paths' current session
 
 	mu      sync.Mutex
 	session string
 	raw     *rawpath.Supervisor
-	agg     *aggpath.Path
+	stager  *aggpath.SparkStager
 }
 
-// States and LastProgress are those of the paths on the current session (for the metrics).
+// States are the raw queries' on the current session (for the metrics).
 func (j *paths) States() []rawpath.State {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -242,22 +244,34 @@ func (j *paths) States() []rawpath.State {
 	return j.raw.States()
 }
 
-// LastProgress is the aggregate path's last batch; kept across sessions.
-func (j *paths) LastProgress() aggpath.Progress {
+// LastProgress is the aggregate path's last batch (for the metrics).
+func (j *paths) LastProgress() aggpath.Progress { return j.agg.LastProgress() }
+
+// Committed is the aggregate path's gate: the current session's raw queries.
+func (j *paths) Committed(topic string) (offsets.Offsets, bool) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.agg == nil {
-		return aggpath.Progress{}
+	raw := j.raw
+	j.mu.Unlock()
+	if raw == nil {
+		return nil, false
 	}
-	return j.agg.LastProgress()
+	return raw.Committed(topic)
+}
+
+// Stage runs the aggregate path's Spark work on the current session.
+func (j *paths) Stage(ctx context.Context, b *batchlog.Batch) error {
+	j.mu.Lock()
+	stager := j.stager
+	j.mu.Unlock()
+	return stager.Stage(ctx, b)
 }
 
 func (j *paths) status() Status {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	st := Status{Topic: j.cfg.Topic, Session: j.session}
+	st := Status{Topic: j.cfg.Topic, Session: j.session, Aggregate: j.agg.LastProgress()}
 	if j.raw != nil {
-		st.Raw, st.Aggregate = j.raw.States(), j.agg.LastProgress()
+		st.Raw = j.raw.States()
 	}
 	return st
 }
@@ -277,23 +291,17 @@ func (j *paths) run(ctx context.Context, session *sc.Session) error {
 			return plans.Start(ctx, sink)
 		}})
 	}
-	stager := aggpath.NewSparkStager(session, aggpath.StageSettings{KafkaBootstrap: cfg.SparkKafkaBootstrap, MarketTZ: cfg.MarketTZ,
-		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword, Reference: j.ref})
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: j.logger.With("component", "raw-path"),
 		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
-	agg := &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
-		Log: j.log, Bounds: j.kafka, Gate: raw, Spark: stager, Repair: j.repair, Horizon: cfg.DedupHorizon,
-		Logger: j.logger.With("component", "aggregate-path")}
+	stager := aggpath.NewSparkStager(session, aggpath.StageSettings{KafkaBootstrap: cfg.SparkKafkaBootstrap, MarketTZ: cfg.MarketTZ,
+		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword, Reference: j.ref})
 	j.mu.Lock()
-	if j.agg != nil {
-		agg.Seed(j.agg.LastProgress()) // the last batch stays the last one until the next commits
-	}
-	j.session, j.raw, j.agg = session.SessionID(), raw, agg
+	j.session, j.raw, j.stager = session.SessionID(), raw, stager
 	j.mu.Unlock()
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return wrap("raw path", raw.Run(ctx)) })
-	g.Go(func() error { return wrap("aggregate path", agg.Run(ctx)) })
+	g.Go(func() error { return wrap("aggregate path", j.agg.Run(ctx)) })
 	g.Go(func() error {
 		return watchSession(ctx, session, cfg.QueryPoll, j.logger.With("component", "sparkconnect"))
 	})

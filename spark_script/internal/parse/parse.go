@@ -18,9 +18,6 @@ import (
 	"idxstream/trade"
 )
 
-// Reasons lists every reason a reject can carry (trade.Reasons).
-func Reasons() []string { return trade.Reasons() }
-
 // MaxRawChars bounds the raw text kept with a reject.
 const MaxRawChars = 2000
 

@@ -10,7 +10,7 @@ import (
 
 func TestReasonsAreDistinct(t *testing.T) {
 	seen := map[string]bool{}
-	for _, r := range Reasons() {
+	for _, r := range trade.Reasons() {
 		if seen[r] {
 			t.Errorf("reason %q appears twice: rejects could not be told apart", r)
 		}

@@ -9,7 +9,6 @@ package rawrepair
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"idxstream/spark_script/internal/batchlog"
 	"idxstream/spark_script/internal/parse"
+	"idxstream/spark_script/internal/sinkcheck"
 	"idxstream/trade"
 )
 
@@ -35,13 +35,8 @@ func (c *Cassandra) session() (*gocql.Session, error) {
 	if c.s != nil {
 		return c.s, nil
 	}
-	cl := gocql.NewCluster(strings.Split(c.Hosts, ",")...)
-	cl.Keyspace = c.Keyspace
-	cl.Timeout, cl.ConnectTimeout = 10*time.Second, 10*time.Second
-	cl.Consistency = gocql.LocalQuorum
-	if c.Password != "" {
-		cl.Authenticator = gocql.PasswordAuthenticator{Username: c.User, Password: c.Password}
-	}
+	cl := sinkcheck.Cluster(c.Hosts, c.User, c.Password, 10*time.Second)
+	cl.Keyspace, cl.Consistency = c.Keyspace, gocql.LocalQuorum
 	s, err := cl.CreateSession()
 	if err != nil {
 		return nil, fmt.Errorf("cassandra at %s: %w", c.Hosts, err)

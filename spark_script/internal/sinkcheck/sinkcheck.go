@@ -16,15 +16,22 @@ import (
 // Cassandra checks the cluster at Hosts (host or host:port, comma-separated), logging in as User.
 type Cassandra struct{ Hosts, User, Password string }
 
+// Cluster is the job's view of the cluster at hosts (host or host:port, comma-separated), logging
+// in as user, with timeouts of timeout; the job's own Cassandra sessions all start from it.
+func Cluster(hosts, user, password string, timeout time.Duration) *gocql.ClusterConfig {
+	cl := gocql.NewCluster(strings.Split(hosts, ",")...)
+	cl.Timeout, cl.ConnectTimeout = timeout, timeout
+	if password != "" {
+		cl.Authenticator = gocql.PasswordAuthenticator{Username: user, Password: password}
+	}
+	return cl
+}
+
 // Ready opens a short-lived session and reads the local node's release version. A fresh session
 // each time, so that an answer means the cluster accepts new connections now.
 func (c Cassandra) Ready(ctx context.Context) error {
-	cl := gocql.NewCluster(strings.Split(c.Hosts, ",")...)
-	cl.Timeout, cl.ConnectTimeout = 5*time.Second, 5*time.Second
+	cl := Cluster(c.Hosts, c.User, c.Password, 5*time.Second)
 	cl.NumConns = 1
-	if c.Password != "" {
-		cl.Authenticator = gocql.PasswordAuthenticator{Username: c.User, Password: c.Password}
-	}
 	s, err := cl.CreateSession()
 	if err != nil {
 		return fmt.Errorf("cassandra at %s: %w", c.Hosts, err)
