@@ -323,7 +323,17 @@ main() {
     down)
       if [ "$MODE" = docker ]; then compose down; else native_down; fi ;;
     status)
-      if [ "$MODE" = docker ]; then docker_status; else native_status; fi ;;
+      local rc=0
+      if [ "$MODE" = docker ]; then docker_status || rc=$?; else native_status || rc=$?; fi
+      # disk use per store and the free space left, with a warning below DISK_MIN_FREE; only when
+      # the servers answer, and never what decides the exit code (a full disk shows as a warning)
+      if [ "$rc" = 0 ] && command -v go >/dev/null 2>&1; then
+        echo
+        build_stackctl >/dev/null 2>&1 && ( if [ -f "$STACK_REPO/.env" ]; then set -a; . "$STACK_REPO/.env"; set +a; fi
+          [ "$MODE" = docker ] && : "${MYSQL_ADMIN_DSN:=root:${MYSQL_ROOT_PASSWORD:-}@tcp(${MYSQL_ADDR:-127.0.0.1:${MYSQL_PORT:-3306}})/}" && export MYSQL_ADMIN_DSN
+          stackctl disk 2>/dev/null ) || echo "(disk use unavailable: run '$STACKCTL disk' to see why)"
+      fi
+      return "$rc" ;;
     restart)  # restart [svc...]: stop then start the named services (all by default), keeping data
       local only="${*:-${WANTED[*]}}"
       if [ "$MODE" = docker ]; then

@@ -4,9 +4,11 @@
 //	stackctl migrate [-targets mysql,cassandra] [-schema dir] [-any-host]
 //	    apply schema/mysql/*.sql and schema/cassandra/*.cql once each (recorded in
 //	    schema_migrations), create the users trading_job, trading_producer, trading_dashboard
-//	    with least-privilege grants, set settings.market_tz_offset from MARKET_TZ
+//	    with least-privilege grants, set settings.market_tz_offset from MARKET_TZ, give each
+//	    Cassandra table its retention (CASSANDRA_TTL_*, CASSANDRA_GC_GRACE)
 //	stackctl topics [-partitions N] [-rf N]
-//	    create trading_data and test_topic (KAFKA_PARTITIONS, RF 1); existing topics are kept
+//	    create trading_data and test_topic (KAFKA_PARTITIONS, RF 1); existing topics keep their
+//	    partitions; both get the retention policy (KAFKA_RETENTION, KAFKA_RETENTION_BYTES)
 //	stackctl wait kafka|cassandra|mysql|spark [-timeout 60s]
 //	    wait until the server answers a real request
 //	stackctl namespace create|drop NAME, stackctl namespace list
@@ -14,6 +16,9 @@
 //	    with the same users and grants; drop removes them, NAME_* topics and their checkpoints
 //	stackctl fingerprint
 //	    one line per table and topic of the product namespace with a digest of its data
+//	stackctl disk
+//	    the disk each store uses, the free space of its volume and the retention policy;
+//	    a warning when a volume has less than DISK_MIN_FREE (10%) free
 //	stackctl preflight
 //	    before a test run: the servers answer and ./.env holds the running stack's passwords
 //	    one line per table and topic of the product namespace with a digest of its data
@@ -102,6 +107,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 		return runFingerprint(ctx, cfg, os.Stdout, logger)
+	case config.CmdDisk:
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		return runDisk(ctx, cfg, os.Stdout, logger)
 	}
 	return fmt.Errorf("unknown command %q", cfg.Command)
 }
@@ -194,6 +203,13 @@ func migrateCassandra(ctx context.Context, cfg config.Config, keyspace string, l
 	if err := cassadmin.EnsureRoles(ctx, session, nodes, keyspace, cassandraRoles(cfg, keyspace), logger); err != nil {
 		return fmt.Errorf("cassandra roles: %w", err)
 	}
+	changed, err := cassadmin.ApplyRetention(ctx, session, keyspace, cfg.Retention.Tables())
+	for _, c := range changed {
+		logger.Info("table retention changed", "keyspace", keyspace, "table", c)
+	}
+	if err != nil {
+		return err
+	}
 	logger.Info("migrations done", "keyspace", keyspace, "applied", len(res.Applied), "already", len(res.Skipped), "changed", len(res.Changed))
 	return nil
 }
@@ -205,9 +221,12 @@ func runTopics(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	}
 	defer adm.Close()
 	for _, t := range cfg.Topics {
-		state, parts, err := adm.EnsureTopic(ctx, t, int32(cfg.Partitions), int16(cfg.ReplicationFactor))
+		state, parts, changed, err := adm.EnsureTopic(ctx, t, int32(cfg.Partitions), int16(cfg.ReplicationFactor), cfg.Retention.TopicConfigs())
 		if err != nil {
 			return err
+		}
+		for _, c := range changed {
+			logger.Info("topic retention changed", "topic", t, "config", c)
 		}
 		if state == kafkaadmin.TopicExisted && parts != cfg.Partitions {
 			logger.Warn("topic exists with another partition count; left as it is", "topic", t, "partitions", parts, "wanted", cfg.Partitions)

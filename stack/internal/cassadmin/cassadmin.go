@@ -14,6 +14,8 @@ import (
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"idxstream/stack/internal/retention"
 )
 
 // Cluster builds the driver configuration for hosts ("host" or "host:port"; port defaults to port).
@@ -344,5 +346,91 @@ func Keyspaces(ctx context.Context, session *gocql.Session, prefix string) ([]st
 		return nil, fmt.Errorf("list keyspaces: %w", err)
 	}
 	sort.Strings(out)
+	return out, nil
+}
+
+// ApplyRetention gives each table of ks the TTL, gc_grace_seconds and compaction of its policy,
+// altering only what differs; it returns one "table: what changed" per altered table. A new
+// default_time_to_live applies to rows written from then on: rows already stored keep theirs.
+func ApplyRetention(ctx context.Context, s *gocql.Session, ks string, tables []retention.Table) ([]string, error) {
+	var changed []string
+	for _, t := range tables {
+		var ttl, grace int
+		var compaction map[string]string
+		err := s.Query(`SELECT default_time_to_live, gc_grace_seconds, compaction FROM system_schema.tables
+			WHERE keyspace_name = ? AND table_name = ?`, ks, t.Name).ScanContext(ctx, &ttl, &grace, &compaction)
+		if errors.Is(err, gocql.ErrNotFound) {
+			return changed, fmt.Errorf("retention of %s.%s: no such table (run the migrations first)", ks, t.Name)
+		}
+		if err != nil {
+			return changed, fmt.Errorf("read the options of %s.%s: %w", ks, t.Name, err)
+		}
+		wantTTL, wantGrace := int(t.TTL/time.Second), int(t.GCGrace/time.Second)
+		var diff []string
+		if ttl != wantTTL {
+			diff = append(diff, fmt.Sprintf("default_time_to_live %d -> %d", ttl, wantTTL))
+		}
+		if grace != wantGrace {
+			diff = append(diff, fmt.Sprintf("gc_grace_seconds %d -> %d", grace, wantGrace))
+		}
+		if !sameCompaction(compaction, t.Compaction) {
+			diff = append(diff, fmt.Sprintf("compaction %s -> %s", shortClass(compaction["class"]), t.Compaction["class"]))
+		}
+		if len(diff) == 0 {
+			continue
+		}
+		stmt := fmt.Sprintf("ALTER TABLE %s.%s WITH default_time_to_live = %d AND gc_grace_seconds = %d AND compaction = %s",
+			ks, t.Name, wantTTL, wantGrace, cqlMap(t.Compaction))
+		if err := s.Query(stmt).ExecContext(ctx); err != nil {
+			return changed, fmt.Errorf("set the retention of %s.%s (%s): %w", ks, t.Name, strings.Join(diff, ", "), err)
+		}
+		changed = append(changed, t.Name+": "+strings.Join(diff, ", "))
+	}
+	return changed, nil
+}
+
+// sameCompaction: the class matches (Cassandra reports it fully qualified) and every option the
+// policy sets has its value; options the policy leaves out are Cassandra's defaults.
+func sameCompaction(have, want map[string]string) bool {
+	if shortClass(have["class"]) != want["class"] {
+		return false
+	}
+	for k, v := range want {
+		if k != "class" && have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func shortClass(c string) string { return c[strings.LastIndex(c, ".")+1:] }
+
+func cqlMap(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = cqlString(k) + ": " + cqlString(m[k])
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// TableBytes returns the bytes on disk of each table of ks (live sstables, from the node's
+// system_views.disk_usage virtual table; memtables not yet flushed are not counted). It asks the
+// node the session's first connection reaches; on a cluster each node reports its own share.
+func TableBytes(ctx context.Context, s *gocql.Session, ks string) (map[string]int64, error) {
+	it := s.Query("SELECT table_name, mebibytes FROM system_views.disk_usage WHERE keyspace_name = ?", ks).IterContext(ctx)
+	out := map[string]int64{}
+	var name string
+	var mib int64
+	for it.Scan(&name, &mib) {
+		out[name] = mib << 20
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("read system_views.disk_usage of %s: %w", ks, err)
+	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"idxstream/stack/internal/namespace"
+	"idxstream/stack/internal/retention"
 )
 
 // Commands stackctl knows.
@@ -29,6 +30,8 @@ const (
 	CmdFingerprint = "fingerprint"
 	// CmdPreflight checks, before a test run, that the stack answers and .env matches it.
 	CmdPreflight = "preflight"
+	// CmdDisk reports the disk each store uses and the free space left (make status).
+	CmdDisk = "disk"
 )
 
 // Namespace operations.
@@ -92,6 +95,11 @@ type Config struct {
 	SparkSecret string // SPARK_CONNECT_SECRET, sent in SparkSecretHeader; never logged
 	MySQLAddr   string // MYSQL_ADDR; default 127.0.0.1:3306: where the programs reach MySQL (preflight)
 
+	// Retention is the storage policy that topics and migrate apply (package retention).
+	Retention retention.Policy
+	// MinFree is the free share of a volume below which disk warns (DISK_MIN_FREE, default 10%).
+	MinFree float64
+
 	Timeout   time.Duration // -timeout: the whole command; default 60s (migrate: 5m)
 	LogFormat string        // LOG_FORMAT: text | json
 }
@@ -147,6 +155,17 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		osUser = u.Username
 	}
+	policy, err := retention.FromEnv(getenv)
+	errs = append(errs, err)
+	c.Retention = policy
+	{
+		v := env("DISK_MIN_FREE", "10%")
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+		if err != nil || pct < 0 || pct >= 100 {
+			errs = append(errs, fmt.Errorf("DISK_MIN_FREE=%q: want a share of the volume such as 10%%", v))
+		}
+		c.MinFree = pct / 100
+	}
 	c.MySQLAdminDSN = env("MYSQL_ADMIN_DSN", osUser+"@unix("+filepath.Join(c.StackHome, "mariadb", "run", "mysqld.sock")+")/")
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		c.Command, args = args[0], args[1:]
@@ -186,7 +205,7 @@ func (c Config) Validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	switch c.Command {
-	case CmdMigrate, CmdTopics, CmdFingerprint, CmdPreflight:
+	case CmdMigrate, CmdTopics, CmdFingerprint, CmdPreflight, CmdDisk:
 	case CmdNamespace:
 		switch c.NsOp {
 		case NsList:
@@ -213,7 +232,7 @@ func (c Config) Validate() error {
 	case "":
 		add("missing command: migrate, topics, wait, namespace, fingerprint or preflight")
 	default:
-		add("unknown command %q (migrate, topics, wait, namespace, fingerprint or preflight)", c.Command)
+		add("unknown command %q (migrate, topics, wait, namespace, fingerprint, preflight or disk)", c.Command)
 	}
 	if c.Timeout <= 0 {
 		add("-timeout must be positive (got %s)", c.Timeout)

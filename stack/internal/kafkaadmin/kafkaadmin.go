@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -69,26 +71,100 @@ const (
 	TopicExisted TopicState = "existed"
 )
 
-// EnsureTopic creates topic with partitions and replication factor rf; an existing topic is
-// left as it is and reported with its partition count.
-func (a *Admin) EnsureTopic(ctx context.Context, topic string, partitions int32, rf int16) (TopicState, int, error) {
-	_, err := a.adm.CreateTopic(ctx, partitions, rf, nil, topic)
+// EnsureTopic creates topic with partitions, replication factor rf and the topic configs; an
+// existing topic keeps its partitions (reported) and gets the configs that differ set (returned
+// as changed), so a changed retention policy reaches a running cluster.
+func (a *Admin) EnsureTopic(ctx context.Context, topic string, partitions int32, rf int16, configs map[string]string) (TopicState, int, []string, error) {
+	ptrs := make(map[string]*string, len(configs))
+	for k, v := range configs {
+		ptrs[k] = &v
+	}
+	_, err := a.adm.CreateTopic(ctx, partitions, rf, ptrs, topic)
 	switch {
 	case err == nil:
-		return TopicCreated, int(partitions), nil
+		return TopicCreated, int(partitions), nil, nil
 	case errors.Is(err, kerr.TopicAlreadyExists):
 		td, err := a.adm.ListTopics(ctx, topic)
 		if err != nil {
-			return TopicExisted, 0, fmt.Errorf("describe topic %s: %w", topic, err)
+			return TopicExisted, 0, nil, fmt.Errorf("describe topic %s: %w", topic, err)
 		}
 		d, ok := td[topic]
 		if !ok || d.Err != nil {
-			return TopicExisted, 0, fmt.Errorf("describe topic %s: %v", topic, d.Err)
+			return TopicExisted, 0, nil, fmt.Errorf("describe topic %s: %v", topic, d.Err)
 		}
-		return TopicExisted, len(d.Partitions), nil
+		changed, err := a.alignConfigs(ctx, topic, configs)
+		return TopicExisted, len(d.Partitions), changed, err
 	default:
-		return "", 0, fmt.Errorf("create topic %s: %w", topic, err)
+		return "", 0, nil, fmt.Errorf("create topic %s: %w", topic, err)
 	}
+}
+
+// alignConfigs sets the configs of topic whose current value differs, and returns them as
+// "key: old -> new".
+func (a *Admin) alignConfigs(ctx context.Context, topic string, want map[string]string) ([]string, error) {
+	if len(want) == 0 {
+		return nil, nil
+	}
+	rc, err := a.adm.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("describe configs of topic %s: %w", topic, err)
+	}
+	r, err := rc.On(topic, nil)
+	if err != nil || r.Err != nil {
+		return nil, fmt.Errorf("describe configs of topic %s: %w", topic, errors.Join(err, r.Err))
+	}
+	have := map[string]string{}
+	for _, c := range r.Configs {
+		have[c.Key] = c.MaybeValue()
+	}
+	var alter []kadm.AlterConfig
+	var changed []string
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if v := want[k]; have[k] != v {
+			alter = append(alter, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: &v})
+			changed = append(changed, fmt.Sprintf("%s: %s -> %s", k, have[k], v))
+		}
+	}
+	if len(alter) == 0 {
+		return nil, nil
+	}
+	resp, err := a.adm.AlterTopicConfigs(ctx, alter, topic)
+	if err == nil {
+		var r kadm.AlterConfigsResponse
+		if r, err = resp.On(topic, nil); err == nil {
+			err = r.Err
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("set configs %v of topic %s: %w", changed, topic, err)
+	}
+	return changed, nil
+}
+
+// LogDir is one broker's log directory: the bytes its partitions hold (by topic) and, from
+// Kafka 3.3 on, the size of the volume it lives on and what is left (-1 when the broker does not say).
+type LogDir struct {
+	Broker        int32
+	Dir           string
+	TopicBytes    map[string]int64
+	Total, Usable int64
+	Err           error
+}
+
+// LogDirs describes every log directory of every broker.
+func (a *Admin) LogDirs(ctx context.Context) ([]LogDir, error) {
+	all, err := a.adm.DescribeAllLogDirs(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("describe log dirs: %w", err)
+	}
+	var out []LogDir
+	for _, d := range all.Sorted() {
+		ld := LogDir{Broker: d.Broker, Dir: d.Dir, TopicBytes: map[string]int64{}, Total: d.TotalBytes, Usable: d.UsableBytes, Err: d.Err}
+		d.Topics.Each(func(p kadm.DescribedLogDirPartition) { ld.TopicBytes[p.Topic] += p.Size })
+		out = append(out, ld)
+	}
+	slices.SortFunc(out, func(x, y LogDir) int { return int(x.Broker - y.Broker) })
+	return out, nil
 }
 
 // Topics lists the topics of the cluster (internal ones left out), sorted.

@@ -3,6 +3,7 @@ package kafkaadmin
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -32,22 +33,26 @@ func TestEnsureTopicIsIdempotent(t *testing.T) {
 		name       string
 		topic      string
 		partitions int32
+		retention  string
 		wantState  TopicState
 		wantParts  int
+		wantChange []string
 	}{
-		{"first call creates", "trading_data", 3, TopicCreated, 3},
-		{"second call finds it", "trading_data", 3, TopicExisted, 3},
-		{"another count keeps the existing topic", "trading_data", 6, TopicExisted, 3},
-		{"other topic", "test_topic", 1, TopicCreated, 1},
+		{"first call creates", "trading_data", 3, "600000", TopicCreated, 3, nil},
+		{"second call finds it", "trading_data", 3, "600000", TopicExisted, 3, nil},
+		{"another count keeps the existing topic", "trading_data", 6, "600000", TopicExisted, 3, nil},
+		{"a new retention is set on the existing topic", "trading_data", 3, "900000", TopicExisted, 3,
+			[]string{"retention.ms: 600000 -> 900000"}},
+		{"other topic", "test_topic", 1, "600000", TopicCreated, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			state, parts, err := a.EnsureTopic(ctx, tt.topic, tt.partitions, 1)
+			state, parts, changed, err := a.EnsureTopic(ctx, tt.topic, tt.partitions, 1, map[string]string{"retention.ms": tt.retention})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if state != tt.wantState || parts != tt.wantParts {
-				t.Errorf("got %s with %d partitions, want %s with %d", state, parts, tt.wantState, tt.wantParts)
+			if state != tt.wantState || parts != tt.wantParts || !slices.Equal(changed, tt.wantChange) {
+				t.Errorf("got %s with %d partitions, changed %q; want %s with %d, changed %q", state, parts, changed, tt.wantState, tt.wantParts, tt.wantChange)
 			}
 		})
 	}
@@ -57,7 +62,7 @@ func TestEnsureTopicReportsBrokerErrors(t *testing.T) {
 	a, _ := newFake(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, _, err := a.EnsureTopic(ctx, "t", 1, 3); err == nil {
+	if _, _, _, err := a.EnsureTopic(ctx, "t", 1, 3, nil); err == nil {
 		t.Fatal("replication factor 3 on one broker accepted")
 	}
 }
