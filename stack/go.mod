@@ -47,6 +47,7 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	idxstream/sparkconnect v0.0.0
+	idxstream/storage v0.0.0
 	idxstream/testkit v0.0.0
 )
 
@@ -55,3 +56,5 @@ replace idxstream/testkit => ../testkit
 replace idxstream/trade => ../trade
 
 replace idxstream/sparkconnect => ../sparkconnect
+
+replace idxstream/storage => ../storage

@@ -62,9 +62,12 @@ type Config struct {
 	TakeOver bool
 	LeaseTTL time.Duration
 
-	StatusAddr string        // HTTP status endpoint; empty disables it (JOB_STATUS_ADDR)
-	QueryPoll  time.Duration // how often streaming queries are checked (and the session kept alive)
-	LogJSON    bool
+	StatusAddr string // HTTP status endpoint; empty disables it (JOB_STATUS_ADDR)
+	// DiskMinFree: a Kafka volume with less than this share free is a warning in the status and
+	// the log (DISK_MIN_FREE, default 10%, as in `make status`).
+	DiskMinFree float64
+	QueryPoll   time.Duration // how often streaming queries are checked (and the session kept alive)
+	LogJSON     bool
 }
 
 // SparkSecretHeader is the gRPC metadata header that carries the Spark Connect secret; the
@@ -125,6 +128,13 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		LogJSON:              env("LOG_FORMAT", "text") == "json",
 	}
 	c.SparkKafkaBootstrap = env("SPARK_KAFKA_BOOTSTRAP_SERVERS", c.KafkaBootstrap)
+	if v := env("DISK_MIN_FREE", "10%"); v != "" {
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+		if err != nil || pct < 0 || pct >= 100 {
+			errs = append(errs, fmt.Errorf("DISK_MIN_FREE=%q: want a share of the volume such as 10%%", v))
+		}
+		c.DiskMinFree = pct / 100
+	}
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}

@@ -13,12 +13,14 @@ import (
 	"sync"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/go-sql-driver/mysql"
 	"golang.org/x/sync/errgroup"
 
 	"idxstream/spark_script/internal/aggpath"
 	"idxstream/spark_script/internal/batchlog"
 	"idxstream/spark_script/internal/config"
+	"idxstream/spark_script/internal/diskwatch"
 	"idxstream/spark_script/internal/jobmetrics"
 	"idxstream/spark_script/internal/lease"
 	"idxstream/spark_script/internal/offsets"
@@ -38,6 +40,8 @@ type Status struct {
 	Aggregate aggpath.Progress `json:"aggregate"`
 
 	Health jobmetrics.Health `json:"health"` // ok, idle or stalled per path, with the reason
+	// Storage: the disk each store holds and what Kafka's volumes have left, polled once a minute.
+	Storage diskwatch.Report `json:"storage"`
 }
 
 // Run runs the job until ctx ends. It returns an error when the job cannot start (stack not up,
@@ -143,12 +147,19 @@ func Run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 		}
 	})
 	if cfg.StatusAddr != "" {
+		disk := &diskwatch.Watch{Kafka: kafka.Admin(), Keyspace: cfg.Keyspace, DB: db, Database: cfg.MySQLDatabase,
+			Cassandra: func() *gocql.ClusterConfig {
+				return sinkcheck.Cluster(cfg.CassandraHosts, cfg.CassandraUser, cfg.CassandraPassword, 10*time.Second)
+			},
+			Every: time.Minute, MinFree: cfg.DiskMinFree, Logger: base.With("component", "disk")}
+		part("disk watch", disk.Run)
 		m := jobmetrics.New(jobmetrics.Config{Topic: cfg.Topic, RawTrigger: cfg.RawTrigger, AggTrigger: cfg.AggTrigger, Raw: j, Agg: j, Lease: held})
 		part("metrics", m.Run)
 		part("status endpoint", func(ctx context.Context) error {
 			return statusapi.Serve(ctx, cfg.StatusAddr, func(context.Context) any {
 				st := j.status()
 				st.Health = m.Health()
+				st.Storage = disk.Last()
 				return st
 			}, m.Handler(), base.With("component", "status"))
 		})

@@ -124,6 +124,9 @@ func NewReader(brokers []string, opts ...kgo.Opt) (*Reader, error) {
 // Close closes the client.
 func (r *Reader) Close() { r.adm.Close() }
 
+// Admin is the underlying client, for other reads of the cluster (package diskwatch).
+func (r *Reader) Admin() *kadm.Client { return r.adm }
+
 // Bounds returns the earliest and the latest (next to be written) offsets of every partition.
 func (r *Reader) Bounds(ctx context.Context, topic string) (start, end Offsets, err error) {
 	s, err := r.adm.ListStartOffsets(ctx, topic)

@@ -2,140 +2,85 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 
-	"idxstream/stack/internal/cassadmin"
 	"idxstream/stack/internal/config"
 	"idxstream/stack/internal/kafkaadmin"
 	"idxstream/stack/internal/mysqladmin"
-	"idxstream/stack/internal/retention"
+	"idxstream/storage"
 )
 
 // runDisk prints, per store, the bytes it holds and the free space of its volume, then the
 // retention policy, and a warning per volume below cfg.MinFree. Kafka reports its volumes itself;
 // for Cassandra and MySQL the volume is known only when their data directory is on this host (the
-// native launcher's STACK_HOME), otherwise the line says so.
+// native launcher's STACK_HOME).
 func runDisk(ctx context.Context, cfg config.Config, w io.Writer, logger *slog.Logger) error {
-	var warnings []string
-	volume := func(store string, total, usable int64) string {
-		if total <= 0 || usable < 0 {
-			return "volume not reported"
-		}
-		share := float64(usable) / float64(total)
-		if share < cfg.MinFree {
-			warnings = append(warnings, fmt.Sprintf("WARNING %s: %s free of %s (%.0f%%), below DISK_MIN_FREE %.0f%%: "+
-				"shorten retention (docs/operations.md, \"Retention and disk\") or add disk",
-				store, retention.FormatBytes(usable), retention.FormatBytes(total), 100*share, 100*cfg.MinFree))
-		}
-		return fmt.Sprintf("%s free of %s (%.0f%%)", retention.FormatBytes(usable), retention.FormatBytes(total), 100*share)
-	}
-	local := func(dir string) string {
-		total, usable, err := statfs(dir)
-		if err != nil {
-			return "volume not on this host"
-		}
-		return volume(dir, total, usable)
-	}
-	fmt.Fprintf(w, "%-10s %-34s %12s  %s\n", "STORE", "WHAT", "USED", "VOLUME")
+	var usages []storage.Usage
 	var failed []error
-
-	adm, err := kafkaadmin.New(cfg.KafkaBrokers, logger)
-	if err == nil {
+	if adm, err := kafkaadmin.New(cfg.KafkaBrokers, logger); err != nil {
+		failed = append(failed, err)
+	} else {
 		defer adm.Close()
-		var dirs []kafkaadmin.LogDir
-		if dirs, err = adm.LogDirs(ctx); err == nil {
-			for _, d := range dirs {
-				var sum int64
-				for _, n := range d.TopicBytes {
-					sum += n
-				}
-				fmt.Fprintf(w, "%-10s %-34s %12s  %s\n", "kafka", fmt.Sprintf("broker %d", d.Broker), retention.FormatBytes(sum),
-					volume(fmt.Sprintf("kafka broker %d %s", d.Broker, d.Dir), d.Total, d.Usable))
-				for _, t := range slices.Sorted(maps.Keys(d.TopicBytes)) {
-					if t == "trading_data" || d.TopicBytes[t] >= 1<<20 {
-						fmt.Fprintf(w, "%-10s %-34s %12s\n", "", "  topic "+t, retention.FormatBytes(d.TopicBytes[t]))
-					}
-				}
-			}
-		}
+		u, err := storage.Kafka(ctx, adm.Client())
+		usages = append(usages, u...)
+		failed = append(failed, err)
 	}
-	if err != nil {
-		failed = append(failed, fmt.Errorf("kafka: %w", err))
-	}
-
-	session, err := cassSession(ctx, cfg, logger)
-	if err == nil {
+	if session, err := cassSession(ctx, cfg, logger); err != nil {
+		failed = append(failed, err)
+	} else {
 		defer session.Close()
-		var tables map[string]int64
-		if tables, err = cassadmin.TableBytes(ctx, session, cfg.CassandraKeyspace); err == nil {
-			fmt.Fprintf(w, "%-10s %-34s %12s  %s\n", "cassandra", "keyspace "+cfg.CassandraKeyspace, retention.FormatBytes(sumOf(tables)),
-				local(filepath.Join(cfg.StackHome, "cassandra", "data")))
-			for _, t := range slices.Sorted(maps.Keys(tables)) {
-				fmt.Fprintf(w, "%-10s %-34s %12s\n", "", "  table "+t, retention.FormatBytes(tables[t]))
-			}
-		}
+		u, err := storage.Cassandra(ctx, session, cfg.CassandraKeyspace, filepath.Join(cfg.StackHome, "cassandra", "data"))
+		usages = append(usages, u)
+		failed = append(failed, err)
 	}
-	if err != nil {
-		failed = append(failed, fmt.Errorf("cassandra: %w", err))
-	}
-
-	db, err := mysqladmin.Open(ctx, cfg.MySQLAdminDSN, cfg.MySQLDatabase)
-	if err == nil {
+	if db, err := mysqladmin.Open(ctx, cfg.MySQLAdminDSN, cfg.MySQLDatabase); err != nil {
+		failed = append(failed, err)
+	} else {
 		defer db.Close()
-		var tables map[string]int64
-		if tables, err = db.TableBytes(ctx); err == nil {
-			fmt.Fprintf(w, "%-10s %-34s %12s  %s\n", "mysql", "database "+cfg.MySQLDatabase, retention.FormatBytes(sumOf(tables)),
-				local(filepath.Join(cfg.StackHome, "mariadb", "data")))
-			for _, t := range slices.Sorted(maps.Keys(tables)) {
-				if tables[t] >= 1<<20 {
-					fmt.Fprintf(w, "%-10s %-34s %12s\n", "", "  table "+t, retention.FormatBytes(tables[t]))
-				}
-			}
-		}
+		u, err := storage.MySQL(ctx, db.DB(), cfg.MySQLDatabase, filepath.Join(cfg.StackHome, "mariadb", "data"))
+		usages = append(usages, u)
+		failed = append(failed, err)
 	}
-	if err != nil {
-		failed = append(failed, fmt.Errorf("mysql: %w", err))
-	}
-
+	printUsage(w, usages, cfg.MinFree)
 	fmt.Fprintln(w, "retention:")
 	for _, l := range cfg.Retention.Describe() {
 		fmt.Fprintln(w, "  "+l)
 	}
-	for _, l := range warnings {
-		fmt.Fprintln(w, l)
+	for _, u := range usages {
+		if u.Low(cfg.MinFree) {
+			fmt.Fprintln(w, "WARNING "+u.Warning(cfg.MinFree))
+		}
 	}
-	for _, err := range failed {
+	if err := errors.Join(failed...); err != nil {
 		fmt.Fprintln(w, "unavailable:", err)
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%d of 3 stores did not report their disk use", len(failed))
+		return fmt.Errorf("not every store reported its disk use: %w", err)
 	}
 	return nil
 }
 
-func sumOf(m map[string]int64) int64 {
-	var n int64
-	for _, v := range m {
-		n += v
+// printUsage writes one line per store and one per part: every topic or table of a MiB or more,
+// and trading_data always.
+func printUsage(w io.Writer, usages []storage.Usage, minFree float64) {
+	fmt.Fprintf(w, "%-10s %-34s %12s  %s\n", "STORE", "WHAT", "USED", "VOLUME")
+	for _, u := range usages {
+		if u.What == "" {
+			continue // the store failed before it said what it holds
+		}
+		vol := "volume not on this host"
+		if s := u.FreeShare(); s >= 0 {
+			vol = fmt.Sprintf("%s free of %s (%.0f%%)", storage.FormatBytes(u.Free), storage.FormatBytes(u.Total), 100*s)
+		}
+		fmt.Fprintf(w, "%-10s %-34s %12s  %s\n", u.Store, u.What, storage.FormatBytes(u.Bytes), vol)
+		for _, p := range slices.Sorted(maps.Keys(u.Parts)) {
+			if u.Parts[p] >= 1<<20 || p == "trading_data" {
+				fmt.Fprintf(w, "%-10s %-34s %12s\n", "", "  "+p, storage.FormatBytes(u.Parts[p]))
+			}
+		}
 	}
-	return n
-}
-
-// statfs returns the size and the space left to unprivileged users of the volume holding dir.
-func statfs(dir string) (total, usable int64, err error) {
-	if _, err := os.Stat(dir); err != nil {
-		return 0, 0, err
-	}
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, 0, fmt.Errorf("statfs %s: %w", dir, err)
-	}
-	return int64(st.Blocks) * st.Bsize, int64(st.Bavail) * st.Bsize, nil
 }

@@ -299,6 +299,8 @@ func cassandraRoles(cfg config.Config, ks string) []cassadmin.RoleSpec {
 			{Permission: "MODIFY", Resource: "TABLE " + ks + ".real_time_data"},
 			{Permission: "MODIFY", Resource: "TABLE " + ks + ".trades_by_ticker"},
 			{Permission: "MODIFY", Resource: "TABLE " + ks + ".rejects"},
+			// the disk its keyspace holds, for the job's status (package storage)
+			{Permission: "SELECT", Resource: "TABLE system_views.disk_usage"},
 		}},
 		{Login: login(cfg.CassandraDashboard), Grants: []cassadmin.Grant{
 			{Permission: "SELECT", Resource: "TABLE " + ks + ".trades_by_ticker"},

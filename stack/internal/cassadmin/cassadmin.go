@@ -417,20 +417,3 @@ func cqlMap(m map[string]string) string {
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
-
-// TableBytes returns the bytes on disk of each table of ks (live sstables, from the node's
-// system_views.disk_usage virtual table; memtables not yet flushed are not counted). It asks the
-// node the session's first connection reaches; on a cluster each node reports its own share.
-func TableBytes(ctx context.Context, s *gocql.Session, ks string) (map[string]int64, error) {
-	it := s.Query("SELECT table_name, mebibytes FROM system_views.disk_usage WHERE keyspace_name = ?", ks).IterContext(ctx)
-	out := map[string]int64{}
-	var name string
-	var mib int64
-	for it.Scan(&name, &mib) {
-		out[name] = mib << 20
-	}
-	if err := it.Close(); err != nil {
-		return nil, fmt.Errorf("read system_views.disk_usage of %s: %w", ks, err)
-	}
-	return out, nil
-}

@@ -141,31 +141,8 @@ func (a *Admin) alignConfigs(ctx context.Context, topic string, want map[string]
 	return changed, nil
 }
 
-// LogDir is one broker's log directory: the bytes its partitions hold (by topic) and, from
-// Kafka 3.3 on, the size of the volume it lives on and what is left (-1 when the broker does not say).
-type LogDir struct {
-	Broker        int32
-	Dir           string
-	TopicBytes    map[string]int64
-	Total, Usable int64
-	Err           error
-}
-
-// LogDirs describes every log directory of every broker.
-func (a *Admin) LogDirs(ctx context.Context) ([]LogDir, error) {
-	all, err := a.adm.DescribeAllLogDirs(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("describe log dirs: %w", err)
-	}
-	var out []LogDir
-	for _, d := range all.Sorted() {
-		ld := LogDir{Broker: d.Broker, Dir: d.Dir, TopicBytes: map[string]int64{}, Total: d.TotalBytes, Usable: d.UsableBytes, Err: d.Err}
-		d.Topics.Each(func(p kadm.DescribedLogDirPartition) { ld.TopicBytes[p.Topic] += p.Size })
-		out = append(out, ld)
-	}
-	slices.SortFunc(out, func(x, y LogDir) int { return int(x.Broker - y.Broker) })
-	return out, nil
-}
+// Client is the kadm client, for packages that read the cluster through it (storage).
+func (a *Admin) Client() *kadm.Client { return a.adm }
 
 // Topics lists the topics of the cluster (internal ones left out), sorted.
 func (a *Admin) Topics(ctx context.Context) ([]string, error) {

@@ -459,24 +459,3 @@ func validUser(s string) bool {
 	}
 	return s != ""
 }
-
-// TableBytes returns the bytes of each table of the database (data and indexes, as InnoDB
-// reports them in information_schema: its estimate, in whole pages).
-func (a *Admin) TableBytes(ctx context.Context) (map[string]int64, error) {
-	rows, err := a.db.QueryContext(ctx, `SELECT table_name, COALESCE(data_length, 0) + COALESCE(index_length, 0)
-		FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'`, a.dbName)
-	if err != nil {
-		return nil, fmt.Errorf("read the table sizes of %s: %w", a.dbName, err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var name string
-		var n int64
-		if err := rows.Scan(&name, &n); err != nil {
-			return nil, fmt.Errorf("read the table sizes of %s: %w", a.dbName, err)
-		}
-		out[name] = n
-	}
-	return out, rows.Err()
-}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"idxstream/storage"
 )
 
 // Policy is what each store keeps. Zero TTL means "kept" (no expiry).
@@ -181,7 +183,7 @@ func window(d time.Duration) (int, string) {
 func (p Policy) Describe() []string {
 	kb := "no size bound"
 	if p.KafkaRetentionBytes > 0 {
-		kb = FormatBytes(p.KafkaRetentionBytes) + " per partition"
+		kb = storage.FormatBytes(p.KafkaRetentionBytes) + " per partition"
 	}
 	lines := []string{fmt.Sprintf("kafka topics: %s or %s, whichever comes first", formatDuration(p.KafkaRetention), kb)}
 	for _, t := range p.Tables() {
@@ -226,20 +228,6 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("not a positive size: %q", s)
 	}
 	return n * mult, nil
-}
-
-// FormatBytes renders n in binary units with one decimal.
-func FormatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 3; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGT"[exp])
 }
 
 func formatDuration(d time.Duration) string {

@@ -1,0 +1,124 @@
+// Package diskwatch reports, in the job's status, how much disk each store holds and what Kafka's
+// volumes have left (package storage), polled once a minute, with a warning below a threshold.
+// It never stops the job: a store that does not answer is reported, and asked again next time.
+package diskwatch
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"idxstream/storage"
+)
+
+// Watch polls the stores. Cassandra and MySQL do not tell their volume over their protocols, so
+// their free space is in `make status` on their host; Kafka's brokers report theirs.
+type Watch struct {
+	Kafka     *kadm.Client
+	Cassandra func() *gocql.ClusterConfig // the job's role; a session is opened on first use
+	Keyspace  string
+	DB        *sql.DB
+	Database  string
+	Every     time.Duration
+	MinFree   float64 // a share of a volume: below it, a warning
+	Logger    *slog.Logger
+
+	mu      sync.Mutex
+	last    Report
+	session *gocql.Session
+	low     map[string]bool // volumes warned about, so a warning is logged once per episode
+}
+
+// Report is the last poll.
+type Report struct {
+	At       time.Time       `json:"at"`
+	Stores   []storage.Usage `json:"stores"`
+	Warnings []string        `json:"warnings,omitempty"`
+	Errors   []string        `json:"errors,omitempty"`
+}
+
+// Last is the last report (zero before the first poll).
+func (w *Watch) Last() Report {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last
+}
+
+// Run polls until ctx ends; it returns nil then.
+func (w *Watch) Run(ctx context.Context) error {
+	defer func() {
+		if w.session != nil {
+			w.session.Close()
+		}
+	}()
+	for {
+		r := w.poll(ctx)
+		w.mu.Lock()
+		w.last = r
+		w.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(w.Every):
+		}
+	}
+}
+
+func (w *Watch) poll(ctx context.Context) Report {
+	ctx, cancel := context.WithTimeout(ctx, min(w.Every, 30*time.Second))
+	defer cancel()
+	r := Report{At: time.Now().UTC()}
+	fail := func(store string, err error) { r.Errors = append(r.Errors, fmt.Sprintf("%s: %v", store, err)) }
+	if u, err := storage.Kafka(ctx, w.Kafka); err != nil {
+		fail("kafka", err)
+	} else {
+		r.Stores = append(r.Stores, u...)
+	}
+	if s, err := w.cassandra(); err != nil {
+		fail("cassandra", err)
+	} else if u, err := storage.Cassandra(ctx, s, w.Keyspace, ""); err != nil {
+		fail("cassandra", err)
+	} else {
+		r.Stores = append(r.Stores, u)
+	}
+	if u, err := storage.MySQL(ctx, w.DB, w.Database, ""); err != nil {
+		fail("mysql", err)
+	} else {
+		r.Stores = append(r.Stores, u)
+	}
+	if w.low == nil {
+		w.low = map[string]bool{}
+	}
+	for _, u := range r.Stores {
+		key := u.Store + " " + u.What + " " + u.Dir
+		if !u.Low(w.MinFree) {
+			w.low[key] = false
+			continue
+		}
+		msg := u.Warning(w.MinFree)
+		r.Warnings = append(r.Warnings, msg)
+		if !w.low[key] {
+			w.Logger.Warn("a store's volume is running out of space", "store", u.Store, "what", u.What, "detail", msg)
+			w.low[key] = true
+		}
+	}
+	return r
+}
+
+func (w *Watch) cassandra() (*gocql.Session, error) {
+	if w.session != nil {
+		return w.session, nil
+	}
+	s, err := w.Cassandra().CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	w.session = s
+	return s, nil
+}
