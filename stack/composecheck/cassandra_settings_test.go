@@ -1,6 +1,7 @@
 package composecheck
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,8 @@ func TestCassandraSettingsMatchNative(t *testing.T) {
 	native := yamlFile(t, filepath.Join(repoRoot, "stack", "native", "cassandra", "cassandra.yaml.tmpl"))
 	keys := []string{"authenticator", "authorizer", "role_manager",
 		"unlogged_batch_across_partitions_warn_threshold", "batch_size_warn_threshold",
-		"memtable_heap_space", "memtable_cleanup_threshold"}
+		"memtable_heap_space", "memtable_cleanup_threshold",
+		"data_disk_usage_percentage_warn_threshold", "data_disk_usage_percentage_fail_threshold"}
 	if got := defaultMemtable(t, native); got != "TrieMemtable" {
 		t.Fatalf("native template's default memtable is %q; this test expects the trie", got)
 	}
@@ -79,7 +81,15 @@ func yamlFile(t *testing.T, path string) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The native template's placeholders (@DATA@, @PORT@) are not YAML; their values do not matter here.
+	// The disk guardrail's placeholders take the launcher's defaults; the others (@DATA@, @PORT@)
+	// are not YAML, and their values do not matter here.
+	launcher, err := os.ReadFile(filepath.Join(repoRoot, "stack", "native", "cassandra.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`: "\$\{CASSANDRA_DISK_(WARN|FAIL)_PERCENT:=([0-9]+)\}"`).FindAllSubmatch(launcher, -1) {
+		b = bytes.ReplaceAll(b, []byte("@DISK_"+string(m[1])+"@"), m[2])
+	}
 	b = regexp.MustCompile(`@[A-Z_]+@`).ReplaceAll(b, []byte("placeholder"))
 	var m map[string]any
 	if err := yaml.Unmarshal(b, &m); err != nil {

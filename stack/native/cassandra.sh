@@ -14,6 +14,10 @@
 : "${CASSANDRA_JMX_PORT:=7199}"
 : "${CASSANDRA_HEAP:=1G}"
 : "${CASSANDRA_DIRECT_MEMORY:=256M}"
+# The disk guardrail (cassandra.yaml.tmpl says why): warn, then refuse writes, when the node's data
+# takes this share of what it may use (its data plus the volume's free space).
+: "${CASSANDRA_DISK_WARN_PERCENT:=80}"
+: "${CASSANDRA_DISK_FAIL_PERCENT:=90}"
 : "${CASSANDRA_START_TIMEOUT:=180}"   # seconds until CQL must answer
 : "${CASSANDRA_STOP_TIMEOUT:=60}"     # seconds between SIGTERM and SIGKILL
 # CASSANDRA_JVM_EXTRA_OPTS: optional extra JVM options (space-separated), appended last.
@@ -69,12 +73,15 @@ cassandra_fetch() {
   done
 }
 
-# cassandra_render TEMPLATE OUT: copy a template, replacing @DATA@, @PORT@ and @STORAGE_PORT@.
+# cassandra_render TEMPLATE OUT: copy a template, replacing @DATA@, @PORT@, @STORAGE_PORT@ and the
+# disk guardrail's shares @DISK_WARN@ and @DISK_FAIL@.
 cassandra_render() {
   local data="$CASSANDRA_DIR/data"
   sed -e "s|@DATA@|$data|g" \
       -e "s|@PORT@|$CASSANDRA_PORT|g" \
       -e "s|@STORAGE_PORT@|$CASSANDRA_STORAGE_PORT|g" \
+      -e "s|@DISK_WARN@|$CASSANDRA_DISK_WARN_PERCENT|g" \
+      -e "s|@DISK_FAIL@|$CASSANDRA_DISK_FAIL_PERCENT|g" \
       "$1" > "$2.tmp" && mv "$2.tmp" "$2"
 }
 
