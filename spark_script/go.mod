@@ -42,6 +42,7 @@ require (
 	google.golang.org/grpc v1.85.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
+	idxstream/applog v0.0.0
 	idxstream/testkit v0.0.0
 )
 
@@ -50,3 +51,5 @@ replace (
 	idxstream/testkit => ../testkit
 	idxstream/trade => ../trade
 )
+
+replace idxstream/applog => ../applog
