@@ -29,7 +29,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "status" {
 		addr := os.Getenv("JOB_STATUS_ADDR")
 		if addr == "" {
-			addr = "127.0.0.1:4050"
+			addr = config.DefaultStatusAddr
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

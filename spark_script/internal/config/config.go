@@ -72,6 +72,10 @@ type Config struct {
 	Log applog.Settings
 }
 
+// DefaultStatusAddr is where GET /status answers unless JOB_STATUS_ADDR says otherwise; `spark_script
+// status` asks there too.
+const DefaultStatusAddr = "127.0.0.1:4050"
+
 // SparkSecretHeader is the gRPC metadata header that carries the Spark Connect secret; the
 // stack's interceptor (stack/spark-auth) checks it. docs/contracts.md names it too.
 const SparkSecretHeader = "x-idxstream-secret"
@@ -127,7 +131,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		SparkMySQLURL:        env("SPARK_MYSQL_URL", ""),
 		TakeOver:             env("JOB_TAKE_OVER", "") == "1" || env("JOB_TAKE_OVER", "") == "true",
 		LeaseTTL:             dur("JOB_LEASE_TTL", "30s"),
-		StatusAddr:           env("JOB_STATUS_ADDR", "127.0.0.1:4050"),
+		StatusAddr:           env("JOB_STATUS_ADDR", DefaultStatusAddr),
 		QueryPoll:            dur("JOB_QUERY_POLL", "5s"),
 		Log:                  applog.FromEnv(getenv),
 	}
