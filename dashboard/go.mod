@@ -32,7 +32,10 @@ require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
+	idxstream/applog v0.0.0
 	idxstream/testkit v0.0.0
 )
 
 replace idxstream/testkit => ../testkit
+
+replace idxstream/applog => ../applog

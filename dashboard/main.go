@@ -44,34 +44,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dashboard: read .env:", err)
 		os.Exit(2)
 	}
-	cfg, err := config.FromEnv(os.Getenv, os.Args[1:])
+	cfg, err := config.Load(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return // the flag package printed the usage
 	}
+	var logger *slog.Logger
 	if err == nil {
-		err = cfg.Validate()
+		logger, err = cfg.Log.New(os.Stderr)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dashboard: configuration:\n"+err.Error())
 		os.Exit(2)
 	}
-	logger := newLogger(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error("dashboard stopped", "err", err)
 		os.Exit(1)
 	}
-}
-
-func newLogger(cfg config.Config) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
 // run serves until ctx is done, then stops in order: the listener and open streams, the

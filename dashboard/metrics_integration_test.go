@@ -38,15 +38,12 @@ func TestMetricsAndStalledAggregatePath(t *testing.T) {
 	addr := testkit.FreeAddr(t)
 	override := map[string]string{"DASHBOARD_ADDR": addr, "MYSQL_DATABASE": ns.Database(), "CASSANDRA_KEYSPACE": ns.Keyspace(),
 		"DASHBOARD_RAW_INTERVAL": "200ms", "DASHBOARD_AGG_INTERVAL": "200ms", "DASHBOARD_QUERY_TIMEOUT": "5s", "JOB_AGG_TRIGGER": "60s"}
-	cfg, err := config.FromEnv(func(k string) string {
+	cfg, err := config.Load(nil, func(k string) string {
 		if v, ok := override[k]; ok {
 			return v
 		}
 		return testkit.Getenv(k, "")
-	}, nil)
-	if err == nil {
-		err = cfg.Validate()
-	}
+	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

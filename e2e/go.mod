@@ -24,6 +24,7 @@ require (
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.15.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
+	idxstream/applog v0.0.0
 	idxstream/testkit v0.0.0
 )
 
@@ -32,3 +33,5 @@ replace idxstream/trade => ../trade
 replace idxstream/dashboard => ../dashboard
 
 replace idxstream/testkit => ../testkit
+
+replace idxstream/applog => ../applog

@@ -32,9 +32,12 @@ require (
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.15.0 // indirect
+	idxstream/applog v0.0.0
 	idxstream/testkit v0.0.0
 )
 
 replace idxstream/trade => ../trade
 
 replace idxstream/testkit => ../testkit
+
+replace idxstream/applog => ../applog

@@ -41,7 +41,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "producer: %v\nRun with --help for the flags.\n", err)
 		os.Exit(2)
 	}
-	logger := newLogger(cfg)
+	logger, err := cfg.Log.New(os.Stderr) // validated by config.Load
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "producer: %v\n", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, logger); err != nil {
@@ -49,15 +53,6 @@ func main() {
 		stop()
 		os.Exit(1)
 	}
-}
-
-func newLogger(cfg config.Config) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
-	if cfg.LogFormat == "json" {
-		h = slog.NewJSONHandler(os.Stderr, opts)
-	}
-	return slog.New(h)
 }
 
 // run wires MySQL, the market model and its trading sessions, the id allocator and Kafka, produces

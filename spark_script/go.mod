@@ -43,6 +43,7 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	idxstream/storage v0.0.0
+	idxstream/applog v0.0.0
 	idxstream/testkit v0.0.0
 )
 
@@ -53,3 +54,4 @@ replace (
 )
 
 replace idxstream/storage => ../storage
+replace idxstream/applog => ../applog

@@ -29,7 +29,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "status" {
 		addr := os.Getenv("JOB_STATUS_ADDR")
 		if addr == "" {
-			addr = "127.0.0.1:4050"
+			addr = config.DefaultStatusAddr
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -43,16 +43,16 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
+	var base *slog.Logger
+	if err == nil {
+		base, err = cfg.Log.New(os.Stderr)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "spark_script: invalid configuration:\n%v\n(run with --help for the settings)\n", err)
 		os.Exit(2)
 	}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
-	if cfg.LogJSON {
-		h = slog.NewJSONHandler(os.Stderr, nil)
-	}
-	base := slog.New(h)
 	logger := base.With("component", "job")
+	logger.Info("starting", "config", cfg) // Config.LogValue redacts the secrets
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -46,6 +46,7 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
+	idxstream/applog v0.0.0
 	idxstream/sparkconnect v0.0.0
 	idxstream/storage v0.0.0
 	idxstream/testkit v0.0.0
@@ -58,3 +59,4 @@ replace idxstream/trade => ../trade
 replace idxstream/sparkconnect => ../sparkconnect
 
 replace idxstream/storage => ../storage
+replace idxstream/applog => ../applog

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -45,7 +46,7 @@ func cfg(t *testing.T) config.Config {
 	t.Helper()
 	ns := suite.Namespace(t)
 	_ = godotenv.Load(filepath.Join("..", "..", ".env"))
-	c, err := config.FromEnv(os.Getenv, []string{"migrate"})
+	c, err := config.Load([]string{"migrate"}, os.Getenv, io.Discard)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}

@@ -46,25 +46,23 @@ cassandra_served() {
 }
 
 # cassandra_fetch: cassandra-all and its runtime dependencies into $STACK_CACHE/cassandra-V/lib.
-# When the pinned version is not served, tries the neighbouring 5.0.x patches (newer first, then
-# older) and records the one that works as CASSANDRA_VERSION in stack/versions.env.
+# When the pinned version is not served it stops, naming a neighbouring 5.0.x patch that is
+# (newer first, then older) and where to pin it; it never edits stack/versions.env, which is
+# tracked: a version changes by a commit that says so, not as a side effect of `make up`.
 cassandra_fetch() {
   if [ -f "$(cassandra_lib)/.complete" ]; then log "Cassandra $CASSANDRA_VERSION jars cached in $(cassandra_lib)"; return 0; fi
   log "fetching Cassandra $CASSANDRA_VERSION (cassandra-all) from Maven Central into $(cassandra_lib)"
   if ! cassandra_served "$CASSANDRA_VERSION"; then
     local pinned=$CASSANDRA_VERSION patch v found=""
-    [[ "$pinned" =~ ^5\.0\.([0-9]+)$ ]] || die "org.apache.cassandra:cassandra-all:$pinned is not served, and CASSANDRA_VERSION in stack/versions.env is not a 5.0.x version to search around"
+    [[ "$pinned" =~ ^5\.0\.([0-9]+)$ ]] || die "org.apache.cassandra:cassandra-all:$pinned is not served, and CASSANDRA_VERSION in stack/versions.env is not a 5.0.x version to search around; set CASSANDRA_VERSION in stack/versions.env to a served 5.0.x"
     patch=${BASH_REMATCH[1]}
     for v in $((patch + 1)) $((patch + 2)) $((patch - 1)) $((patch - 2)) $((patch - 3)); do
       [ "$v" -ge 0 ] || continue
-      log "cassandra-all:$pinned is not served; trying 5.0.$v"
+      log "cassandra-all:$pinned is not served; looking for 5.0.$v"
       if cassandra_served "5.0.$v"; then found=5.0.$v; break; fi
     done
     [ -n "$found" ] || die "org.apache.cassandra:cassandra-all:$pinned is not served and no neighbouring 5.0.x patch is (or the Maven repository is unreachable); set CASSANDRA_VERSION in stack/versions.env to a served 5.0.x"
-    sed -i "s/^CASSANDRA_VERSION=.*/CASSANDRA_VERSION=$found/" "$STACK_REPO/stack/versions.env"
-    log "WARNING: cassandra-all:$pinned is not served; using $found and updated stack/versions.env"
-    CASSANDRA_VERSION=$found
-    [ -f "$(cassandra_lib)/.complete" ] && return 0
+    die "org.apache.cassandra:cassandra-all:$pinned is not served, but $found is: set CASSANDRA_VERSION=$found in stack/versions.env (the one file that pins the versions; docker-compose.yml reads it too), commit it, and run again"
   fi
   mvn_fetch "$(cassandra_lib)" "org.apache.cassandra:cassandra-all:$CASSANDRA_VERSION"
   local need
@@ -216,11 +214,6 @@ cassandra_start() {
     log "already running (pid $pid, 127.0.0.1:$CASSANDRA_PORT)"
     cassandra_wait_ready "$pid"
     return 0
-  fi
-  # stack.sh runs the fetches in subshells: pick up a CASSANDRA_VERSION that fetch moved.
-  if [ ! -f "$(cassandra_lib)/.complete" ]; then
-    local pinned; pinned=$(sed -n 's/^CASSANDRA_VERSION=//p' "$STACK_REPO/stack/versions.env")
-    [ -n "$pinned" ] && CASSANDRA_VERSION=$pinned
   fi
   [ -f "$(cassandra_lib)/.complete" ] || die "Cassandra jars missing in $(cassandra_lib) (run the fetch first)"
   require_port_free cassandra "$CASSANDRA_PORT" CASSANDRA_PORT

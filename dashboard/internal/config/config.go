@@ -1,16 +1,19 @@
 // Package config is the dashboard's one configuration: environment variables with local
-// defaults (docs/contracts.md), overridable by command-line flags, checked by Validate.
+// defaults (docs/contracts.md), overridable by command-line flags, checked by Validate. Load
+// does all three.
 package config
 
 import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"time"
+
+	"idxstream/applog"
 )
 
 // Secret is a password. Every way of printing it (any fmt verb, slog, encoding/json or
@@ -42,7 +45,7 @@ func (s Secret) Format(f fmt.State, verb rune) {
 func (s Secret) String() string { return s.shown() }
 
 // LogValue keeps the secret out of every slog handler.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.shown()) }
+func (s Secret) LogValue() slog.Value { return applog.Redacted(string(s)) }
 
 // MarshalText keeps the secret out of encoding/json and other text encodings.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.shown()), nil }
@@ -96,17 +99,15 @@ type Config struct {
 	// (DASHBOARD_SERIES_POINTS; default 120).
 	SeriesPoints int
 
-	// LogFormat is text or json (LOG_FORMAT, default text); LogLevel debug|info|warn|error
-	// (LOG_LEVEL, default info).
-	LogFormat, LogLevel string
+	// Log is LOG_LEVEL (-log-level; default info) and LOG_FORMAT (-log-format; default text).
+	Log applog.Settings
 }
 
-// FromEnv reads the configuration from getenv (os.Getenv when nil), then parses args (without
-// the program name) as flags that override it. It does not validate.
-func FromEnv(getenv func(string) string, args []string) (Config, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+// Load reads the configuration from getenv, parses args (without the program name) as flags
+// that override it, and validates the result (Validate), which also sets Location. -h writes
+// the usage to out and returns flag.ErrHelp. Any other error lists every problem found
+// (errors.Join), each naming its variable.
+func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	env := func(k, def string) string {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			return v
@@ -117,7 +118,7 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 	dur := func(k, def string) time.Duration {
 		d, err := time.ParseDuration(env(k, def))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			errs = append(errs, fmt.Errorf("%s=%q: not a duration (e.g. 500ms, 2s): %w", k, env(k, def), err))
 		}
 		return d
 	}
@@ -125,7 +126,7 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 		var n int
 		v := env(k, fmt.Sprint(def))
 		if _, err := fmt.Sscan(v, &n); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q is not a number", k, v))
+			errs = append(errs, fmt.Errorf("%s=%q is not a whole number", k, v))
 		}
 		return n
 	}
@@ -146,69 +147,73 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 		QueryTimeout:      dur("DASHBOARD_QUERY_TIMEOUT", "3s"),
 		LatestTrades:      num("DASHBOARD_LATEST_TRADES", 25),
 		SeriesPoints:      num("DASHBOARD_SERIES_POINTS", 120),
-		LogFormat:         env("LOG_FORMAT", "text"),
-		LogLevel:          env("LOG_LEVEL", "info"),
+		Log:               applog.FromEnv(getenv),
 	}
 	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
+	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (DASHBOARD_ADDR)")
 	fs.StringVar(&c.MarketTZ, "market-tz", c.MarketTZ, "market time zone (MARKET_TZ)")
 	fs.DurationVar(&c.RawInterval, "raw-interval", c.RawInterval, "poll interval of the Cassandra data sets (DASHBOARD_RAW_INTERVAL)")
 	fs.DurationVar(&c.AggInterval, "agg-interval", c.AggInterval, "poll interval of the MySQL data sets (DASHBOARD_AGG_INTERVAL)")
 	fs.DurationVar(&c.AggTrigger, "agg-trigger", c.AggTrigger, "the job's aggregate trigger; its path counts as stalled after 3 of them without a batch while trades arrive (JOB_AGG_TRIGGER)")
 	fs.DurationVar(&c.QueryTimeout, "query-timeout", c.QueryTimeout, "timeout of one poll (DASHBOARD_QUERY_TIMEOUT)")
-	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (LOG_FORMAT)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
+	c.Log.Flags(fs)
 	if err := fs.Parse(args); err != nil {
-		errs = append(errs, err)
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, errors.Join(append(errs, err)...)
 	}
 	if fs.NArg() > 0 {
-		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+		errs = append(errs, fmt.Errorf("unexpected arguments %q: the dashboard takes flags only (-h lists them)", fs.Args()))
 	}
+	c.Location, _ = time.LoadLocation(c.MarketTZ) // an error is Validate's
+	errs = append(errs, c.Validate())
 	return c, errors.Join(errs...)
 }
 
-// Validate checks every field, reports all problems at once, and loads Location.
-func (c *Config) Validate() error {
+// Validate checks every field and reports all problems at once, each naming its variable and
+// what would be accepted.
+func (c Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("DASHBOARD_ADDR %q: %w", c.Addr, err))
+		errs = append(errs, fmt.Errorf("DASHBOARD_ADDR %q (-addr): want host:port, e.g. 127.0.0.1:8501: %w", c.Addr, err))
 	}
-	loc, err := time.LoadLocation(c.MarketTZ)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("MARKET_TZ %q: %w", c.MarketTZ, err))
+	if _, err := time.LoadLocation(c.MarketTZ); err != nil {
+		errs = append(errs, fmt.Errorf("MARKET_TZ %q (-market-tz): want an IANA zone such as Asia/Jakarta: %w", c.MarketTZ, err))
 	}
-	c.Location = loc
 	if _, _, err := net.SplitHostPort(c.MySQLAddr); err != nil {
-		errs = append(errs, fmt.Errorf("MYSQL_ADDR %q: %w", c.MySQLAddr, err))
+		errs = append(errs, fmt.Errorf("MYSQL_ADDR %q: want host:port, e.g. 127.0.0.1:3306: %w", c.MySQLAddr, err))
 	}
 	if c.MySQLDatabase == "" {
-		errs = append(errs, errors.New("MYSQL_DATABASE is empty"))
+		errs = append(errs, errors.New("MYSQL_DATABASE is empty: set the database (default trading)"))
 	}
 	if c.MySQLUser == "" {
-		errs = append(errs, errors.New("MYSQL_DASHBOARD_USER is empty"))
+		errs = append(errs, errors.New("MYSQL_DASHBOARD_USER is empty: set the dashboard's MySQL user (default trading_dashboard)"))
 	}
 	if c.MySQLPassword == "" {
 		errs = append(errs, errors.New("MYSQL_DASHBOARD_PASSWORD is empty (set it in .env; `make up` writes one)"))
 	}
 	if len(c.CassandraHosts) == 0 {
-		errs = append(errs, errors.New("CASSANDRA_HOSTS is empty"))
+		errs = append(errs, errors.New("CASSANDRA_HOSTS is empty: set a comma list of host or host:port (default 127.0.0.1)"))
 	}
 	if c.CassandraKeyspace == "" {
-		errs = append(errs, errors.New("CASSANDRA_KEYSPACE is empty"))
+		errs = append(errs, errors.New("CASSANDRA_KEYSPACE is empty: set the keyspace (default trading)"))
 	}
 	if c.CassandraPassword != "" && c.CassandraUser == "" {
 		errs = append(errs, errors.New("CASSANDRA_DASHBOARD_USER is empty while CASSANDRA_DASHBOARD_PASSWORD is set"))
 	}
-	for name, d := range map[string]time.Duration{
-		"DASHBOARD_RAW_INTERVAL": c.RawInterval, "DASHBOARD_AGG_INTERVAL": c.AggInterval,
-		"DASHBOARD_QUERY_TIMEOUT": c.QueryTimeout,
-	} {
-		if d < 100*time.Millisecond {
-			errs = append(errs, fmt.Errorf("%s %v is below 100ms", name, d))
+	// a slice, not a map: the problems come out in the same order every time
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"DASHBOARD_RAW_INTERVAL", c.RawInterval}, {"DASHBOARD_AGG_INTERVAL", c.AggInterval}, {"DASHBOARD_QUERY_TIMEOUT", c.QueryTimeout}} {
+		if d.d < 100*time.Millisecond {
+			errs = append(errs, fmt.Errorf("%s %v is below 100ms: set 100ms or more", d.name, d.d))
 		}
 	}
 	if c.AggTrigger < time.Second {
-		errs = append(errs, fmt.Errorf("JOB_AGG_TRIGGER %v is below 1s", c.AggTrigger))
+		errs = append(errs, fmt.Errorf("JOB_AGG_TRIGGER %v (-agg-trigger) is below 1s: set the job's aggregate trigger (default 60s)", c.AggTrigger))
 	}
 	if c.LatestTrades < 1 || c.LatestTrades > 1000 {
 		errs = append(errs, fmt.Errorf("DASHBOARD_LATEST_TRADES %d is outside 1..1000", c.LatestTrades))
@@ -216,14 +221,7 @@ func (c *Config) Validate() error {
 	if c.SeriesPoints < 2 || c.SeriesPoints > 5000 {
 		errs = append(errs, fmt.Errorf("DASHBOARD_SERIES_POINTS %d is outside 2..5000", c.SeriesPoints))
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("LOG_FORMAT %q is neither text nor json", c.LogFormat))
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", c.LogLevel))
-	}
+	errs = append(errs, c.Log.Validate())
 	return errors.Join(errs...)
 }
 
@@ -245,14 +243,15 @@ func (c Config) LogValue() slog.Value {
 		slog.String("mysql", c.MySQLUser+"@"+c.MySQLAddr+"/"+c.MySQLDatabase),
 		slog.String("cassandra", c.cassandraWho()+"/"+c.CassandraKeyspace),
 		slog.Bool("cassandra_auth", c.CassandraPassword != ""),
+		slog.Any("mysql_password", c.MySQLPassword),
+		slog.Any("cassandra_password", c.CassandraPassword),
 		slog.String("raw_interval", c.RawInterval.String()),
 		slog.String("agg_interval", c.AggInterval.String()),
 		slog.String("agg_trigger", c.AggTrigger.String()),
 		slog.String("query_timeout", c.QueryTimeout.String()),
 		slog.Int("latest_trades", c.LatestTrades),
 		slog.Int("series_points", c.SeriesPoints),
-		slog.String("log_format", c.LogFormat),
-		slog.String("log_level", c.LogLevel),
+		slog.Any("log", c.Log),
 	)
 }
 

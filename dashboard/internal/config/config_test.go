@@ -3,6 +3,8 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,13 +15,13 @@ import (
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-func TestFromEnv(t *testing.T) {
+func TestLoad(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     map[string]string
 		args    []string
 		check   func(t *testing.T, c Config)
-		wantErr string // substring of FromEnv's or Validate's error
+		wantErr string // substring of Load's error
 	}{
 		{name: "defaults", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw"}, check: func(t *testing.T, c Config) {
 			if c.Addr != "127.0.0.1:8501" || c.MarketTZ != "Asia/Jakarta" || c.MySQLAddr != "127.0.0.1:3306" ||
@@ -72,10 +74,7 @@ func TestFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := FromEnv(envOf(tt.env), tt.args)
-			if err == nil {
-				err = c.Validate()
-			}
+			c, err := Load(tt.args, envOf(tt.env), io.Discard)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one mentioning %q", err, tt.wantErr)
@@ -90,14 +89,11 @@ func TestFromEnv(t *testing.T) {
 	}
 }
 
-func TestValidateReportsEverything(t *testing.T) {
-	c, err := FromEnv(envOf(map[string]string{"MARKET_TZ": "Mars/Olympus", "DASHBOARD_ADDR": "nope",
-		"DASHBOARD_AGG_INTERVAL": "1ms", "LOG_FORMAT": "xml"}), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Validate()
-	for _, want := range []string{"DASHBOARD_ADDR", "MARKET_TZ", "MYSQL_DASHBOARD_PASSWORD", "DASHBOARD_AGG_INTERVAL", "LOG_FORMAT"} {
+func TestLoadReportsEverything(t *testing.T) {
+	_, err := Load(nil, envOf(map[string]string{"MARKET_TZ": "Mars/Olympus", "DASHBOARD_ADDR": "nope",
+		"DASHBOARD_AGG_INTERVAL": "1ms", "LOG_FORMAT": "xml", "LOG_LEVEL": "loud", "DASHBOARD_LATEST_TRADES": "many"}), io.Discard)
+	for _, want := range []string{"DASHBOARD_ADDR", "MARKET_TZ", "MYSQL_DASHBOARD_PASSWORD", "DASHBOARD_AGG_INTERVAL",
+		`LOG_FORMAT="xml"`, `LOG_LEVEL="loud"`, `DASHBOARD_LATEST_TRADES="many"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v; does not mention %s", err, want)
 		}
@@ -116,7 +112,7 @@ func TestValidateCassandraUserWithPassword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := FromEnv(envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw"}), nil)
+			c, err := Load(nil, envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw"}), io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,8 +129,8 @@ func TestValidateCassandraUserWithPassword(t *testing.T) {
 // that neither password appears, while the non-secret parts do.
 func TestPasswordsNeverShown(t *testing.T) {
 	const mysqlPW, cassPW = "mysql-s3cret-value", "cass-s3cret-value"
-	c, err := FromEnv(envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": mysqlPW,
-		"CASSANDRA_DASHBOARD_PASSWORD": cassPW, "CASSANDRA_HOSTS": "c1,c2"}), nil)
+	c, err := Load(nil, envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": mysqlPW,
+		"CASSANDRA_DASHBOARD_PASSWORD": cassPW, "CASSANDRA_HOSTS": "c1,c2"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +158,8 @@ func TestPasswordsNeverShown(t *testing.T) {
 		{"%x of the secret", fmt.Sprintf("%x", c.CassandraPassword), []string{"[redacted]"}},
 		{"%d of the secret (a bad verb)", fmt.Sprintf("%d", c.CassandraPassword), []string{"[redacted]"}},
 		{"encoding/json", string(marshalled), []string{`"CassandraPassword":"[redacted]"`}},
-		{"slog text, config", logged(text, "config", c), []string{"config.cassandra=trading_dashboard@c1,c2/trading", "config.cassandra_auth=true"}},
+		{"slog text, config", logged(text, "config", c), []string{"config.cassandra=trading_dashboard@c1,c2/trading", "config.cassandra_auth=true",
+			"config.mysql_password=[redacted]", "config.cassandra_password=[redacted]", "config.log.level=info"}},
 		{"slog json, config", logged(jsonH, "config", c), []string{`"cassandra":"trading_dashboard@c1,c2/trading"`, `"cassandra_auth":true`}},
 		{"slog text, secret alone", logged(text, "pw", c.CassandraPassword), []string{"pw=[redacted]"}},
 		{"slog json, secret alone", logged(jsonH, "pw", c.MySQLPassword), []string{`"pw":"[redacted]"`}},
@@ -185,11 +182,8 @@ func TestPasswordsNeverShown(t *testing.T) {
 }
 
 func TestNoCassandraPasswordMeansNoAuth(t *testing.T) {
-	c, err := FromEnv(envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw"}), nil)
+	c, err := Load(nil, envOf(map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw"}), io.Discard)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
 		t.Fatalf("an empty CASSANDRA_DASHBOARD_PASSWORD must be valid (no authentication): %v", err)
 	}
 	// without a password the user is not shown: the dashboard will not use it
@@ -198,5 +192,17 @@ func TestNoCassandraPasswordMeansNoAuth(t *testing.T) {
 	}
 	if got := fmt.Sprint(c.CassandraPassword); got != "" {
 		t.Errorf("an empty secret prints as %q, want nothing", got)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := Load([]string{"-h"}, envOf(nil), &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Load(-h) = %v, want flag.ErrHelp", err)
+	}
+	for _, w := range []string{"-addr", "DASHBOARD_ADDR", "-log-level", "LOG_LEVEL", "-log-format", "LOG_FORMAT"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("usage lacks %q:\n%s", w, out.String())
+		}
 	}
 }

@@ -25,7 +25,8 @@ import (
 	"idxstream/dashboard/internal/market"
 )
 
-// Names of the data sets, also used as event names.
+// Names of the data sets: the change notices carry them, and the web panels name the data sets
+// they show by them.
 const (
 	Volume   = "volume"
 	Timeline = "timeline"

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io"
 	"net/http"
-	"slices"
 	"time"
 )
 
@@ -28,7 +27,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	if _, err := io.WriteString(w, "retry: 3000\n\n"); err != nil {
 		return
 	}
-	if err := h.sendFragments(w, fragmentOrder); err != nil {
+	if err := h.sendFragments(w, panelNames()); err != nil {
 		h.log.Debug("event stream ended", "err", err)
 		return
 	}
@@ -80,13 +79,14 @@ func (h *Handler) sendFragments(w io.Writer, names []string) error {
 //
 //   - the data is the HTML as one JSON string (the page script JSON.parses it): encoding/json
 //     escapes CR, LF and every other control character, so the data is always exactly one line;
-//   - the name must be one of the fixed fragment names, never a value from outside.
+//   - the name must be one of the fixed panel names (the table panels), never a value from
+//     outside.
 //
 // HTML escaping of the JSON (\u003c for <) is off: the JSON is only ever read by JSON.parse,
 // never put into a page, and the fragments are mostly markup.
 func writeEvent(w io.Writer, name string, data template.HTML) error {
-	if !slices.Contains(fragmentOrder, name) {
-		return fmt.Errorf("write event: %q is not a fragment name", name)
+	if _, ok := panelNamed(name); !ok {
+		return fmt.Errorf("write event: %q is not a panel name", name)
 	}
 	var b bytes.Buffer
 	b.WriteString("event: ")

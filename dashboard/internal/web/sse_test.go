@@ -178,7 +178,7 @@ func TestWriteEventKeepsHostileDataInOneEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := writeEvent(&b, fragVolume, template.HTML(tt.data)); err != nil {
+			if err := writeEvent(&b, "volume", template.HTML(tt.data)); err != nil {
 				t.Fatal(err)
 			}
 			raw := b.String()
@@ -192,8 +192,8 @@ func TestWriteEventKeepsHostileDataInOneEvent(t *testing.T) {
 				t.Fatalf("a browser sees %d events in %q, want 1: %+v", len(events), raw, events)
 			}
 			ev := events[0]
-			if ev.Type != fragVolume || ev.LastID != "" {
-				t.Errorf("event type %q, last id %q; want %q and none", ev.Type, ev.LastID, fragVolume)
+			if ev.Type != "volume" || ev.LastID != "" {
+				t.Errorf("event type %q, last id %q; want %q and none", ev.Type, ev.LastID, "volume")
 			}
 			got, err := fragmentHTML(ev)
 			if err != nil {
@@ -213,7 +213,7 @@ func TestWriteEventNames(t *testing.T) {
 		name string
 		ok   bool
 	}{
-		{fragHeader, true}, {fragHealth, true}, {fragVolume, true}, {fragTimeline, true}, {fragMovers, true}, {fragTrades, true},
+		{"header", true}, {"health", true}, {"volume", true}, {"timeline", true}, {"movers", true}, {"trades", true},
 		{"volume\nevent: x", false}, {"volume\r\ndata: y", false}, {"volume\r", false}, {"volume\n", false},
 		{"", false}, {"message", false}, {"Volume", false}, {" volume", false}, {"unknown", false},
 	}
@@ -270,11 +270,11 @@ func TestEventStreamHostileDatabaseValues(t *testing.T) {
 		}
 		html[ev.Type] = h
 	}
-	if !slices.Equal(types, fragmentOrder) {
-		t.Fatalf("a browser sees events %q, want exactly %q", types, fragmentOrder)
+	if !slices.Equal(types, panelNames()) {
+		t.Fatalf("a browser sees events %q, want exactly %q", types, panelNames())
 	}
 	for _, s := range hostile {
-		for _, frag := range []string{fragVolume, fragTrades} {
+		for _, frag := range []string{"volume", "trades"} {
 			if !strings.Contains(html[frag], ">"+s+"<") {
 				t.Errorf("fragment %s lacks the sector %q", frag, s)
 			}

@@ -10,53 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"idxstream/dashboard/internal/dataset"
 	"idxstream/dashboard/internal/feed"
 	"idxstream/dashboard/internal/market"
 	"idxstream/dashboard/internal/svgchart"
 )
-
-// Fragments of the page that live updates replace, each the inner HTML of the element with
-// id "<name>-body". An event named after the fragment carries its new HTML (writeEvent). These
-// are the only event names.
-const (
-	fragHeader   = "header"
-	fragVolume   = "volume"
-	fragTimeline = "timeline"
-	fragMovers   = "movers"
-	fragTrades   = "trades"
-	fragHealth   = "health"
-)
-
-// fragmentOrder is the order in which fragments are sent.
-var fragmentOrder = []string{fragHeader, fragHealth, fragVolume, fragTimeline, fragMovers, fragTrades}
-
-// affected maps a data set to the fragments that show it. Header and health show every data
-// set's freshness, so they follow every change.
-var affected = map[string][]string{
-	dataset.Volume:   {fragVolume},
-	dataset.Timeline: {fragTimeline},
-	dataset.Batch:    {},
-	dataset.Trades:   {fragTrades},
-	dataset.Prices:   {fragMovers},
-}
-
-// fragmentsFor returns the fragments to resend after the named data sets changed, in page order.
-func fragmentsFor(changed []string) []string {
-	want := map[string]bool{fragHeader: true, fragHealth: true}
-	for _, c := range changed {
-		for _, f := range affected[c] {
-			want[f] = true
-		}
-	}
-	var out []string
-	for _, f := range fragmentOrder {
-		if want[f] {
-			out = append(out, f)
-		}
-	}
-	return out
-}
 
 // sourceState is how one data set's database is doing, for the "stale data" notes.
 type sourceState struct {
@@ -200,14 +157,18 @@ func (h *Handler) versions() string {
 		h.sets.Today().Format(time.DateOnly))
 }
 
-// fragment renders one fragment (cached).
+// fragment renders one panel's fragment (cached).
 func (h *Handler) fragment(name string) (template.HTML, error) {
+	p, ok := panelNamed(name)
+	if !ok {
+		return "", fmt.Errorf("render fragment: %q is not a panel", name)
+	}
 	key := h.versions()
-	if name == fragHeader || name == fragHealth {
+	if p.Every {
 		key += "." + strconv.FormatInt(h.sets.Now().Unix(), 10)
 	}
 	return h.cache.get(name, key, func() (template.HTML, error) {
-		data, err := h.fragmentData(name)
+		data, err := p.view(h)
 		if err != nil {
 			return "", err
 		}
@@ -312,118 +273,126 @@ type dbView struct {
 	LastOK timeView
 }
 
-func (h *Handler) fragmentData(name string) (any, error) {
+func (h *Handler) headerData() (any, error) {
 	loc := h.sets.Location()
-	switch name {
-	case fragHeader:
-		hl := h.health()
-		v := headerView{Today: h.sets.Now().In(loc).Format("Monday, 2 January 2006"), TZ: loc.String(),
-			Health: hl, LastTrade: h.timeOf(hl.LastTradeAt)}
-		if hl.LastBatch != nil {
-			v.LastBatchAt = h.timeOf(hl.LastBatch.CommittedAt)
-		}
-		return v, nil
-	case fragHealth:
-		hl := h.health()
-		v := healthView{Health: hl, LastTrade: h.timeOf(hl.LastTradeAt), Batch: hl.LastBatch, Lag: "unknown", LagLevel: "bad"}
-		if hl.LagSeconds != nil {
-			v.Lag = fmt.Sprintf("%.1f s", *hl.LagSeconds)
-			switch {
-			case *hl.LagSeconds <= 30:
-				v.LagLevel = "ok"
-			case *hl.LagSeconds <= 120:
-				v.LagLevel = "warn"
-			}
-		}
-		if hl.LastBatch != nil {
-			v.BatchAt = h.timeOf(hl.LastBatch.CommittedAt)
-		}
-		for _, d := range hl.Databases {
-			v.DBs = append(v.DBs, dbView{Name: d.Name, Up: d.Up, Known: d.Checked, LastOK: h.timeOf(d.LastOK)})
-		}
-		return v, nil
-	case fragVolume:
-		s := h.sets.Volume.Snapshot()
-		bars := make([]svgchart.Bar, len(s.Value))
-		var total int64
-		for i, v := range s.Value {
-			bars[i] = svgchart.Bar{Label: v.Sector, Value: v.TotalVolume}
-			total += v.TotalVolume
-		}
-		chart, err := svgchart.HBar(svgchart.HBarSpec{ID: "volume-chart", Unit: "shares", Bars: bars, Width: 560,
-			Title: "Traded volume by sector today",
-			Desc:  fmt.Sprintf("Horizontal bars, largest first: shares traded today per sector, %d sectors, %s shares in total.", len(bars), svgchart.Thousands(total))})
-		if err != nil {
-			return nil, err
-		}
-		return volumeView{State: stateOf("MySQL", s), Chart: chart, Total: svgchart.Thousands(total), Rows: s.Value}, nil
-	case fragTimeline:
-		s := h.sets.Timeline.Snapshot()
-		bySector := map[string][]svgchart.Point{}
-		for _, p := range s.Value {
-			bySector[p.Sector] = append(bySector[p.Sector], svgchart.Point{At: p.Minute, Value: float64(p.TotalVolume)})
-		}
-		names := make([]string, 0, len(bySector))
-		for n := range bySector {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		series := make([]svgchart.Series, len(names))
-		for i, n := range names {
-			series[i] = svgchart.Series{Name: n, Points: bySector[n]}
-		}
-		chart, err := svgchart.Lines(svgchart.LinesSpec{ID: "timeline-chart", Unit: "shares", Location: loc,
-			Series: series, Legend: true, Width: 960, Height: 300,
-			Title: "Volume per minute by sector today",
-			Desc:  fmt.Sprintf("One line per sector (%d sectors): shares aggregated per minute of processing, times in %s.", len(series), loc)})
-		if err != nil {
-			return nil, err
-		}
-		return timelineView{State: stateOf("MySQL", s), Chart: chart}, nil
-	case fragMovers:
-		s := h.sets.Prices.Snapshot()
-		series := map[string]market.TickerSeries{}
-		for _, ts := range s.Value {
-			series[ts.Ticker] = ts
-		}
-		v := moversView{State: stateOf("Cassandra", s)}
-		for _, m := range market.Movers(s.Value) {
-			if len(v.Rows) == h.cfg.Movers {
-				break
-			}
-			ts := series[m.Ticker]
-			pts := make([]svgchart.Point, len(ts.Points))
-			for i, p := range ts.Points {
-				pts[i] = svgchart.Point{At: p.At, Value: p.Price}
-			}
-			row := moverRow{Ticker: m.Ticker, Sector: m.Sector, Open: svgchart.FormatFloat(m.Open),
-				Last: svgchart.FormatFloat(m.Last), Change: signed(m.Change), Percent: signed(m.ChangePercent) + "%", Dir: "flat"}
-			if m.Change > 0 {
-				row.Dir = "up"
-			} else if m.Change < 0 {
-				row.Dir = "down"
-			}
-			spark, err := svgchart.Sparkline(fmt.Sprintf("%s price today: open %s, last %s, %s", m.Ticker, row.Open, row.Last, row.Percent),
-				m.Open, pts, 140, 28)
-			if err != nil {
-				return nil, err
-			}
-			row.Spark = spark
-			v.Rows = append(v.Rows, row)
-		}
-		return v, nil
-	case fragTrades:
-		s := h.sets.Trades.Snapshot()
-		v := tradesView{State: stateOf("Cassandra", s)}
-		for _, t := range s.Value {
-			v.Rows = append(v.Rows, tradeRow{ID: t.ID, Time: t.CreatedAt.In(loc).Format("15:04:05.000"),
-				ISO: t.CreatedAt.UTC().Format(time.RFC3339Nano), Ticker: t.Ticker, Sector: t.Sector,
-				Price: svgchart.FormatFloat(t.Price), Volume: svgchart.Thousands(t.Volume),
-				Value: svgchart.Compact(t.Price * float64(t.Volume))})
-		}
-		return v, nil
+	hl := h.health()
+	v := headerView{Today: h.sets.Now().In(loc).Format("Monday, 2 January 2006"), TZ: loc.String(),
+		Health: hl, LastTrade: h.timeOf(hl.LastTradeAt)}
+	if hl.LastBatch != nil {
+		v.LastBatchAt = h.timeOf(hl.LastBatch.CommittedAt)
 	}
-	return nil, fmt.Errorf("unknown fragment %q", name)
+	return v, nil
+}
+
+func (h *Handler) healthData() (any, error) {
+	hl := h.health()
+	v := healthView{Health: hl, LastTrade: h.timeOf(hl.LastTradeAt), Batch: hl.LastBatch, Lag: "unknown", LagLevel: "bad"}
+	if hl.LagSeconds != nil {
+		v.Lag = fmt.Sprintf("%.1f s", *hl.LagSeconds)
+		switch {
+		case *hl.LagSeconds <= 30:
+			v.LagLevel = "ok"
+		case *hl.LagSeconds <= 120:
+			v.LagLevel = "warn"
+		}
+	}
+	if hl.LastBatch != nil {
+		v.BatchAt = h.timeOf(hl.LastBatch.CommittedAt)
+	}
+	for _, d := range hl.Databases {
+		v.DBs = append(v.DBs, dbView{Name: d.Name, Up: d.Up, Known: d.Checked, LastOK: h.timeOf(d.LastOK)})
+	}
+	return v, nil
+}
+
+func (h *Handler) volumeData() (any, error) {
+	s := h.sets.Volume.Snapshot()
+	bars := make([]svgchart.Bar, len(s.Value))
+	var total int64
+	for i, v := range s.Value {
+		bars[i] = svgchart.Bar{Label: v.Sector, Value: v.TotalVolume}
+		total += v.TotalVolume
+	}
+	chart, err := svgchart.HBar(svgchart.HBarSpec{ID: "volume-chart", Unit: "shares", Bars: bars, Width: 560,
+		Title: "Traded volume by sector today",
+		Desc:  fmt.Sprintf("Horizontal bars, largest first: shares traded today per sector, %d sectors, %s shares in total.", len(bars), svgchart.Thousands(total))})
+	if err != nil {
+		return nil, err
+	}
+	return volumeView{State: stateOf("MySQL", s), Chart: chart, Total: svgchart.Thousands(total), Rows: s.Value}, nil
+}
+
+func (h *Handler) timelineData() (any, error) {
+	loc := h.sets.Location()
+	s := h.sets.Timeline.Snapshot()
+	bySector := map[string][]svgchart.Point{}
+	for _, p := range s.Value {
+		bySector[p.Sector] = append(bySector[p.Sector], svgchart.Point{At: p.Minute, Value: float64(p.TotalVolume)})
+	}
+	names := make([]string, 0, len(bySector))
+	for n := range bySector {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	series := make([]svgchart.Series, len(names))
+	for i, n := range names {
+		series[i] = svgchart.Series{Name: n, Points: bySector[n]}
+	}
+	chart, err := svgchart.Lines(svgchart.LinesSpec{ID: "timeline-chart", Unit: "shares", Location: loc,
+		Series: series, Legend: true, Width: 960, Height: 300,
+		Title: "Volume per minute by sector today",
+		Desc:  fmt.Sprintf("One line per sector (%d sectors): shares aggregated per minute of processing, times in %s.", len(series), loc)})
+	if err != nil {
+		return nil, err
+	}
+	return timelineView{State: stateOf("MySQL", s), Chart: chart}, nil
+}
+
+func (h *Handler) moversData() (any, error) {
+	s := h.sets.Prices.Snapshot()
+	series := map[string]market.TickerSeries{}
+	for _, ts := range s.Value {
+		series[ts.Ticker] = ts
+	}
+	v := moversView{State: stateOf("Cassandra", s)}
+	for _, m := range market.Movers(s.Value) {
+		if len(v.Rows) == h.cfg.Movers {
+			break
+		}
+		ts := series[m.Ticker]
+		pts := make([]svgchart.Point, len(ts.Points))
+		for i, p := range ts.Points {
+			pts[i] = svgchart.Point{At: p.At, Value: p.Price}
+		}
+		row := moverRow{Ticker: m.Ticker, Sector: m.Sector, Open: svgchart.FormatFloat(m.Open),
+			Last: svgchart.FormatFloat(m.Last), Change: signed(m.Change), Percent: signed(m.ChangePercent) + "%", Dir: "flat"}
+		if m.Change > 0 {
+			row.Dir = "up"
+		} else if m.Change < 0 {
+			row.Dir = "down"
+		}
+		spark, err := svgchart.Sparkline(fmt.Sprintf("%s price today: open %s, last %s, %s", m.Ticker, row.Open, row.Last, row.Percent),
+			m.Open, pts, 140, 28)
+		if err != nil {
+			return nil, err
+		}
+		row.Spark = spark
+		v.Rows = append(v.Rows, row)
+	}
+	return v, nil
+}
+
+func (h *Handler) tradesData() (any, error) {
+	loc := h.sets.Location()
+	s := h.sets.Trades.Snapshot()
+	v := tradesView{State: stateOf("Cassandra", s)}
+	for _, t := range s.Value {
+		v.Rows = append(v.Rows, tradeRow{ID: t.ID, Time: t.CreatedAt.In(loc).Format("15:04:05.000"),
+			ISO: t.CreatedAt.UTC().Format(time.RFC3339Nano), Ticker: t.Ticker, Sector: t.Sector,
+			Price: svgchart.FormatFloat(t.Price), Volume: svgchart.Thousands(t.Volume),
+			Value: svgchart.Compact(t.Price * float64(t.Volume))})
+	}
+	return v, nil
 }
 
 func signed(v float64) string {

@@ -158,24 +158,26 @@ func cacheFor(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
+// pageView is the page: every panel of the table panels, in its order, with its current HTML.
 type pageView struct {
-	Header, Health, Volume, Timeline, Movers, Trades template.HTML
+	Panels []renderedPanel
+}
+
+type renderedPanel struct {
+	panel
+	HTML template.HTML
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	var v pageView
-	for _, f := range []struct {
-		name string
-		dst  *template.HTML
-	}{{fragHeader, &v.Header}, {fragHealth, &v.Health}, {fragVolume, &v.Volume},
-		{fragTimeline, &v.Timeline}, {fragMovers, &v.Movers}, {fragTrades, &v.Trades}} {
-		html, err := h.fragment(f.name)
+	for _, p := range panels {
+		html, err := h.fragment(p.Name)
 		if err != nil {
 			h.log.Error("render page", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		*f.dst = html
+		v.Panels = append(v.Panels, renderedPanel{panel: p, HTML: html})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -303,7 +303,7 @@ func TestFragmentsFor(t *testing.T) {
 		{"nothing", nil, []string{"header", "health"}},
 		{"volume", []string{"volume"}, []string{"header", "health", "volume"}},
 		{"batch only shows in health", []string{"batch"}, []string{"header", "health"}},
-		{"several in page order", []string{"trades", "prices", "timeline"}, []string{"header", "health", "timeline", "movers", "trades"}},
+		{"several in page order", []string{"trades", "prices", "timeline"}, []string{"header", "health", "movers", "timeline", "trades"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"idxstream/applog"
 	"idxstream/producer/internal/publish"
 	"idxstream/producer/internal/session"
 	"idxstream/producer/internal/store"
@@ -48,19 +49,13 @@ type Config struct {
 	// PRODUCER_METRICS_ADDR, host:port); empty (the default) runs no listener.
 	MetricsAddr string
 
-	LogFormat string     // --log-format text|json, LOG_FORMAT; default text
-	LogLevel  slog.Level // --log-level, LOG_LEVEL; default info
+	Log applog.Settings // --log-level, LOG_LEVEL (default info); --log-format, LOG_FORMAT (default text)
 }
 
-// UsageError is returned for bad flags, arguments or values; the program exits with code 2.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-// Load reads the environment through getenv, then parses args (without the program name).
-// Flags may come before or after the topic. -h/--help writes the usage to out and returns
-// flag.ErrHelp. Any other problem is a *UsageError listing every problem found.
+// Load reads the environment through getenv, then parses args (without the program name) and
+// validates the result. Flags may come before or after the topic. -h/--help writes the usage to
+// out and returns flag.ErrHelp. Any other error lists every problem found (errors.Join), each
+// naming its flag or variable; the program exits with code 2.
 func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	env := func(k, def string) string {
 		if v := getenv(k); v != "" {
@@ -76,7 +71,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		}
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			problems = append(problems, fmt.Errorf("%s=%q: not a duration", k, v))
+			problems = append(problems, fmt.Errorf("%s=%q: not a duration (e.g. 500ms, 2s)", k, v))
 			return def
 		}
 		return d
@@ -116,7 +111,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		},
 	}
 	brokers := env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-	logLevel := env("LOG_LEVEL", "info")
+	c.Log = applog.FromEnv(getenv)
 
 	fs := flag.NewFlagSet("producer", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -136,8 +131,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.DurationVar(&c.FlushTimeout, "flush-timeout", 30*time.Second, "on shutdown, how long to wait for the broker to acknowledge what was produced")
 	fs.DurationVar(&c.Progress, "progress", 5*time.Second, "period of the progress log line; 0 = none")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PRODUCER_METRICS_ADDR", ""), "serve Prometheus metrics on GET /metrics at this host:port, e.g. 127.0.0.1:9464; empty = no listener (env PRODUCER_METRICS_ADDR)")
-	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env LOG_FORMAT)")
-	fs.StringVar(&logLevel, "log-level", logLevel, "log level: debug, info, warn or error (env LOG_LEVEL)")
+	c.Log.Flags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, `Usage: producer [flags] [topic]
 
@@ -169,7 +163,7 @@ Flags:
 			if errors.Is(err, flag.ErrHelp) {
 				return Config{}, err
 			}
-			return Config{}, &UsageError{err}
+			return Config{}, errors.Join(append(problems, err)...)
 		}
 		rest = fs.Args()
 		if len(rest) == 0 {
@@ -190,19 +184,12 @@ Flags:
 			c.Brokers = append(c.Brokers, b)
 		}
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
-		problems = append(problems, fmt.Errorf("log level %q: want debug, info, warn or error", logLevel))
-	}
-	if err := c.Validate(); err != nil {
-		problems = append(problems, err)
-	}
-	if len(problems) > 0 {
-		return c, &UsageError{errors.Join(problems...)}
-	}
-	return c, nil
+	problems = append(problems, c.Validate())
+	return c, errors.Join(problems...)
 }
 
-// Validate reports every problem with c at once.
+// Validate reports every problem with c at once, each naming its flag and variable and what
+// would be accepted.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -215,10 +202,10 @@ func (c Config) Validate() error {
 		bad("no Kafka bootstrap servers (--brokers / KAFKA_BOOTSTRAP_SERVERS)")
 	}
 	if c.Interval <= 0 {
-		bad("--interval %s: must be > 0", c.Interval)
+		bad("--interval %s (PRODUCER_INTERVAL): must be > 0", c.Interval)
 	}
 	if c.Rate < 0 || c.Rate > 1e8 {
-		bad("--rate %g: must be between 0 and 1e8 trades/s", c.Rate)
+		bad("--rate %g (PRODUCER_RATE): must be between 0 and 1e8 trades/s", c.Rate)
 	}
 	if c.Count < 0 {
 		bad("--count %d: must be >= 0", c.Count)
@@ -227,7 +214,7 @@ func (c Config) Validate() error {
 		bad("--duration %s: must be >= 0", c.Duration)
 	}
 	if _, err := session.Parse(c.Session); err != nil {
-		bad("--session %q: want %s or %s", c.Session, session.NameContinuous, session.NameIDX)
+		bad("--session %q (PRODUCER_SESSION): want %s or %s", c.Session, session.NameContinuous, session.NameIDX)
 	}
 	if c.KeyGroups < 1 || c.KeyGroups > 10000 {
 		bad("--key-groups %d: must be between 1 and 10000", c.KeyGroups)
@@ -239,7 +226,7 @@ func (c Config) Validate() error {
 		bad("--id-block %d: must be >= 1", c.IDBlock)
 	}
 	if !publish.ValidCompression(c.Compression) {
-		bad("--compression %q: want none, gzip, snappy, lz4 or zstd", c.Compression)
+		bad("--compression %q (PRODUCER_COMPRESSION): want none, gzip, snappy, lz4 or zstd", c.Compression)
 	}
 	if c.Linger < 0 || c.Linger > time.Minute {
 		bad("--linger %s: must be between 0 and 1m", c.Linger)
@@ -255,20 +242,20 @@ func (c Config) Validate() error {
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			bad("--metrics-addr %q: want host:port (or empty for no listener)", c.MetricsAddr)
+			bad("--metrics-addr %q (PRODUCER_METRICS_ADDR): want host:port (or empty for no listener)", c.MetricsAddr)
 		}
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		bad("--log-format %q: want text or json", c.LogFormat)
+	if err := c.Log.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MySQL.Addr == "" {
-		bad("MYSQL_ADDR is empty")
+		bad("MYSQL_ADDR is empty: set host:port (default 127.0.0.1:3306)")
 	}
 	if c.MySQL.Database == "" {
-		bad("MYSQL_DATABASE is empty")
+		bad("MYSQL_DATABASE is empty: set the database (default trading)")
 	}
 	if c.MySQL.User == "" {
-		bad("MYSQL_PRODUCER_USER is empty")
+		bad("MYSQL_PRODUCER_USER is empty: set the producer's MySQL user (default trading_producer)")
 	}
 	if c.MySQL.Password == "" {
 		bad("MYSQL_PRODUCER_PASSWORD is empty (set it in .env; `make up` writes one)")
@@ -276,7 +263,8 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LogValue hides the password when the config is logged.
+// LogValue is every setting as slog attributes, the password redacted, so that
+// logger.Info("starting", "config", cfg) is safe with any handler.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("topic", c.Topic),
@@ -290,6 +278,13 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("record_trades", c.MaxRecordTrades),
 		slog.String("compression", c.Compression),
 		slog.String("metrics_addr", c.MetricsAddr),
+		slog.Int64("id_block", c.IDBlock),
+		slog.Duration("linger", c.Linger),
+		slog.Duration("delivery_timeout", c.DeliveryTimeout),
+		slog.Duration("flush_timeout", c.FlushTimeout),
+		slog.Duration("progress", c.Progress),
 		slog.String("mysql", c.MySQL.User+"@"+c.MySQL.Addr+"/"+c.MySQL.Database),
+		slog.Any("mysql_password", applog.Redacted(c.MySQL.Password)),
+		slog.Any("log", c.Log),
 	)
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"idxstream/applog"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -27,7 +30,7 @@ func TestLoad(t *testing.T) {
 			want := Config{
 				Topic: "trading_data", Brokers: []string{"127.0.0.1:9092"}, Interval: time.Second, Session: "continuous",
 				KeyGroups: 6, MaxRecordTrades: 1000, IDBlock: 100000, Compression: "lz4",
-				FlushTimeout: 30 * time.Second, Progress: 5 * time.Second, LogFormat: "text", LogLevel: slog.LevelInfo,
+				FlushTimeout: 30 * time.Second, Progress: 5 * time.Second, Log: applog.Settings{Level: "info", Format: "text"},
 			}
 			want.MySQL.Addr, want.MySQL.Database, want.MySQL.User, want.MySQL.Password = "127.0.0.1:3306", "trading", "trading_producer", "secret"
 			if !reflect.DeepEqual(c, want) {
@@ -42,7 +45,7 @@ func TestLoad(t *testing.T) {
 		}, nil, func(t *testing.T, c Config) {
 			if !reflect.DeepEqual(c.Brokers, []string{"a:1", "b:2"}) || c.MySQL.Addr != "db:3307" || c.MySQL.Database != "d" || c.Session != "idx" ||
 				c.MySQL.User != "u" || c.Rate != 2500 || c.Interval != 250*time.Millisecond || c.Seed != 9 ||
-				c.Compression != "zstd" || c.LogFormat != "json" || c.LogLevel != slog.LevelDebug {
+				c.Compression != "zstd" || c.Log != (applog.Settings{Level: "debug", Format: "json"}) {
 				t.Errorf("environment not applied: %+v", c)
 			}
 		}},
@@ -108,11 +111,11 @@ func TestLoadErrors(t *testing.T) {
 				"--compression", "brotli", "--log-format", "xml", "--log-level", "loud", "--id-block", "0", "--flush-timeout", "0s",
 				"--session", "24/7"},
 			[]string{"--interval 0s", "--rate -1", "--count -2", "--key-groups 0", "--record-trades 9000", "--compression \"brotli\"", "--session \"24/7\"",
-				"--log-format \"xml\"", "log level \"loud\"", "--id-block 0", "--flush-timeout 0s", "MYSQL_PRODUCER_PASSWORD is empty"}},
+				"LOG_FORMAT=\"xml\"", "LOG_LEVEL=\"loud\"", "--id-block 0", "--flush-timeout 0s", "MYSQL_PRODUCER_PASSWORD is empty"}},
 		{"bad environment", map[string]string{"PRODUCER_RATE": "x", "PRODUCER_INTERVAL": "soon", "PRODUCER_SEED": "-1"}, nil,
 			[]string{"PRODUCER_RATE=\"x\"", "PRODUCER_INTERVAL=\"soon\"", "PRODUCER_SEED=\"-1\""}},
-		{"bad session in the environment", map[string]string{"PRODUCER_SESSION": "nyse"}, nil, []string{"--session \"nyse\": want continuous or idx"}},
-		{"bad metrics address", map[string]string{"PRODUCER_METRICS_ADDR": "9464"}, nil, []string{"--metrics-addr \"9464\": want host:port"}},
+		{"bad session in the environment", map[string]string{"PRODUCER_SESSION": "nyse"}, nil, []string{"--session \"nyse\" (PRODUCER_SESSION): want continuous or idx"}},
+		{"bad metrics address", map[string]string{"PRODUCER_METRICS_ADDR": "9464"}, nil, []string{"--metrics-addr \"9464\" (PRODUCER_METRICS_ADDR): want host:port"}},
 		{"empty brokers", map[string]string{"KAFKA_BOOTSTRAP_SERVERS": " , "}, nil, []string{"no Kafka bootstrap servers"}},
 	}
 	for _, tc := range tests {
@@ -122,9 +125,8 @@ func TestLoadErrors(t *testing.T) {
 				env[k] = v
 			}
 			_, err := Load(tc.args, envOf(env), &bytes.Buffer{})
-			var ue *UsageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("Load = %v, want a *UsageError", err)
+			if err == nil || errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("Load = %v, want the problems", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
@@ -156,9 +158,28 @@ func TestLogValueHidesPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "config", c)
-	if strings.Contains(buf.String(), "hunter2") {
-		t.Errorf("password logged: %s", buf.String())
+	tests := []struct {
+		name string
+		h    func(io.Writer) slog.Handler
+		want []string
+	}{
+		{"text", func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			[]string{"config.mysql_password=[redacted]", "config.mysql=trading_producer@127.0.0.1:3306/trading", "config.log.level=info"}},
+		{"json", func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+			[]string{`"mysql_password":"[redacted]"`, `"topic":"trading_data"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			slog.New(tt.h(&buf)).Info("x", "config", c)
+			if strings.Contains(buf.String(), "hunter2") {
+				t.Errorf("password logged: %s", buf.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(buf.String(), w) {
+					t.Errorf("log lacks %q: %s", w, buf.String())
+				}
+			}
+		})
 	}
 }

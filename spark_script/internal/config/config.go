@@ -1,5 +1,5 @@
 // Package config holds the streaming job's settings: environment variables with local defaults,
-// overridable by flags, checked once by Validate.
+// overridable by flags, checked once by Validate. Load does all three.
 package config
 
 import (
@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
+
+	"idxstream/applog"
 )
 
 // Config is everything the job needs. Addresses come in two flavours: as seen by this process
@@ -62,20 +65,28 @@ type Config struct {
 	TakeOver bool
 	LeaseTTL time.Duration
 
-	StatusAddr string // HTTP status endpoint; empty disables it (JOB_STATUS_ADDR)
+	StatusAddr string        // HTTP status endpoint; empty disables it (JOB_STATUS_ADDR)
+	QueryPoll  time.Duration // how often streaming queries are checked (and the session kept alive)
 	// DiskMinFree: a Kafka volume with less than this share free is a warning in the status and
 	// the log (DISK_MIN_FREE, default 10%, as in `make status`).
 	DiskMinFree float64
-	QueryPoll   time.Duration // how often streaming queries are checked (and the session kept alive)
-	LogJSON     bool
+	// Log is LOG_LEVEL (--log-level; default info) and LOG_FORMAT (--log-format; default text;
+	// --log-json is the same as --log-format json).
+	Log applog.Settings
 }
+
+// DefaultStatusAddr is where GET /status answers unless JOB_STATUS_ADDR says otherwise; `spark_script
+// status` asks there too.
+const DefaultStatusAddr = "127.0.0.1:4050"
 
 // SparkSecretHeader is the gRPC metadata header that carries the Spark Connect secret; the
 // stack's interceptor (stack/spark-auth) checks it. docs/contracts.md names it too.
 const SparkSecretHeader = "x-idxstream-secret"
 
-// Load reads the environment (getenv), then flags from args. The first positional argument, if
-// any, is the topic, so that `spark_script trading_data` reads like `producer trading_data`.
+// Load reads the environment (getenv), then flags from args, and validates the result. The
+// first positional argument, if any, is the topic, so that `spark_script trading_data` reads
+// like `producer trading_data`. -h writes the usage to stderr and returns flag.ErrHelp. Any
+// other error lists every problem found (errors.Join), each naming its variable.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	env := func(k, def string) string {
 		if v := getenv(k); v != "" {
@@ -87,14 +98,14 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	dur := func(k, def string) time.Duration {
 		d, err := time.ParseDuration(env(k, def))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			errs = append(errs, fmt.Errorf("%s=%q: not a duration (e.g. 500ms, 10s): %w", k, env(k, def), err))
 		}
 		return d
 	}
 	integer := func(k, def string) int64 {
 		n, err := strconv.ParseInt(env(k, def), 10, 64)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			errs = append(errs, fmt.Errorf("%s=%q: not a whole number: %w", k, env(k, def), err))
 		}
 		return n
 	}
@@ -123,9 +134,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		SparkMySQLURL:        env("SPARK_MYSQL_URL", ""),
 		TakeOver:             env("JOB_TAKE_OVER", "") == "1" || env("JOB_TAKE_OVER", "") == "true",
 		LeaseTTL:             dur("JOB_LEASE_TTL", "30s"),
-		StatusAddr:           env("JOB_STATUS_ADDR", "127.0.0.1:4050"),
+		StatusAddr:           env("JOB_STATUS_ADDR", DefaultStatusAddr),
 		QueryPoll:            dur("JOB_QUERY_POLL", "5s"),
-		LogJSON:              env("LOG_FORMAT", "text") == "json",
+		Log:                  applog.FromEnv(getenv),
 	}
 	c.SparkKafkaBootstrap = env("SPARK_KAFKA_BOOTSTRAP_SERVERS", c.KafkaBootstrap)
 	if v := env("DISK_MIN_FREE", "10%"); v != "" {
@@ -134,9 +145,6 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 			errs = append(errs, fmt.Errorf("DISK_MIN_FREE=%q: want a share of the volume such as 10%%", v))
 		}
 		c.DiskMinFree = pct / 100
-	}
-	if len(errs) > 0 {
-		return c, errors.Join(errs...)
 	}
 
 	fs := flag.NewFlagSet("spark_script", flag.ContinueOnError)
@@ -169,16 +177,26 @@ Every flag has an environment variable (in brackets); flags win.
 	fs.StringVar(&c.SparkMySQLURL, "spark-mysql-url", c.SparkMySQLURL, "whole JDBC URL of MySQL as seen by Spark; default from -spark-mysql-addr and the database [SPARK_MYSQL_URL]")
 	fs.BoolVar(&c.TakeOver, "take-over", c.TakeOver, "start even while another job holds the topic's lease; that job stops [JOB_TAKE_OVER=1]")
 	fs.StringVar(&c.StatusAddr, "status-addr", c.StatusAddr, "HTTP status endpoint address, empty to disable [JOB_STATUS_ADDR]")
-	fs.BoolVar(&c.LogJSON, "log-json", c.LogJSON, "log as JSON [LOG_FORMAT=json]")
+	c.Log.Flags(fs)
+	fs.BoolFunc("log-json", "log as JSON, the same as --log-format json [LOG_FORMAT=json]", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		if err == nil && on {
+			c.Log.Format = applog.FormatJSON
+		}
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, errors.Join(append(errs, err)...)
 	}
 	switch fs.NArg() {
 	case 0:
 	case 1:
 		c.Topic = fs.Arg(0)
 	default:
-		return c, fmt.Errorf("expected at most one topic argument, got %q", fs.Args())
+		errs = append(errs, fmt.Errorf("expected at most one topic argument, got %q", fs.Args()))
 	}
 	if c.SparkMySQLAddr == "" {
 		c.SparkMySQLAddr = c.MySQLAddr
@@ -189,32 +207,39 @@ Every flag has an environment variable (in brackets); flags win.
 		c.SparkMySQLURL = fmt.Sprintf("jdbc:mysql://%s/%s?sslMode=DISABLED&allowPublicKeyRetrieval=true&rewriteBatchedStatements=true&connectionTimeZone=UTC",
 			c.SparkMySQLAddr, c.MySQLDatabase)
 	}
-	return c, c.Validate()
+	errs = append(errs, c.Validate())
+	return c, errors.Join(errs...)
 }
 
-// Validate reports every problem at once.
+// Validate reports every problem at once, each naming its variable and what would be accepted.
 func (c Config) Validate() error {
 	var errs []error
 	if !strings.HasPrefix(c.SparkRemote, "sc://") {
-		errs = append(errs, fmt.Errorf("SPARK_REMOTE %q must start with sc://", c.SparkRemote))
+		errs = append(errs, fmt.Errorf("SPARK_REMOTE %q (--remote) must start with sc://, e.g. sc://127.0.0.1:15002", c.SparkRemote))
 	}
 	if c.Topic == "" {
-		errs = append(errs, errors.New("topic must not be empty"))
+		errs = append(errs, errors.New("the topic is empty: give it as the argument or in JOB_TOPIC (default trading_data)"))
 	}
-	if c.KafkaBootstrap == "" || c.SparkKafkaBootstrap == "" {
-		errs = append(errs, errors.New("kafka bootstrap servers must not be empty"))
+	if c.KafkaBootstrap == "" {
+		errs = append(errs, errors.New("KAFKA_BOOTSTRAP_SERVERS (--brokers) is empty: set host:port[,host:port]"))
+	}
+	if c.SparkKafkaBootstrap == "" {
+		errs = append(errs, errors.New("SPARK_KAFKA_BOOTSTRAP_SERVERS (--spark-brokers) is empty: set Kafka as Spark sees it, or leave it unset for KAFKA_BOOTSTRAP_SERVERS"))
 	}
 	if c.MaxOffsetsPerTrigger <= 0 {
-		errs = append(errs, fmt.Errorf("max offsets per trigger must be positive, got %d", c.MaxOffsetsPerTrigger))
+		errs = append(errs, fmt.Errorf("JOB_MAX_OFFSETS_PER_TRIGGER (--max-offsets-per-trigger) must be positive (max offsets per trigger), got %d", c.MaxOffsetsPerTrigger))
 	}
-	if c.RawTrigger < time.Second || c.AggTrigger < time.Second {
-		errs = append(errs, fmt.Errorf("triggers must be at least 1s (raw %s, aggregate %s)", c.RawTrigger, c.AggTrigger))
+	if c.RawTrigger < time.Second {
+		errs = append(errs, fmt.Errorf("JOB_RAW_TRIGGER (--raw-trigger) must be at least 1s, got %s", c.RawTrigger))
+	}
+	if c.AggTrigger < time.Second {
+		errs = append(errs, fmt.Errorf("JOB_AGG_TRIGGER (--agg-trigger) must be at least 1s, got %s", c.AggTrigger))
 	}
 	if _, err := time.LoadLocation(c.MarketTZ); err != nil {
-		errs = append(errs, fmt.Errorf("MARKET_TZ %q: %w", c.MarketTZ, err))
+		errs = append(errs, fmt.Errorf("MARKET_TZ %q (--market-tz): want an IANA zone such as Asia/Jakarta: %w", c.MarketTZ, err))
 	}
 	if c.ShufflePartitions <= 0 {
-		errs = append(errs, fmt.Errorf("shuffle partitions must be positive, got %d", c.ShufflePartitions))
+		errs = append(errs, fmt.Errorf("JOB_SHUFFLE_PARTITIONS must be positive, got %d", c.ShufflePartitions))
 	}
 	if c.SparkSecret == "" {
 		errs = append(errs, errors.New("SPARK_CONNECT_SECRET is empty: run `make up` (it writes .env) or set it; the Spark Connect server refuses calls without it"))
@@ -235,7 +260,46 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("JOB_LEASE_TTL must be at least 3s, got %s", c.LeaseTTL))
 	}
 	if c.QueryPoll <= 0 {
-		errs = append(errs, errors.New("JOB_QUERY_POLL must be positive"))
+		errs = append(errs, fmt.Errorf("JOB_QUERY_POLL must be positive, got %s", c.QueryPoll))
 	}
+	errs = append(errs, c.Log.Validate())
 	return errors.Join(errs...)
+}
+
+// LogValue is every setting as slog attributes, the secrets redacted, so that
+// logger.Info("starting", "config", cfg) is safe with any handler.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("spark_remote", upTo(c.SparkRemote, ";")), // parameters may hold a token
+		slog.Any("spark_secret", applog.Redacted(c.SparkSecret)),
+		slog.String("topic", c.Topic),
+		slog.String("kafka", c.KafkaBootstrap),
+		slog.String("spark_kafka", c.SparkKafkaBootstrap),
+		slog.Int64("max_offsets_per_trigger", c.MaxOffsetsPerTrigger),
+		slog.String("cassandra", c.CassandraUser+"@"+c.CassandraHosts+"/"+c.Keyspace),
+		slog.Any("cassandra_password", applog.Redacted(c.CassandraPassword)),
+		slog.String("checkpoint_root", c.CheckpointRoot),
+		slog.Duration("raw_trigger", c.RawTrigger),
+		slog.Duration("agg_trigger", c.AggTrigger),
+		slog.String("market_tz", c.MarketTZ),
+		slog.Int("shuffle_partitions", c.ShufflePartitions),
+		slog.Duration("max_skew", c.MaxSkew),
+		slog.Duration("dedup_horizon", c.DedupHorizon),
+		slog.String("mysql", c.MySQLUser+"@"+c.MySQLAddr+"/"+c.MySQLDatabase),
+		slog.Any("mysql_password", applog.Redacted(c.MySQLPassword)),
+		slog.String("spark_mysql_url", upTo(c.SparkMySQLURL, "?")), // a URL of SPARK_MYSQL_URL may carry password=
+		slog.Bool("take_over", c.TakeOver),
+		slog.Duration("lease_ttl", c.LeaseTTL),
+		slog.String("status_addr", c.StatusAddr),
+		slog.Duration("query_poll", c.QueryPoll),
+		slog.Any("log", c.Log),
+	)
+}
+
+// upTo is s before sep, with "…" for what was left out.
+func upTo(s, sep string) string {
+	if before, _, found := strings.Cut(s, sep); found {
+		return before + sep + "…"
+	}
+	return s
 }

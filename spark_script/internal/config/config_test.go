@@ -1,12 +1,16 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"idxstream/applog"
 )
 
 func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -62,5 +66,83 @@ func TestLoadRejectsBadInput(t *testing.T) {
 	}
 	if _, err := Load([]string{"--help"}, getenv(nil), io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help gave %v, want flag.ErrHelp", err)
+	}
+}
+
+func TestLoadReportsBadValuesTogether(t *testing.T) {
+	_, err := Load([]string{"--agg-trigger", "0s"}, getenv(map[string]string{
+		"JOB_RAW_TRIGGER": "soon", "JOB_SHUFFLE_PARTITIONS": "four", "JOB_LEASE_TTL": "1s",
+		"LOG_LEVEL": "loud", "LOG_FORMAT": "xml", "MARKET_TZ": "Mars/Olympus",
+	}), io.Discard)
+	if err == nil {
+		t.Fatal("bad settings accepted")
+	}
+	for _, want := range []string{`JOB_RAW_TRIGGER="soon"`, `JOB_SHUFFLE_PARTITIONS="four"`, "JOB_AGG_TRIGGER (--agg-trigger) must be at least 1s",
+		"JOB_LEASE_TTL", `LOG_LEVEL="loud"`, `LOG_FORMAT="xml"`, "MARKET_TZ", "MYSQL_JOB_PASSWORD", "CASSANDRA_JOB_PASSWORD", "SPARK_CONNECT_SECRET"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestLogFlags(t *testing.T) {
+	env := map[string]string{"MYSQL_JOB_PASSWORD": "m", "SPARK_CONNECT_SECRET": "s", "CASSANDRA_JOB_PASSWORD": "c"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want applog.Settings
+	}{
+		{"defaults", nil, nil, applog.Settings{Level: "info", Format: "text"}},
+		{"environment", map[string]string{"LOG_FORMAT": "json", "LOG_LEVEL": "debug"}, nil, applog.Settings{Level: "debug", Format: "json"}},
+		{"--log-json, kept for old scripts", nil, []string{"--log-json"}, applog.Settings{Level: "info", Format: "json"}},
+		{"--log-format and --log-level", map[string]string{"LOG_FORMAT": "json"}, []string{"--log-format", "text", "--log-level", "warn"},
+			applog.Settings{Level: "warn", Format: "text"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := map[string]string{}
+			for k, v := range env {
+				e[k] = v
+			}
+			for k, v := range tt.env {
+				e[k] = v
+			}
+			c, err := Load(tt.args, getenv(e), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Log != tt.want {
+				t.Errorf("Log = %+v, want %+v", c.Log, tt.want)
+			}
+		})
+	}
+}
+
+func TestLogValueRedactsSecrets(t *testing.T) {
+	const mysqlPW, cassPW, secret, urlPW = "my-s3cret", "cass-s3cret", "spark-s3cret", "url-s3cret"
+	c, err := Load(nil, getenv(map[string]string{"MYSQL_JOB_PASSWORD": mysqlPW, "CASSANDRA_JOB_PASSWORD": cassPW,
+		"SPARK_CONNECT_SECRET": secret, "SPARK_REMOTE": "sc://h:15002/;token=" + secret,
+		"SPARK_MYSQL_URL": "jdbc:mysql://db:3306/trading?password=" + urlPW}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []func(io.Writer) slog.Handler{
+		func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+		func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+	} {
+		var b bytes.Buffer
+		slog.New(h(&b)).Info("starting", "config", c)
+		out := b.String()
+		for _, s := range []string{mysqlPW, cassPW, secret, urlPW} {
+			if strings.Contains(out, s) {
+				t.Errorf("log shows %q: %s", s, out)
+			}
+		}
+		for _, w := range []string{"mysql_password", "cassandra_password", "spark_secret", "[redacted]", "trading_job@127.0.0.1:3306/trading", "sc://h:15002/;…"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("log lacks %q: %s", w, out)
+			}
+		}
 	}
 }

@@ -57,22 +57,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, "stackctl: read .env:", err)
 		os.Exit(2)
 	}
-	cfg, err := config.FromEnv(os.Getenv, os.Args[1:])
+	cfg, err := config.Load(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
+	var base *slog.Logger
 	if err == nil {
-		err = cfg.Validate()
+		base, err = cfg.Log.New(os.Stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "stackctl: invalid configuration:\n%v\n", err)
 		os.Exit(2)
 	}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
-	if cfg.LogFormat == "json" {
-		h = slog.NewJSONHandler(os.Stderr, nil)
-	}
-	logger := slog.New(h).With("component", "stackctl")
+	logger := base.With("component", "stackctl")
+	logger.Debug("configuration", "config", cfg) // Config.LogValue redacts the passwords
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, logger); err != nil {

@@ -1,12 +1,14 @@
 // Package config holds the configuration of stackctl: environment variables of
 // docs/contracts.md with local defaults, overridable by command-line flags, checked by Validate.
+// Load does all three.
 package config
 
 import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
+	"io"
+	"log/slog"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"idxstream/applog"
 	"idxstream/stack/internal/namespace"
 	"idxstream/stack/internal/retention"
 )
@@ -57,7 +60,7 @@ type User struct {
 	Password string // never logged
 }
 
-// Config is everything stackctl needs. Zero values are not meaningful: use FromEnv.
+// Config is everything stackctl needs. Zero values are not meaningful: use Load.
 type Config struct {
 	Command string // migrate | topics | wait
 	Service string // wait: kafka | cassandra | mysql
@@ -100,13 +103,16 @@ type Config struct {
 	// MinFree is the free share of a volume below which disk warns (DISK_MIN_FREE, default 10%).
 	MinFree float64
 
-	Timeout   time.Duration // -timeout: the whole command; default 60s (migrate: 5m)
-	LogFormat string        // LOG_FORMAT: text | json
+	Timeout time.Duration // -timeout: the whole command; default 60s (migrate: 5m)
+	// Log is LOG_LEVEL (-log-level; default info) and LOG_FORMAT (-log-format; default text).
+	Log applog.Settings
 }
 
-// FromEnv builds the configuration from getenv, then applies the flags in args (after the
-// subcommand name). getenv is os.Getenv in production.
-func FromEnv(getenv func(string) string, args []string) (Config, error) {
+// Load builds the configuration from getenv (os.Getenv in production), applies the flags in
+// args (the subcommand, its operands, then its flags; without the program name) and validates
+// the result for the command. -h writes the usage to out and returns flag.ErrHelp. Any other
+// error lists every problem found (errors.Join), each naming its variable or flag.
+func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	env := func(k, def string) string {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			return v
@@ -118,7 +124,7 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 		v := env(k, strconv.Itoa(def))
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q is not a number", k, v))
+			errs = append(errs, fmt.Errorf("%s=%q is not a whole number", k, v))
 		}
 		return n
 	}
@@ -147,7 +153,7 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 		SparkSecret:          getenv("SPARK_CONNECT_SECRET"),
 		MySQLAddr:            env("MYSQL_ADDR", "127.0.0.1:"+env("MYSQL_PORT", "3306")),
 		Timeout:              60 * time.Second,
-		LogFormat:            env("LOG_FORMAT", "text"),
+		Log:                  applog.FromEnv(getenv),
 	}
 	// The native MariaDB's superuser is the operating-system user, through the socket
 	// (unix_socket authentication; stack/native/mariadb.sh).
@@ -183,20 +189,25 @@ func FromEnv(getenv func(string) string, args []string) (Config, error) {
 		c.Timeout = 5 * time.Minute // DDL and schema agreement on a busy 2-core machine
 	}
 	fs := flag.NewFlagSet("stackctl "+c.Command, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs.SetOutput(out)
 	targets := fs.String("targets", strings.Join(c.Targets, ","), "migrate: comma list of mysql, cassandra")
 	fs.StringVar(&c.SchemaDir, "schema", c.SchemaDir, "migrate: directory holding mysql/*.sql and cassandra/*.cql")
 	fs.BoolVar(&c.AnyHost, "any-host", false, "migrate: also create the MySQL users for host '%' (Docker)")
 	fs.IntVar(&c.Partitions, "partitions", c.Partitions, "topics: partitions of each topic (KAFKA_PARTITIONS)")
 	fs.IntVar(&c.ReplicationFactor, "rf", c.ReplicationFactor, "topics: replication factor (KAFKA_REPLICATION_FACTOR)")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "wait: how long to wait for the service; others: for the whole command")
+	c.Log.Flags(fs)
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, errors.Join(append(errs, err)...)
 	}
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
 	c.Targets = splitList(*targets)
+	errs = append(errs, c.Validate())
 	return c, errors.Join(errs...)
 }
 
@@ -312,10 +323,42 @@ func (c Config) Validate() error {
 			add("KAFKA_REPLICATION_FACTOR=%d must be at least 1", c.ReplicationFactor)
 		}
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		add("LOG_FORMAT=%q must be text or json", c.LogFormat)
-	}
+	errs = append(errs, c.Log.Validate())
 	return errors.Join(errs...)
+}
+
+// LogValue is the settings as slog attributes, every password and secret redacted and the
+// admin DSN without its password, so that logger.Info("config", "config", cfg) is safe with any
+// handler.
+func (c Config) LogValue() slog.Value {
+	user := func(u User) slog.Value {
+		return slog.GroupValue(slog.String("name", u.Name), slog.Any("password", applog.Redacted(u.Password)))
+	}
+	dsn := "(invalid)"
+	if d, err := mysql.ParseDSN(c.MySQLAdminDSN); err == nil {
+		if d.Passwd != "" {
+			d.Passwd = "redacted"
+		}
+		dsn = d.FormatDSN()
+	}
+	return slog.GroupValue(
+		slog.String("command", c.Command), slog.String("service", c.Service),
+		slog.String("ns_op", c.NsOp), slog.String("ns_name", c.NsName),
+		slog.String("stack_home", c.StackHome), slog.String("schema_dir", c.SchemaDir),
+		slog.String("targets", strings.Join(c.Targets, ",")),
+		slog.String("mysql_admin_dsn", dsn), slog.String("mysql_database", c.MySQLDatabase),
+		slog.Bool("any_host", c.AnyHost), slog.String("mysql_addr", c.MySQLAddr),
+		slog.Any("job_user", user(c.JobUser)), slog.Any("producer_user", user(c.ProducerUser)),
+		slog.Any("dashboard_user", user(c.DashboardUser)), slog.String("market_tz", c.MarketTZ),
+		slog.String("kafka", strings.Join(c.KafkaBrokers, ",")), slog.Int("partitions", c.Partitions),
+		slog.Int("replication_factor", c.ReplicationFactor), slog.String("topics", strings.Join(c.Topics, ",")),
+		slog.String("cassandra", strings.Join(c.CassandraHosts, ",")), slog.Int("cassandra_port", c.CassandraPort),
+		slog.String("cassandra_keyspace", c.CassandraKeyspace), slog.String("cassandra_replication", c.CassandraReplication),
+		slog.Any("cassandra_admin", user(c.CassandraAdmin)), slog.Any("cassandra_job", user(c.CassandraJob)),
+		slog.Any("cassandra_dashboard", user(c.CassandraDashboard)),
+		slog.String("spark_remote", c.SparkRemote), slog.Any("spark_secret", applog.Redacted(c.SparkSecret)),
+		slog.Duration("timeout", c.Timeout), slog.Any("log", c.Log),
+	)
 }
 
 // Has reports whether migrate should touch target.

@@ -1,6 +1,11 @@
 package config
 
 import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -20,12 +25,9 @@ var goodEnv = map[string]string{
 }
 
 func TestDefaults(t *testing.T) {
-	c, err := FromEnv(envOf(goodEnv), []string{"migrate"})
+	c, err := Load([]string{"migrate"}, envOf(goodEnv), io.Discard)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
 	}
 	checks := []struct {
 		name      string
@@ -49,7 +51,7 @@ func TestDefaults(t *testing.T) {
 
 func TestFlagsOverrideEnv(t *testing.T) {
 	env := map[string]string{"KAFKA_PARTITIONS": "6", "KAFKA_BOOTSTRAP_SERVERS": "a:1, b:2"}
-	c, err := FromEnv(envOf(env), []string{"topics", "-partitions", "2", "-rf", "1"})
+	c, err := Load([]string{"topics", "-partitions", "2", "-rf", "1"}, envOf(env), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +61,7 @@ func TestFlagsOverrideEnv(t *testing.T) {
 	if !reflect.DeepEqual(c.KafkaBrokers, []string{"a:1", "b:2"}) {
 		t.Errorf("brokers = %q", c.KafkaBrokers)
 	}
-	c, err = FromEnv(envOf(nil), []string{"wait", "cassandra", "-timeout", "5s"})
+	c, err = Load([]string{"wait", "cassandra", "-timeout", "5s"}, envOf(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,24 +90,22 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{"bad kafka settings", withEnv(goodEnv, map[string]string{"KAFKA_BOOTSTRAP_SERVERS": " , "}), []string{"topics", "-partitions", "0", "-rf", "0"},
 			[]string{"KAFKA_BOOTSTRAP_SERVERS is empty", "KAFKA_PARTITIONS=0", "KAFKA_REPLICATION_FACTOR=0"}},
 		{"bad timeout", goodEnv, []string{"wait", "kafka", "-timeout", "0s"}, []string{"-timeout must be positive"}},
+		{"bad values reported together", withEnv(goodEnv, map[string]string{"KAFKA_PARTITIONS": "three", "LOG_FORMAT": "xml", "LOG_LEVEL": "loud"}),
+			[]string{"topics", "-rf", "0"}, []string{`KAFKA_PARTITIONS="three"`, "KAFKA_REPLICATION_FACTOR=0", `LOG_FORMAT="xml"`, `LOG_LEVEL="loud"`}},
 		{"mysql-only migrate ignores cassandra settings", withEnv(goodEnv, map[string]string{"CASSANDRA_KEYSPACE": "bad-name"}),
 			[]string{"migrate", "-targets", "mysql"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := FromEnv(envOf(tt.env), tt.args)
-			if err != nil {
-				t.Fatalf("FromEnv: %v", err)
-			}
-			err = c.Validate()
+			_, err := Load(tt.args, envOf(tt.env), io.Discard)
 			if len(tt.wants) == 0 {
 				if err != nil {
-					t.Fatalf("Validate: %v", err)
+					t.Fatalf("Load: %v", err)
 				}
 				return
 			}
 			if err == nil {
-				t.Fatal("Validate accepted a bad config")
+				t.Fatal("Load accepted a bad config")
 			}
 			for _, w := range tt.wants {
 				if !strings.Contains(err.Error(), w) {
@@ -116,8 +116,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
-func TestFromEnvRejectsNonNumbers(t *testing.T) {
-	_, err := FromEnv(envOf(map[string]string{"KAFKA_PARTITIONS": "three"}), []string{"topics"})
+func TestLoadRejectsNonNumbers(t *testing.T) {
+	_, err := Load([]string{"topics"}, envOf(map[string]string{"KAFKA_PARTITIONS": "three"}), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "KAFKA_PARTITIONS") {
 		t.Fatalf("err = %v, want one naming KAFKA_PARTITIONS", err)
 	}
@@ -132,4 +132,39 @@ func withEnv(base, over map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := Load([]string{"topics", "-h"}, envOf(goodEnv), &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Load(-h) = %v, want flag.ErrHelp", err)
+	}
+	if !strings.Contains(out.String(), "-partitions") || !strings.Contains(out.String(), "LOG_LEVEL") {
+		t.Errorf("usage: %s", out.String())
+	}
+}
+
+func TestLogValueRedactsSecrets(t *testing.T) {
+	env := withEnv(goodEnv, map[string]string{"SPARK_CONNECT_SECRET": "spark-s3cret", "MYSQL_ADMIN_DSN": "root:admin-s3cret@tcp(127.0.0.1:3306)/",
+		"MYSQL_JOB_PASSWORD": "job-s3cret", "CASSANDRA_ADMIN_PASSWORD": "cass-s3cret"})
+	c, err := Load([]string{"migrate"}, envOf(env), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []func(io.Writer) slog.Handler{
+		func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+		func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+	} {
+		var b bytes.Buffer
+		slog.New(h(&b)).Info("configuration", "config", c)
+		out := b.String()
+		if strings.Contains(out, "s3cret") {
+			t.Errorf("log shows a secret: %s", out)
+		}
+		for _, w := range []string{"trading_job", "[redacted]", "root:redacted@tcp(127.0.0.1:3306)/", "migrate"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("log lacks %q: %s", w, out)
+			}
+		}
+	}
 }

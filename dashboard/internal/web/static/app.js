@@ -5,7 +5,11 @@
 'use strict';
 (function () {
   var live = document.getElementById('live');
-  var names = ['header', 'health', 'volume', 'timeline', 'movers', 'trades'];
+  // the panels' event names: the server marks each panel's element with data-panel (its one
+  // table of panels, internal/web/panels.go), so a new panel needs no change here
+  var names = Array.prototype.map.call(document.querySelectorAll('[data-panel]'), function (el) {
+    return el.getAttribute('data-panel');
+  });
   var skew = 0; // server clock minus this clock, in ms
 
   function setLive(state, text) {
@@ -49,7 +53,7 @@
     var wasOpen = el.querySelectorAll('details').length > 0 && open.length > 0;
     el.innerHTML = html;
     if (wasOpen) el.querySelectorAll('details').forEach(function (d) { d.open = true; });
-    if (name === 'health') readSkew();
+    if (el.querySelector('[data-now]')) readSkew(); // the panel that carries the server's clock
   }
 
   readSkew();

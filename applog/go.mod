@@ -1,0 +1,3 @@
+module idxstream/applog
+
+go 1.26.0
