@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -145,4 +147,18 @@ func (u Usage) Warning(minFree float64) string {
 	}
 	return fmt.Sprintf("%s: %s free of %s (%.0f%%), below %.0f%%: shorten retention (docs/operations.md, \"Retention and disk\") or add disk",
 		where, FormatBytes(u.Free), FormatBytes(u.Total), 100*u.FreeShare(), 100*minFree)
+}
+
+// MinFreeFromEnv reads DISK_MIN_FREE (a share of a volume such as "10%", the default): below it,
+// a volume is a warning in `make status` and the job's status alike.
+func MinFreeFromEnv(getenv func(string) string) (float64, error) {
+	v := strings.TrimSpace(getenv("DISK_MIN_FREE"))
+	if v == "" {
+		v = "10%"
+	}
+	pct, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+	if err != nil || pct < 0 || pct >= 100 {
+		return 0.10, fmt.Errorf("DISK_MIN_FREE=%q: want a share of the volume such as 10%%", v)
+	}
+	return pct / 100, nil
 }

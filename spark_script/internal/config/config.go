@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"idxstream/applog"
+	"idxstream/storage"
 )
 
 // Config is everything the job needs. Addresses come in two flavours: as seen by this process
@@ -139,13 +140,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		Log:                  applog.FromEnv(getenv),
 	}
 	c.SparkKafkaBootstrap = env("SPARK_KAFKA_BOOTSTRAP_SERVERS", c.KafkaBootstrap)
-	if v := env("DISK_MIN_FREE", "10%"); v != "" {
-		pct, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
-		if err != nil || pct < 0 || pct >= 100 {
-			errs = append(errs, fmt.Errorf("DISK_MIN_FREE=%q: want a share of the volume such as 10%%", v))
-		}
-		c.DiskMinFree = pct / 100
-	}
+	minFree, err := storage.MinFreeFromEnv(getenv)
+	errs = append(errs, err)
+	c.DiskMinFree = minFree
 
 	fs := flag.NewFlagSet("spark_script", flag.ContinueOnError)
 	fs.SetOutput(stderr)

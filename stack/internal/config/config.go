@@ -20,6 +20,7 @@ import (
 	"idxstream/applog"
 	"idxstream/stack/internal/namespace"
 	"idxstream/stack/internal/retention"
+	"idxstream/storage"
 )
 
 // Commands stackctl knows.
@@ -164,14 +165,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	policy, err := retention.FromEnv(getenv)
 	errs = append(errs, err)
 	c.Retention = policy
-	{
-		v := env("DISK_MIN_FREE", "10%")
-		pct, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
-		if err != nil || pct < 0 || pct >= 100 {
-			errs = append(errs, fmt.Errorf("DISK_MIN_FREE=%q: want a share of the volume such as 10%%", v))
-		}
-		c.MinFree = pct / 100
-	}
+	minFree, err := storage.MinFreeFromEnv(getenv)
+	errs = append(errs, err)
+	c.MinFree = minFree
 	c.MySQLAdminDSN = env("MYSQL_ADMIN_DSN", osUser+"@unix("+filepath.Join(c.StackHome, "mariadb", "run", "mysqld.sock")+")/")
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		c.Command, args = args[0], args[1:]
