@@ -11,6 +11,9 @@ import (
 	"sync"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"idxstream/stack/internal/cassadmin"
 	"idxstream/stack/internal/config"
 	"idxstream/stack/internal/sparkprobe"
 )
@@ -100,7 +103,7 @@ func defaultStatusRows(cfg config.Config) []statusRow {
 		{"kafka", "up", strings.Join(cfg.KafkaBrokers, ",")},
 		{"cassandra", "up", strings.Join(cass, ",")},
 		{"spark-master", "up", cfg.SparkMasterUI},
-		{"spark-worker", "up", "(at the master)"},
+		{"spark-worker", "up", ""}, // known through the master
 		{"spark-connect", "up", cfg.SparkRemote},
 	}
 }
@@ -121,7 +124,7 @@ func probeRows(ctx context.Context, rows []statusRow, probe probeFunc) []statusR
 			case errors.Is(err, errUnprobed):
 			case err != nil:
 				out[i].State = "down"
-				out[i].Address = joinNote(out[i].Address, "does not answer: "+firstLine(err.Error(), 160))
+				out[i].Address = joinNote(out[i].Address, "does not answer: "+oneLine(err.Error(), 200))
 			case note != "":
 				out[i].Address = joinNote(out[i].Address, note)
 			}
@@ -138,10 +141,9 @@ func joinNote(addr, note string) string {
 	return addr + " (" + note + ")"
 }
 
-func firstLine(s string, max int) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
+// oneLine puts an error of several lines (errors.Join) on one, at most max bytes long.
+func oneLine(s string, max int) string {
+	s = strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
 	if len(s) > max {
 		s = s[:max] + "…"
 	}
@@ -159,7 +161,13 @@ func probeService(ctx context.Context, cfg config.Config, name string, logger *s
 	case "kafka":
 		svc = config.SvcKafka
 	case "cassandra":
-		svc = config.SvcCassandra
+		// as wait cassandra, without the driver's warnings about each pool connection it retries
+		ctx, cancel := context.WithTimeout(ctx, within)
+		defer cancel()
+		cl := cassadmin.WithLogin(cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort), login(cfg.CassandraAdmin))
+		cl.Logger = gocql.NewLogger(gocql.LogLevelError)
+		_, err := cassadmin.Wait(ctx, cl)
+		return "", err
 	case "spark-master", "spark-worker":
 		ctx, cancel := context.WithTimeout(ctx, within)
 		defer cancel()

@@ -62,7 +62,7 @@ func TestProbeRows(t *testing.T) {
 		{"kafka", "up", "127.0.0.1:9092"},
 		{"cassandra", "down", "127.0.0.1:9042"}, // the launcher says down: not probed
 		{"spark-worker", "up", "127.0.0.1:8081 (1 ALIVE at the master)"},
-		{"mariadb", "down", "127.0.0.1:3306 (does not answer: dial tcp: connection refused)"},
+		{"mariadb", "down", "127.0.0.1:3306 (does not answer: dial tcp: connection refused; more detail)"},
 		{"other", "up", "somewhere"},
 	}
 	if !slices.Equal(got, want) {
