@@ -43,19 +43,23 @@ require_port_free() {
   fi
 }
 
-# wait_port SERVICE PORT SECONDS LOGFILE [PID]: wait until the port accepts connections; fails early
-# if PID dies, pointing at the log.
-wait_port() {
-  local svc=$1 port=$2 secs=$3 logf=$4 pid=${5:-} i
-  for ((i = 0; i < secs; i++)); do
-    port_in_use "$port" && return 0
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      die "$svc exited during start-up; see $logf (last lines below)
-$(tail -n 15 "$logf" 2>/dev/null)"
-    fi
-    sleep 1
-  done
-  die "$svc did not open port $port within ${secs}s; see $logf"
+# stackctl ARGS...: the stack's Go tool ($STACKCTL, built by stack/stack.sh), run from the repo root
+# so that it reads ./.env.
+stackctl() { (cd "$STACK_REPO" && "${STACKCTL:?stackctl is not built (stack/stack.sh builds it)}" "$@"); }
+
+# await_ready SERVICE LOGFILE PID SECONDS TARGET: until the server answers a real request. Whether
+# it answers is stackctl's decision (`stackctl wait TARGET`, the one readiness check of the stack,
+# which gives up as soon as PID exits); this only turns a failure into an error that names the log
+# and shows its last lines. Address variables for stackctl go before the call (VAR=... await_ready).
+await_ready() {
+  local svc=$1 logf=$2 pid=$3 secs=$4 target=$5
+  stackctl wait "$target" -pid "$pid" -timeout "${secs}s" -log-level error && return 0
+  if ! kill -0 "$pid" 2>/dev/null; then
+    die "$svc exited during start-up; see $logf (last lines below)
+$(tail -n 20 "$logf" 2>/dev/null)"
+  fi
+  die "$svc did not answer within ${secs}s; see $logf (last lines below)
+$(tail -n 20 "$logf" 2>/dev/null)"
 }
 
 # STACK_ENGINE_NICE (default 10): CPU niceness of the engines that do the bulk work: Cassandra, the

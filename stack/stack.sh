@@ -96,7 +96,6 @@ check_prereqs() {
   command -v ss >/dev/null 2>&1 || missing+=(iproute2)
   command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
-  command -v go >/dev/null 2>&1 || die "Go (1.26 or newer) is needed to build stackctl; install it from go.dev/dl and put it on PATH"
   check_java
 }
 
@@ -135,7 +134,13 @@ ensure_env_file() {
 }
 
 # build_stackctl: compile stack/cmd/stackctl into $STACK_HOME/bin (Go's build cache makes it quick).
+# STACKCTL_BIN=path uses a stackctl built elsewhere instead (e.g. from another checkout, leaving
+# the stack's own binary alone).
 build_stackctl() {
+  if [ -n "${STACKCTL_BIN:-}" ]; then
+    [ -x "$STACKCTL_BIN" ] || die "STACKCTL_BIN=$STACKCTL_BIN is not an executable"
+    STACKCTL=$STACKCTL_BIN; export STACKCTL; return 0
+  fi
   STACKCTL="$STACK_HOME/bin/stackctl"
   mkdir -p "$STACK_HOME/bin"
   # skip the build (seconds on a busy machine) when no source of the module is newer than the binary
@@ -147,8 +152,13 @@ build_stackctl() {
   export STACKCTL
 }
 
-# stackctl ARGS...: run from the repo root so that it reads ./.env.
-stackctl() { (cd "$STACK_REPO" && "$STACKCTL" "$@"); }
+# native_stackctl_env: stackctl talks to the servers this launcher started (127.0.0.1, MariaDB's
+# socket), whatever the clients' variables in .env say.
+native_stackctl_env() {
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}" CASSANDRA_HOSTS="127.0.0.1:${CASSANDRA_PORT:-9042}" \
+    SPARK_REMOTE="sc://127.0.0.1:${SPARK_CONNECT_PORT:-15002}" SPARK_MASTER_UI_URL="http://127.0.0.1:${SPARK_MASTER_UI_PORT:-8080}"
+  if [ -n "${MARIADB_SOCKET:-}" ]; then MYSQL_ADMIN_DSN="$(id -un)@unix($MARIADB_SOCKET)/"; export MYSQL_ADMIN_DSN; fi
+}
 
 # ---------------------------------------------------------------------------------------------
 # native commands
@@ -177,23 +187,22 @@ native_up() {
   local t0=$SECONDS svc targets=()
   log "native mode: STACK_HOME=$STACK_HOME STACK_CACHE=$STACK_CACHE"
   rm -f "$STACK_HOME/stack.env"   # Spark sees the same 127.0.0.1 addresses as the programs
+  # stackctl first: it decides whether a server answers (status, and each start-up's wait)
+  command -v go >/dev/null 2>&1 || [ -n "${STACKCTL_BIN:-}" ] || die "Go (1.26 or newer) is needed to build stackctl; install it from go.dev/dl and put it on PATH"
+  ensure_env_file
+  build_stackctl
+  native_stackctl_env
   if native_status >/dev/null 2>&1; then
     # everything runs already: nothing to check, fetch or start (keeps a repeated `up` quick)
     log "all services already up"
-    ensure_env_file
-    build_stackctl
   else
     check_prereqs
-    ensure_env_file
-    build_stackctl
     mkdir -p "$STACK_HOME/logs" "$STACK_HOME/run" "$STACK_CACHE"
     native_fetch_all
     for svc in "${SERVICES[@]}"; do svc_call "$svc" start; done
   fi
   [[ " ${SERVICES[*]} " == *" mariadb "* ]] && targets+=(mysql)
   [[ " ${SERVICES[*]} " == *" cassandra "* ]] && targets+=(cassandra)
-  # stackctl talks to the servers this launcher started, whatever the clients' variables say
-  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}" CASSANDRA_HOSTS="127.0.0.1:${CASSANDRA_PORT:-9042}"
   if [ ${#targets[@]} -gt 0 ]; then
     stackctl migrate -targets "$(IFS=,; echo "${targets[*]}")" || die "migrations failed (see above)"
   fi
@@ -210,22 +219,20 @@ native_down() {
   log "stopped (data kept in $STACK_HOME)"
 }
 
+# native_status: the launcher's rows (each process alive with its port bound: process control)
+# go to `stackctl status`, which asks every running server for a real answer, prints the table
+# (SERVICE STATE ADDRESS) and exits 1 when a service is down.
 native_status() {
-  local svc line rc=0
-  printf '%-14s %-5s %s\n' SERVICE STATE ADDRESS
+  local svc line rows=""
   for svc in "${SERVICES[@]}"; do
-    if line=$(svc_call "$svc" status 2>/dev/null); then :; else rc=1; fi
-    [ -n "$line" ] || line="$svc down"
-    # one or more lines "name state address"; a 'down' anywhere means not healthy
-    while read -r n s a; do
-      printf '%-14s %-5s %s\n' "$n" "$s" "$a"
-      [ "$s" = up ] || rc=1
-    done <<<"$line"
+    line=$(svc_call "$svc" status 2>/dev/null) || true
+    rows+="${line:-$svc down}"$'\n'   # one or more lines "name up|down address"
   done
   for svc in "${WANTED[@]}"; do
-    [[ " ${SERVICES[*]} " == *" $svc "* ]] || { printf '%-14s %-5s %s\n' "$svc" down "(stack/native/$svc.sh missing)"; rc=1; }
+    [[ " ${SERVICES[*]} " == *" $svc "* ]] || rows+="$svc down (stack/native/$svc.sh missing)"$'\n'
   done
-  return $rc
+  build_stackctl
+  ( native_stackctl_env; printf '%s' "$rows" | stackctl status -table - -log-level error )
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -259,17 +266,17 @@ ENV
   log "up in $((SECONDS - t0))s"
 }
 
-# docker_status: compose's table; non-zero when a service is not running (or not healthy).
-# One-shot *-init containers count as fine once they exited with status 0.
+# docker_status: compose's table of the containers, then `stackctl status`, which asks each
+# service on its published 127.0.0.1 port for a real answer and decides the exit code.
 docker_status() {
   compose ps -a
-  local bad
-  bad=$(compose ps -a --format '{{.Service}} {{.State}} {{.ExitCode}} {{.Health}}' | awk '
-    $1 ~ /-init$/ { if ($2 == "exited" && $3 == 0) next; if ($2 == "running") next }
-    $1 !~ /-init$/ && $2 == "running" && ($4 == "" || $4 == "healthy") { next }
-    { print $1 "=" $2 }')
   [ -n "$(compose ps -q)" ] || { log "no containers; run 'make up'"; return 1; }
-  [ -z "$bad" ] || { log "not up: $(echo "$bad" | tr '\n' ' ')"; return 1; }
+  echo
+  build_stackctl
+  ( if [ -f "$STACK_REPO/.env" ]; then set -a; . "$STACK_REPO/.env"; set +a; fi
+    : "${MYSQL_ADMIN_DSN:=root:${MYSQL_ROOT_PASSWORD:-}@tcp(${MYSQL_ADDR:-127.0.0.1:${MYSQL_PORT:-3306}})/}"
+    export MYSQL_ADMIN_DSN
+    stackctl status -log-level error )
 }
 
 # compose_names SVC: the compose services of a launcher service name.

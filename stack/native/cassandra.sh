@@ -191,21 +191,8 @@ cassandra_nodetool() {
 # logs in as the stack's superuser; a refused login also means the node answers, before
 # `stackctl migrate` has made the roles).
 cassandra_wait_ready() {
-  local pid=$1 t0=$SECONDS
-  local fail="see $CASSANDRA_LOG (last lines below)"
-  # The deadline is measured, not counted: each probe itself may take its 5 s.
-  while ((SECONDS - t0 < CASSANDRA_START_TIMEOUT)); do
-    kill -0 "$pid" 2>/dev/null || die "cassandra exited during start-up; $fail
-$(tail -n 20 "$CASSANDRA_LOG" 2>/dev/null)"
-    if port_in_use "$CASSANDRA_PORT" &&
-      CASSANDRA_HOSTS="127.0.0.1:$CASSANDRA_PORT" stackctl wait cassandra -timeout 5s >/dev/null 2>&1; then
-      log "ready: CQL answers on 127.0.0.1:$CASSANDRA_PORT after $((SECONDS - t0))s"
-      return 0
-    fi
-    sleep 2
-  done
-  die "cassandra did not answer CQL on 127.0.0.1:$CASSANDRA_PORT within ${CASSANDRA_START_TIMEOUT}s; $fail
-$(tail -n 20 "$CASSANDRA_LOG" 2>/dev/null)"
+  CASSANDRA_HOSTS="127.0.0.1:$CASSANDRA_PORT" await_ready cassandra "$CASSANDRA_LOG" "$1" "$CASSANDRA_START_TIMEOUT" cassandra
+  log "ready: CQL answers on 127.0.0.1:$CASSANDRA_PORT"
 }
 
 cassandra_start() {

@@ -109,20 +109,8 @@ $(tail -n 15 "$KAFKA_LOG")"
   start_bg kafka "$KAFKA_LOG" "$java" -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent $(kafka_java_opts) \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties"
-  local pid; pid=$(cat "$STACK_HOME/run/kafka.pid")
-  wait_port kafka "$KAFKA_PORT" 120 "$KAFKA_LOG" "$pid"
-  # A bound port is not proof: wait until the broker answers a real request.
-  if [ -n "${STACKCTL:-}" ]; then
-    (cd "$STACK_REPO" && KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" "$STACKCTL" wait kafka -timeout 90s) || {
-      kill -0 "$pid" 2>/dev/null || die "kafka exited during start-up; see $KAFKA_LOG (last lines below)
-$(tail -n 15 "$KAFKA_LOG")"
-      die "kafka did not answer requests within 90s; see $KAFKA_LOG
-$(tail -n 15 "$KAFKA_LOG")"
-    }
-  else
-    local i
-    for ((i = 0; i < 90; i++)); do grep -q 'Kafka Server started' "$KAFKA_LOG" && break; sleep 1; done
-  fi
+  # A bound port is not proof: ready once the broker answers a real request.
+  KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" await_ready kafka "$KAFKA_LOG" "$(cat "$STACK_HOME/run/kafka.pid")" 120 kafka
   log "ready"
 }
 

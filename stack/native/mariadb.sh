@@ -26,9 +26,9 @@ mariadb_fetch() {
   log "using $("$(mariadb_bin mariadbd)" --version 2>/dev/null | sed 's/^.*Ver //')"
 }
 
-mariadb_ping() {
-  "$(mariadb_bin mariadb-admin)" --no-defaults --user="$(id -un)" --socket="$MARIADB_SOCKET" \
-    --connect-timeout=2 ping >/dev/null 2>&1
+# mariadb_wait PID SECONDS: until the server answers as its superuser over the socket (stackctl).
+mariadb_wait() {
+  MYSQL_ADMIN_DSN="$(id -un)@unix($MARIADB_SOCKET)/" await_ready mariadb "$MARIADB_LOG" "$1" "$2" mysql
 }
 
 mariadb_write_config() {
@@ -60,7 +60,9 @@ EOF
 }
 
 mariadb_start() {
-  if pid_of mariadb >/dev/null && mariadb_ping; then
+  local pid
+  if pid=$(pid_of mariadb); then
+    mariadb_wait "$pid" 60
     log "already running (127.0.0.1:$MYSQL_PORT)"; return 0
   fi
   require_port_free mariadb "$MYSQL_PORT" MYSQL_PORT
@@ -74,17 +76,7 @@ $(tail -n 15 "$MARIADB_LOG")"
   fi
   log "starting on 127.0.0.1:$MYSQL_PORT (socket $MARIADB_SOCKET, log $MARIADB_LOG)"
   start_engine mariadb "$MARIADB_LOG" "$(mariadb_bin mariadbd)" --defaults-file="$MARIADB_DIR/my.cnf"
-  local pid i
-  pid=$(cat "$STACK_HOME/run/mariadb.pid")
-  for ((i = 0; i < 120; i++)); do
-    mariadb_ping && break
-    kill -0 "$pid" 2>/dev/null || die "mariadb exited during start-up; see $MARIADB_LOG (last lines below)
-$(tail -n 15 "$MARIADB_LOG")"
-    sleep 0.5
-  done
-  mariadb_ping || die "mariadb did not answer within 60s; see $MARIADB_LOG
-$(tail -n 15 "$MARIADB_LOG")"
-  wait_port mariadb "$MYSQL_PORT" 10 "$MARIADB_LOG" "$pid"
+  mariadb_wait "$(cat "$STACK_HOME/run/mariadb.pid")" 60
   log "ready"
 }
 
@@ -94,8 +86,9 @@ mariadb_stop() {
   stop_bg mariadb 60
 }
 
+# mariadb_status: the process and its port; whether it answers is `stackctl status`'s call.
 mariadb_status() {
-  if pid_of mariadb >/dev/null && mariadb_ping; then
+  if pid_of mariadb >/dev/null && port_in_use "$MYSQL_PORT"; then
     echo "mariadb up 127.0.0.1:$MYSQL_PORT (socket $MARIADB_SOCKET)"
   else
     echo "mariadb down 127.0.0.1:$MYSQL_PORT"; return 1

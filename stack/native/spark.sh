@@ -219,39 +219,21 @@ spark_build_auth() {
   rm -rf "$classes"
 }
 
-# spark_master_json: the master's state as JSON (what its UI serves at /json).
-spark_master_json() { curl -fsS --max-time 5 "http://127.0.0.1:$SPARK_MASTER_UI_PORT/json/" 2>/dev/null; }
-
-# spark_alive_workers: how many workers the master lists as ALIVE.
-spark_alive_workers() {
-  spark_master_json | python3 -c 'import json,sys
-try: d=json.load(sys.stdin)
-except Exception: print(0); sys.exit()
-print(sum(1 for w in d.get("workers", []) if w.get("state") == "ALIVE"))' 2>/dev/null || echo 0
+# spark_await NAME SECONDS TARGET: until `stackctl wait TARGET` (spark-master: the master's UI says
+# ALIVE; spark-worker: the master lists an ALIVE worker; spark: SELECT 1 through Spark Connect with
+# the secret) while process NAME runs.
+spark_await() {
+  SPARK_MASTER_UI_URL="http://127.0.0.1:$SPARK_MASTER_UI_PORT" SPARK_REMOTE="sc://127.0.0.1:$SPARK_CONNECT_PORT" \
+    SPARK_CONNECT_SECRET="$(dotenv_value SPARK_CONNECT_SECRET)" \
+    await_ready "$1" "$STACK_HOME/logs/$1.log" "$(pid_of "$1" || echo 0)" "$2" "$3"
 }
-
-# spark_wait SERVICE SECONDS LOGFILE PID CMD...: poll CMD each second until it succeeds.
-spark_wait() {
-  local svc=$1 secs=$2 logf=$3 pid=$4 i; shift 4
-  for ((i = 0; i < secs; i++)); do
-    "$@" && return 0
-    kill -0 "$pid" 2>/dev/null || die "$svc exited during start-up; see $logf (last lines below)
-$(tail -n 15 "$logf" 2>/dev/null)"
-    sleep 1
-  done
-  die "$svc was not ready within ${secs}s; see $logf (last lines below)
-$(tail -n 15 "$logf" 2>/dev/null)"
-}
-
-spark_worker_registered() { [ "$(spark_alive_workers)" -ge 1 ]; }
-spark_connect_logged() { grep -q 'Spark Connect server started' "$STACK_HOME/logs/spark-connect.log"; }
 
 spark_start() {
   local SERVICE=spark
   if pid_of spark-master >/dev/null && pid_of spark-worker >/dev/null && pid_of spark-connect >/dev/null; then
     # Already running (perhaps still starting, by another caller): just wait until it is ready.
-    spark_wait spark-worker 180 "$STACK_HOME/logs/spark-worker.log" "$(pid_of spark-worker)" spark_worker_registered
-    wait_port spark-connect "$SPARK_CONNECT_PORT" 240 "$STACK_HOME/logs/spark-connect.log" "$(pid_of spark-connect)"
+    spark_await spark-worker 180 spark-worker
+    spark_await spark-connect 240 spark
     log "already running (spark://127.0.0.1:$SPARK_MASTER_PORT, sc://127.0.0.1:$SPARK_CONNECT_PORT)"; return 0
   fi
   if ! spark_home >/dev/null || [ ! -f "$SPARK_CACHE_DIR/.complete" ]; then
@@ -272,14 +254,12 @@ spark_start() {
 
   # Master first (the others need its port); then worker and Connect server start side by side
   # (the Connect driver waits for the worker's executor by itself); then both are checked.
-  local mpid="" cpid="" mark=0
   if ! pid_of spark-master >/dev/null; then
     log "starting master on 127.0.0.1:$SPARK_MASTER_PORT (UI $SPARK_MASTER_UI_PORT, log $logs/spark-master.log)"
     ( spark_env; start_bg spark-master "$logs/spark-master.log" "$SPARK_HOME/bin/spark-class" \
         org.apache.spark.deploy.master.Master --host 127.0.0.1 --port "$SPARK_MASTER_PORT" \
         --webui-port "$SPARK_MASTER_UI_PORT" ) || exit 1
-    mpid=$(cat "$STACK_HOME/run/spark-master.pid")
-    wait_port spark-master "$SPARK_MASTER_PORT" 120 "$logs/spark-master.log" "$mpid"
+    spark_await spark-master 120 spark-master
   fi
 
   if ! pid_of spark-worker >/dev/null; then
@@ -295,7 +275,6 @@ spark_start() {
 
   if ! pid_of spark-connect >/dev/null; then
     log "starting Spark Connect on port $SPARK_CONNECT_PORT (ALL interfaces: Spark 3.5 cannot bind it to loopback; driver UI $SPARK_DRIVER_UI_PORT, log $logs/spark-connect.log)"
-    mark=$(wc -l 2>/dev/null < "$logs/spark-connect.log" || echo 0)
     # spark-submit sizes the Connect server's JVM like a daemon's (SPARK_DAEMON_MEMORY, as for the
     # Thrift server), not from spark.driver.memory: hand it the driver memory that way.
     local mem=${SPARK_CONNECT_DRIVER_MEMORY:-$(spark_conf_value spark.driver.memory)}
@@ -309,22 +288,14 @@ spark_start() {
         --master "spark://127.0.0.1:$SPARK_MASTER_PORT" --properties-file "$SPARK_CONF_OUT/spark-defaults.conf" \
         --driver-class-path "$SPARK_AUTH_JAR" \
         ${SPARK_CONNECT_DRIVER_MEMORY:+--driver-memory "$SPARK_CONNECT_DRIVER_MEMORY"} ) || exit 1
-    cpid=$(cat "$STACK_HOME/run/spark-connect.pid")
   fi
 
   # A worker that was already running re-registers by itself with a restarted master.
-  spark_wait spark-worker 180 "$logs/spark-worker.log" "$(pid_of spark-worker || echo 0)" spark_worker_registered
+  spark_await spark-worker 180 spark-worker
   log "worker ALIVE at the master"
-  [ -n "$cpid" ] || wait_port spark-connect "$SPARK_CONNECT_PORT" 240 "$logs/spark-connect.log" "$(pid_of spark-connect || echo 0)"
-  if [ -n "$cpid" ]; then
-    wait_port spark-connect "$SPARK_CONNECT_PORT" 240 "$logs/spark-connect.log" "$cpid"
-    spark_wait spark-connect 90 "$logs/spark-connect.log" "$cpid" \
-      sh -c "tail -n +$((mark + 1)) '$logs/spark-connect.log' | grep -q 'Spark Connect server started'"
-    # A real request, with the secret: `SELECT 1` through the project's own client (stackctl).
-    SPARK_CONNECT_SECRET="$secret" SPARK_REMOTE="sc://127.0.0.1:$SPARK_CONNECT_PORT" stackctl wait spark -timeout 240s \
-      || die "Spark Connect opened port $SPARK_CONNECT_PORT but did not answer SELECT 1; see $logs/spark-connect.log"
-    log "Spark Connect answered SELECT 1 (with the secret)"
-  fi
+  # A real request, with the secret: `SELECT 1` through the project's own client (stackctl).
+  spark_await spark-connect 240 spark
+  log "Spark Connect answered SELECT 1 (with the secret)"
   log "ready: spark://127.0.0.1:$SPARK_MASTER_PORT (UI http://127.0.0.1:$SPARK_MASTER_UI_PORT), Connect sc://127.0.0.1:$SPARK_CONNECT_PORT"
 }
 
@@ -337,16 +308,15 @@ spark_stop() {
   done
 }
 
-# spark_status: one line per process; non-zero if any is down.
+# spark_status: one line per process (alive, port bound); non-zero if any is down. Whether they
+# answer (the worker ALIVE at the master, Connect's SELECT 1) is `stackctl status`'s call.
 spark_status() {
-  local rc=0 state
+  local rc=0
   if pid_of spark-master >/dev/null && port_in_use "$SPARK_MASTER_PORT"; then
     echo "spark-master up 127.0.0.1:$SPARK_MASTER_PORT (UI http://127.0.0.1:$SPARK_MASTER_UI_PORT)"
   else echo "spark-master down 127.0.0.1:$SPARK_MASTER_PORT"; rc=1; fi
   if pid_of spark-worker >/dev/null && port_in_use "$SPARK_WORKER_UI_PORT"; then
-    state=$(spark_alive_workers)
-    echo "spark-worker up 127.0.0.1:$SPARK_WORKER_UI_PORT ($state ALIVE at the master, $SPARK_WORKER_CORES cores, $SPARK_WORKER_MEMORY)"
-    [ "$state" -ge 1 ] || rc=1
+    echo "spark-worker up 127.0.0.1:$SPARK_WORKER_UI_PORT"
   else echo "spark-worker down 127.0.0.1:$SPARK_WORKER_UI_PORT"; rc=1; fi
   if pid_of spark-connect >/dev/null && port_in_use "$SPARK_CONNECT_PORT"; then
     echo "spark-connect up sc://127.0.0.1:$SPARK_CONNECT_PORT (listens on all interfaces; driver UI http://127.0.0.1:$SPARK_DRIVER_UI_PORT)"

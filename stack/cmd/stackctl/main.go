@@ -9,8 +9,17 @@
 //	stackctl topics [-partitions N] [-rf N]
 //	    create trading_data and test_topic (KAFKA_PARTITIONS, RF 1); existing topics keep their
 //	    partitions; both get the retention policy (KAFKA_RETENTION, KAFKA_RETENTION_BYTES)
-//	stackctl wait kafka|cassandra|mysql|spark [-timeout 60s]
-//	    wait until the server answers a real request
+//	stackctl wait kafka|cassandra|mysql|spark|spark-master|spark-worker [-timeout 60s] [-pid PID]
+//	    wait until the server answers a real request (spark: SELECT 1 through Spark Connect with
+//	    the secret; spark-master: its UI's /json/ says ALIVE; spark-worker: the master lists an
+//	    ALIVE worker); with -pid, give up as soon as that process (the server starting) exits
+//	stackctl init [-any-host] [-targets mysql,cassandra]
+//	    wait for MySQL, Cassandra and Kafka, then migrate and topics: the one-shot preparation of
+//	    a started stack (Docker's stack-init service; the native launcher runs the steps itself)
+//	stackctl status [-table -]
+//	    one line per service (SERVICE STATE ADDRESS), up only when it answers a real request;
+//	    exit 1 when one is down. -table - reads the launcher's rows (its processes) from stdin
+//	    and probes those that run
 //	stackctl namespace create|drop NAME, stackctl namespace list
 //	    a test namespace (NAME = itest_…): keyspace and database NAME migrated like the product's,
 //	    with the same users and grants; drop removes them, NAME_* topics and their checkpoints
@@ -21,7 +30,6 @@
 //	    a warning when a volume has less than DISK_MIN_FREE (10%) free
 //	stackctl preflight
 //	    before a test run: the servers answer and ./.env holds the running stack's passwords
-//	    one line per table and topic of the product namespace with a digest of its data
 //
 // Configuration comes from the environment (docs/contracts.md) and ./.env.
 package main
@@ -48,7 +56,6 @@ import (
 	"idxstream/stack/internal/kafkaadmin"
 	"idxstream/stack/internal/migrate"
 	"idxstream/stack/internal/mysqladmin"
-	"idxstream/stack/internal/sparkprobe"
 	"idxstream/stack/internal/sqlsplit"
 )
 
@@ -74,7 +81,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, logger); err != nil {
-		logger.Error("failed", "command", cfg.Command, "err", err)
+		if !errors.Is(err, errDown) { // status: its table already says what is down
+			logger.Error("failed", "command", cfg.Command, "err", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -109,6 +118,14 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 		return runDisk(ctx, cfg, os.Stdout, logger)
+	case config.CmdStatus:
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		return runStatus(ctx, cfg, os.Stdin, os.Stdout)
+	case config.CmdInit:
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		return runInit(ctx, cfg, logger)
 	}
 	return fmt.Errorf("unknown command %q", cfg.Command)
 }
@@ -231,42 +248,6 @@ func runTopics(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 			continue
 		}
 		logger.Info("topic ready", "topic", t, "state", state, "partitions", parts)
-	}
-	return nil
-}
-
-func runWait(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	start := time.Now()
-	switch cfg.Service {
-	case "kafka":
-		adm, err := kafkaadmin.New(cfg.KafkaBrokers, logger)
-		if err != nil {
-			return err
-		}
-		defer adm.Close()
-		n, err := adm.Wait(ctx)
-		if err != nil {
-			return err
-		}
-		logger.Info("kafka answers", "brokers", n, "waited", time.Since(start).Round(time.Millisecond))
-	case "cassandra":
-		v, err := cassadmin.Wait(ctx, cassadmin.WithLogin(cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort), login(cfg.CassandraAdmin)))
-		if err != nil {
-			return err
-		}
-		logger.Info("cassandra answers", "release_version", v, "waited", time.Since(start).Round(time.Millisecond))
-	case "mysql":
-		if err := mysqladmin.Wait(ctx, cfg.MySQLAdminDSN); err != nil {
-			return err
-		}
-		logger.Info("mysql answers", "waited", time.Since(start).Round(time.Millisecond))
-	case "spark":
-		if err := sparkprobe.Wait(ctx, cfg.SparkRemote, config.SparkSecretHeader, cfg.SparkSecret); err != nil {
-			return err
-		}
-		logger.Info("spark connect answers SELECT 1", "waited", time.Since(start).Round(time.Millisecond))
-	default:
-		return fmt.Errorf("unknown service %q", cfg.Service)
 	}
 	return nil
 }

@@ -36,7 +36,25 @@ const (
 	CmdPreflight = "preflight"
 	// CmdDisk reports the disk each store uses and the free space left (make status).
 	CmdDisk = "disk"
+	// CmdStatus prints one line per service, up only when it answers a real request (make status).
+	CmdStatus = "status"
+	// CmdInit waits for MySQL, Cassandra and Kafka, then migrates and creates the topics: the
+	// one-shot preparation of a started stack (Docker's stack-init service).
+	CmdInit = "init"
 )
+
+// Services that wait knows: a real request each (see stackctl's doc).
+const (
+	SvcKafka        = "kafka"
+	SvcCassandra    = "cassandra"
+	SvcMySQL        = "mysql"
+	SvcSpark        = "spark" // the Spark Connect server: SELECT 1 with the secret
+	SvcSparkMaster  = "spark-master"
+	SvcSparkWorker  = "spark-worker" // at least one worker ALIVE at the master
+	waitServiceList = "kafka, cassandra, mysql, spark, spark-master or spark-worker"
+)
+
+const commandList = "migrate, topics, wait, init, status, namespace, fingerprint, preflight or disk"
 
 // Namespace operations.
 const (
@@ -63,10 +81,16 @@ type User struct {
 
 // Config is everything stackctl needs. Zero values are not meaningful: use Load.
 type Config struct {
-	Command string // migrate | topics | wait
-	Service string // wait: kafka | cassandra | mysql
-	NsOp    string // namespace: create | drop | list
-	NsName  string // namespace create|drop: the namespace (itest_…)
+	Command string // one of the Cmd constants
+	Service string // wait: one of the Svc constants
+	// Pid (wait -pid): stop waiting, with ErrProcessExited, when this process is gone: the
+	// launcher passes the server it just started, so that a crash during start-up ends the wait.
+	Pid int
+	// Table (status -table -): read the launcher's rows ("NAME STATE ADDRESS...", the processes
+	// it started) from stdin and probe those that run; without it, probe every service.
+	Table  string
+	NsOp   string // namespace: create | drop | list
+	NsName string // namespace create|drop: the namespace (itest_…)
 
 	StackHome string // STACK_HOME; default ~/.local/share/idxstream
 	SchemaDir string // -schema; default ./schema (stackctl runs from the repository root)
@@ -96,8 +120,11 @@ type Config struct {
 	CassandraDashboard User // CASSANDRA_DASHBOARD_USER / CASSANDRA_DASHBOARD_PASSWORD
 
 	SparkRemote string // SPARK_REMOTE; default sc://127.0.0.1:15002 (wait spark, preflight)
-	SparkSecret string // SPARK_CONNECT_SECRET, sent in SparkSecretHeader; never logged
-	MySQLAddr   string // MYSQL_ADDR; default 127.0.0.1:3306: where the programs reach MySQL (preflight)
+	// SparkMasterUI is the standalone master's web UI, whose /json/ lists the workers
+	// (SPARK_MASTER_UI_URL; default http://127.0.0.1:$SPARK_MASTER_UI_PORT, port 8080).
+	SparkMasterUI string
+	SparkSecret   string // SPARK_CONNECT_SECRET, sent in SparkSecretHeader; never logged
+	MySQLAddr     string // MYSQL_ADDR; default 127.0.0.1:3306: where the programs reach MySQL (preflight)
 
 	// Retention is the storage policy that topics and migrate apply (package retention).
 	Retention retention.Policy
@@ -152,6 +179,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		CassandraDashboard:   User{env("CASSANDRA_DASHBOARD_USER", "trading_dashboard"), getenv("CASSANDRA_DASHBOARD_PASSWORD")},
 		SparkRemote:          env("SPARK_REMOTE", "sc://127.0.0.1:"+env("SPARK_CONNECT_PORT", "15002")),
 		SparkSecret:          getenv("SPARK_CONNECT_SECRET"),
+		SparkMasterUI:        env("SPARK_MASTER_UI_URL", "http://127.0.0.1:"+env("SPARK_MASTER_UI_PORT", "8080")),
 		MySQLAddr:            env("MYSQL_ADDR", "127.0.0.1:"+env("MYSQL_PORT", "3306")),
 		Timeout:              60 * time.Second,
 		Log:                  applog.FromEnv(getenv),
@@ -181,17 +209,22 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 			c.NsName, args = args[0], args[1:]
 		}
 	}
-	if c.Command == CmdMigrate || c.Command == CmdNamespace || c.Command == CmdFingerprint {
+	switch c.Command {
+	case CmdMigrate, CmdNamespace, CmdFingerprint:
 		c.Timeout = 5 * time.Minute // DDL and schema agreement on a busy 2-core machine
+	case CmdInit:
+		c.Timeout = 10 * time.Minute // the servers' start-up, then migrate
 	}
 	fs := flag.NewFlagSet("stackctl "+c.Command, flag.ContinueOnError)
 	fs.SetOutput(out)
 	targets := fs.String("targets", strings.Join(c.Targets, ","), "migrate: comma list of mysql, cassandra")
 	fs.StringVar(&c.SchemaDir, "schema", c.SchemaDir, "migrate: directory holding mysql/*.sql and cassandra/*.cql")
-	fs.BoolVar(&c.AnyHost, "any-host", false, "migrate: also create the MySQL users for host '%' (Docker)")
+	fs.BoolVar(&c.AnyHost, "any-host", false, "migrate, init: also create the MySQL users for host '%' (Docker)")
 	fs.IntVar(&c.Partitions, "partitions", c.Partitions, "topics: partitions of each topic (KAFKA_PARTITIONS)")
 	fs.IntVar(&c.ReplicationFactor, "rf", c.ReplicationFactor, "topics: replication factor (KAFKA_REPLICATION_FACTOR)")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "wait: how long to wait for the service; others: for the whole command")
+	fs.IntVar(&c.Pid, "pid", 0, "wait: give up as soon as this process exits (the server being started)")
+	fs.StringVar(&c.Table, "table", "", "status: '-' reads the launcher's rows (NAME STATE ADDRESS) from stdin")
 	c.Log.Flags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -212,7 +245,11 @@ func (c Config) Validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	switch c.Command {
-	case CmdMigrate, CmdTopics, CmdFingerprint, CmdPreflight, CmdDisk:
+	case CmdMigrate, CmdTopics, CmdFingerprint, CmdPreflight, CmdDisk, CmdInit:
+	case CmdStatus:
+		if c.Table != "" && c.Table != "-" {
+			add("status: -table takes only '-' (stdin), got %q", c.Table)
+		}
 	case CmdNamespace:
 		switch c.NsOp {
 		case NsList:
@@ -226,25 +263,28 @@ func (c Config) Validate() error {
 		}
 	case CmdWait:
 		switch c.Service {
-		case "kafka", "cassandra", "mysql":
-		case "spark":
+		case SvcKafka, SvcCassandra, SvcMySQL, SvcSparkMaster, SvcSparkWorker:
+		case SvcSpark:
 			if c.SparkSecret == "" {
 				add("SPARK_CONNECT_SECRET is empty (set it in .env; `make up` creates one)")
 			}
 		case "":
-			add("wait needs a service: kafka, cassandra, mysql or spark")
+			add("wait needs a service: %s", waitServiceList)
 		default:
-			add("wait: unknown service %q (kafka, cassandra, mysql or spark)", c.Service)
+			add("wait: unknown service %q (%s)", c.Service, waitServiceList)
+		}
+		if c.Pid < 0 {
+			add("-pid must be a process id (got %d)", c.Pid)
 		}
 	case "":
-		add("missing command: migrate, topics, wait, namespace, fingerprint or preflight")
+		add("missing command: %s", commandList)
 	default:
-		add("unknown command %q (migrate, topics, wait, namespace, fingerprint, preflight or disk)", c.Command)
+		add("unknown command %q (%s)", c.Command, commandList)
 	}
 	if c.Timeout <= 0 {
 		add("-timeout must be positive (got %s)", c.Timeout)
 	}
-	if c.Command == CmdMigrate {
+	if c.Command == CmdMigrate || c.Command == CmdInit {
 		if len(c.Targets) == 0 {
 			add("-targets is empty")
 		}
@@ -254,7 +294,7 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	everything := c.Command == CmdNamespace || c.Command == CmdFingerprint
+	everything := c.Command == CmdNamespace || c.Command == CmdFingerprint || c.Command == CmdInit
 	needMySQL := everything || (c.Command == CmdMigrate && c.Has(TargetMySQL)) || (c.Command == CmdWait && c.Service == "mysql")
 	needCass := everything || (c.Command == CmdMigrate && c.Has(TargetCassandra)) || (c.Command == CmdWait && c.Service == "cassandra")
 	needKafka := everything || c.Command == CmdTopics || (c.Command == CmdWait && c.Service == "kafka")
@@ -266,7 +306,7 @@ func (c Config) Validate() error {
 			add("MYSQL_DATABASE=%q is not a plain identifier", c.MySQLDatabase)
 		}
 	}
-	if (c.Command == CmdMigrate && c.Has(TargetMySQL)) || (c.Command == CmdNamespace && c.NsOp == NsCreate) {
+	if ((c.Command == CmdMigrate || c.Command == CmdInit) && c.Has(TargetMySQL)) || (c.Command == CmdNamespace && c.NsOp == NsCreate) {
 		for _, u := range []struct {
 			v string
 			u User
@@ -352,7 +392,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("cassandra_keyspace", c.CassandraKeyspace), slog.String("cassandra_replication", c.CassandraReplication),
 		slog.Any("cassandra_admin", user(c.CassandraAdmin)), slog.Any("cassandra_job", user(c.CassandraJob)),
 		slog.Any("cassandra_dashboard", user(c.CassandraDashboard)),
-		slog.String("spark_remote", c.SparkRemote), slog.Any("spark_secret", applog.Redacted(c.SparkSecret)),
+		slog.String("spark_remote", c.SparkRemote), slog.String("spark_master_ui", c.SparkMasterUI),
+		slog.Int("pid", c.Pid), slog.String("table", c.Table), slog.Any("spark_secret", applog.Redacted(c.SparkSecret)),
 		slog.Duration("timeout", c.Timeout), slog.Any("log", c.Log),
 	)
 }

@@ -41,6 +41,7 @@ func TestDefaults(t *testing.T) {
 		{"job user", c.JobUser.Name, "trading_job"},
 		{"keyspace", c.CassandraKeyspace, "trading"},
 		{"timeout", c.Timeout, 5 * time.Minute}, // migrate gets the long default
+		{"spark master ui", c.SparkMasterUI, "http://127.0.0.1:8080"},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -92,6 +93,13 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{"bad timeout", goodEnv, []string{"wait", "kafka", "-timeout", "0s"}, []string{"-timeout must be positive"}},
 		{"bad values reported together", withEnv(goodEnv, map[string]string{"KAFKA_PARTITIONS": "three", "LOG_FORMAT": "xml", "LOG_LEVEL": "loud"}),
 			[]string{"topics", "-rf", "0"}, []string{`KAFKA_PARTITIONS="three"`, "KAFKA_REPLICATION_FACTOR=0", `LOG_FORMAT="xml"`, `LOG_LEVEL="loud"`}},
+		{"init without passwords", map[string]string{"HOME": "/h"}, []string{"init", "-any-host"},
+			[]string{"MYSQL_JOB_PASSWORD is empty", "CASSANDRA_ADMIN_PASSWORD is empty"}},
+		{"wait for a worker with -pid", goodEnv, []string{"wait", "spark-worker", "-pid", "42"}, nil},
+		{"wait spark-master", goodEnv, []string{"wait", "spark-master"}, nil},
+		{"wait -pid negative", goodEnv, []string{"wait", "kafka", "-pid", "-3"}, []string{"-pid must be a process id"}},
+		{"status reads the launcher's table", goodEnv, []string{"status", "-table", "-"}, nil},
+		{"status -table of a file", goodEnv, []string{"status", "-table", "rows.txt"}, []string{"-table takes only '-'"}},
 		{"mysql-only migrate ignores cassandra settings", withEnv(goodEnv, map[string]string{"CASSANDRA_KEYSPACE": "bad-name"}),
 			[]string{"migrate", "-targets", "mysql"}, nil},
 	}
