@@ -22,7 +22,11 @@ import (
 	"idxstream/spark_script/internal/config"
 	"idxstream/spark_script/internal/job"
 	"idxstream/spark_script/internal/statusapi"
+	"idxstream/storage"
 )
+
+// exitDiskFull is the exit code of a job that stopped because a store is (nearly) out of disk.
+const exitDiskFull = 3
 
 func main() {
 	_ = godotenv.Load() // .env is optional; the environment wins over it
@@ -57,6 +61,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := job.Run(ctx, cfg, base); err != nil {
+		if errors.Is(err, storage.ErrFull) {
+			// Stopped cleanly on purpose: its own code, so that a supervisor can tell it from a crash.
+			logger.Error("job stopped: a store is out of disk space; it resumes where it stopped once space is back", "err", err,
+				"exit_code", exitDiskFull)
+			os.Exit(exitDiskFull)
+		}
 		logger.Error("job failed", "err", err)
 		os.Exit(1)
 	}

@@ -6,6 +6,7 @@
 #   bash stack/stack.sh status           one line per service; exit 1 when something is down
 #   bash stack/stack.sh restart [svc...] stop and start some services (default all), keeping data
 #   bash stack/stack.sh logs [svc] [-f|--no-follow]
+#   bash stack/stack.sh nodetool ARGS    Cassandra's nodetool on the running node (e.g. flush trading)
 #   bash stack/stack.sh clean [--yes]    stop and delete $STACK_HOME (data, logs, configs); keeps $STACK_CACHE
 #
 # STACK_MODE=auto|docker|native (default auto: docker when `docker info` answers, else native).
@@ -33,7 +34,7 @@ done
 unset _svc
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -349,6 +350,8 @@ main() {
         STACK_SERVICES="$only" bash "${BASH_SOURCE[0]}" down && STACK_SERVICES="$only" bash "${BASH_SOURCE[0]}" up
       fi ;;
     logs) cmd_logs "$@" ;;
+    nodetool)  # nodetool ARGS...: Cassandra's nodetool against the running node, e.g. `nodetool flush trading`
+      if [ "$MODE" = docker ]; then compose exec cassandra nodetool "$@"; else cassandra_nodetool "$@"; fi ;;
     clean)
       local yes=0
       [ "${1:-}" = --yes ] || [ "${1:-}" = -y ] && yes=1

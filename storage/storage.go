@@ -109,6 +109,13 @@ func MySQL(ctx context.Context, db *sql.DB, database, dataDir string) (Usage, er
 	return u, nil
 }
 
+// Local is the volume holding dir on this host, as a Usage of store "local" (Total and Free -1
+// when dir does not exist here).
+func Local(dir string) Usage {
+	d, total, free := volume(dir)
+	return Usage{Store: "local", What: dir, Dir: d, Total: total, Free: free}
+}
+
 // volume is the size and the space left to unprivileged users of the filesystem holding dir;
 // -1 when dir is empty or not on this host.
 func volume(dir string) (string, int64, int64) {

@@ -41,7 +41,8 @@ func TestCassandraSettingsMatchNative(t *testing.T) {
 	keys := []string{"authenticator", "authorizer", "role_manager",
 		"unlogged_batch_across_partitions_warn_threshold", "batch_size_warn_threshold",
 		"memtable_heap_space", "memtable_cleanup_threshold",
-		"data_disk_usage_percentage_warn_threshold", "data_disk_usage_percentage_fail_threshold"}
+		"data_disk_usage_percentage_warn_threshold", "data_disk_usage_percentage_fail_threshold",
+		"disk_failure_policy", "commit_failure_policy"}
 	if got := defaultMemtable(t, native); got != "TrieMemtable" {
 		t.Fatalf("native template's default memtable is %q; this test expects the trie", got)
 	}

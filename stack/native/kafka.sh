@@ -63,6 +63,9 @@ auto.create.topics.enable=false
 num.network.threads=2
 num.io.threads=2
 log.retention.hours=168
+# How often the broker applies retention (Kafka's default 5 min); a soak run shortens it so that
+# retention acts within the run.
+log.retention.check.interval.ms=${KAFKA_RETENTION_CHECK_MS:-300000}
 EOF
   cat > "$KAFKA_DIR/log4j2.properties" <<'EOF'
 # Written by stack/native/kafka.sh: everything to stdout, which the launcher sends to kafka.log.

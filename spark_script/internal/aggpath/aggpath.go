@@ -20,6 +20,7 @@ import (
 	"idxstream/spark_script/internal/batchlog"
 	"idxstream/spark_script/internal/fault"
 	"idxstream/spark_script/internal/offsets"
+	"idxstream/storage"
 )
 
 // Log is the part of batchlog.Log the loop needs.
@@ -270,6 +271,15 @@ func (p *Path) Run(ctx context.Context) error {
 			return nil
 		case errors.Is(err, ErrTopicChanged):
 			p.Logger.Error("aggregate path stopped", "err", err)
+			return err
+		case errors.Is(storage.FullError(err), storage.ErrFull):
+			// A retry would fail the same way and take the space a store needs to recover; the
+			// batch stays planned and is replayed when the job starts again.
+			err = storage.FullError(err)
+			p.Logger.Error("aggregate path stopped: a store is out of space", "err", err)
+			p.mu.Lock()
+			p.last.Error = err.Error()
+			p.mu.Unlock()
 			return err
 		case err != nil:
 			p.Logger.Error("aggregate batch failed; will retry", "err", err, "retry_in", backoff)

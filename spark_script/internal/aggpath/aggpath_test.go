@@ -11,6 +11,7 @@ import (
 
 	"idxstream/spark_script/internal/batchlog"
 	"idxstream/spark_script/internal/offsets"
+	"idxstream/storage"
 )
 
 // fakeLog keeps the batch log and the aggregated rows (batch id -> trades) in memory.
@@ -66,12 +67,16 @@ func (f *fakeBounds) Bounds(context.Context, string) (offsets.Offsets, offsets.O
 type fakeSpark struct {
 	log      *fakeLog
 	failNext bool
+	failWith error // returned by every Stage when set
 	ranges   []offsets.Offsets
 }
 
 func (f *fakeSpark) Stage(_ context.Context, b *batchlog.Batch) error {
 	f.ranges = append(f.ranges, b.End)
 	f.log.rows[b.ID] += offsets.Plan{Start: b.Start, End: b.End}.Records()
+	if f.failWith != nil {
+		return f.failWith
+	}
 	if f.failNext {
 		f.failNext = false
 		return errors.New("executor lost")
@@ -182,6 +187,28 @@ func TestARecreatedTopicStopsThePath(t *testing.T) {
 	}
 	if err := p.Run(ctx); !errors.Is(err, ErrTopicChanged) {
 		t.Fatalf("Run kept going on a recreated topic: %v", err)
+	}
+}
+
+func TestAFullDiskStopsThePathWithTheBatchLeftToReplay(t *testing.T) {
+	p, l, bo, sp := newPath()
+	bo.end = offsets.Offsets{0: 30, 1: 20}
+	sp.failWith = errors.New("Error 1114 (HY000): The table 'agg_stage' is full")
+	done := make(chan error, 1)
+	go func() { done <- p.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, storage.ErrFull) {
+			t.Fatalf("Run on a full MySQL: %v, want storage.ErrFull", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run kept retrying a batch that fails for a full disk")
+	}
+	if len(l.batches) != 1 || l.batches[0].CommittedAt != nil {
+		t.Fatalf("want the batch planned and uncommitted, to be replayed: %+v", l.batches)
+	}
+	if p.LastProgress().Error == "" {
+		t.Error("the status does not say why the path stopped")
 	}
 }
 

@@ -71,6 +71,13 @@ type Config struct {
 	// DiskMinFree: a Kafka volume with less than this share free is a warning in the status and
 	// the log (DISK_MIN_FREE, default 10%, as in `make status`).
 	DiskMinFree float64
+	// DiskDirs are local directories whose volumes the job watches (JOB_DISK_DIRS, comma-separated;
+	// default $STACK_HOME, the native stack's data): with less than DiskStopFree left on one
+	// (JOB_DISK_STOP_FREE, default 256MiB, or a share such as 2%), the job stops cleanly before the
+	// stores fill it. DiskCheck is how often (JOB_DISK_CHECK, default 15s).
+	DiskDirs     []string
+	DiskStopFree storage.Threshold
+	DiskCheck    time.Duration
 	// Log is LOG_LEVEL (--log-level; default info) and LOG_FORMAT (--log-format; default text;
 	// --log-json is the same as --log-format json).
 	Log applog.Settings
@@ -143,6 +150,15 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	minFree, err := storage.MinFreeFromEnv(getenv)
 	errs = append(errs, err)
 	c.DiskMinFree = minFree
+	for _, d := range strings.Split(env("JOB_DISK_DIRS", getenv("STACK_HOME")), ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.DiskDirs = append(c.DiskDirs, d)
+		}
+	}
+	if c.DiskStopFree, err = storage.ParseThreshold(env("JOB_DISK_STOP_FREE", "256MiB")); err != nil {
+		errs = append(errs, fmt.Errorf("JOB_DISK_STOP_FREE=%w", err))
+	}
+	c.DiskCheck = dur("JOB_DISK_CHECK", "15s")
 
 	fs := flag.NewFlagSet("spark_script", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -256,6 +272,9 @@ func (c Config) Validate() error {
 	if c.LeaseTTL < 3*time.Second {
 		errs = append(errs, fmt.Errorf("JOB_LEASE_TTL must be at least 3s, got %s", c.LeaseTTL))
 	}
+	if c.DiskCheck < time.Second {
+		errs = append(errs, fmt.Errorf("JOB_DISK_CHECK must be at least 1s, got %s", c.DiskCheck))
+	}
 	if c.QueryPoll <= 0 {
 		errs = append(errs, fmt.Errorf("JOB_QUERY_POLL must be positive, got %s", c.QueryPoll))
 	}
@@ -289,6 +308,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("lease_ttl", c.LeaseTTL),
 		slog.String("status_addr", c.StatusAddr),
 		slog.Duration("query_poll", c.QueryPoll),
+		slog.Any("disk_dirs", c.DiskDirs),
+		slog.String("disk_stop_free", c.DiskStopFree.String()),
+		slog.Duration("disk_check", c.DiskCheck),
 		slog.Any("log", c.Log),
 	)
 }

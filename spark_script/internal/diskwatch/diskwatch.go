@@ -1,6 +1,8 @@
 // Package diskwatch reports, in the job's status, how much disk each store holds and what Kafka's
-// volumes have left (package storage), polled once a minute, with a warning below a threshold.
-// It never stops the job: a store that does not answer is reported, and asked again next time.
+// volumes have left (package storage), with a warning below a threshold, and stops the job before
+// a local volume it writes to is full: a store that fills its disk fails badly (Cassandra stops
+// its native transport, Kafka's broker exits), while a job that stops in time resumes exactly.
+// A store that does not answer is reported, and asked again next time.
 package diskwatch
 
 import (
@@ -27,7 +29,11 @@ type Watch struct {
 	Database  string
 	Every     time.Duration
 	MinFree   float64 // a share of a volume: below it, a warning
-	Logger    *slog.Logger
+	// Dirs are local directories the stores or Spark write to (the stack's data); when one's
+	// volume has less than StopFree left, Run returns an error marked storage.ErrFull.
+	Dirs     []string
+	StopFree storage.Threshold
+	Logger   *slog.Logger
 
 	mu      sync.Mutex
 	last    Report
@@ -50,7 +56,7 @@ func (w *Watch) Last() Report {
 	return w.last
 }
 
-// Run polls until ctx ends; it returns nil then.
+// Run polls until ctx ends (it returns nil then) or a watched directory's volume runs short.
 func (w *Watch) Run(ctx context.Context) error {
 	defer func() {
 		if w.session != nil {
@@ -62,6 +68,9 @@ func (w *Watch) Run(ctx context.Context) error {
 		w.mu.Lock()
 		w.last = r
 		w.mu.Unlock()
+		if err := w.short(r); err != nil {
+			return err
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -92,6 +101,9 @@ func (w *Watch) poll(ctx context.Context) Report {
 	} else {
 		r.Stores = append(r.Stores, u)
 	}
+	for _, d := range w.Dirs {
+		r.Stores = append(r.Stores, storage.Local(d))
+	}
 	if w.low == nil {
 		w.low = map[string]bool{}
 	}
@@ -109,6 +121,18 @@ func (w *Watch) poll(ctx context.Context) Report {
 		}
 	}
 	return r
+}
+
+// short is the error for the first watched volume with less than StopFree left.
+func (w *Watch) short(r Report) error {
+	for _, u := range r.Stores {
+		if u.Store == "local" && w.StopFree.Under(u) {
+			return fmt.Errorf("%w: %s has %s free of %s, less than JOB_DISK_STOP_FREE=%s; the job stopped before the stores "+
+				"writing there fill it. Free space (shorten retention: docs/operations.md, \"Retention and disk\"), then start the job "+
+				"again: it resumes from its checkpoints", storage.ErrFull, u.Dir, storage.FormatBytes(u.Free), storage.FormatBytes(u.Total), w.StopFree)
+		}
+	}
+	return nil
 }
 
 func (w *Watch) cassandra() (*gocql.Session, error) {

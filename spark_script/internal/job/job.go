@@ -146,13 +146,16 @@ func Run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 			}
 		}
 	})
+	// The disk watch runs with or without the status endpoint: it also stops the job before a
+	// store's volume is full.
+	disk := &diskwatch.Watch{Kafka: kafka.Admin(), Keyspace: cfg.Keyspace, DB: db, Database: cfg.MySQLDatabase,
+		Cassandra: func() *gocql.ClusterConfig {
+			return sinkcheck.Cluster(cfg.CassandraHosts, cfg.CassandraUser, cfg.CassandraPassword, 10*time.Second)
+		},
+		Every: cfg.DiskCheck, MinFree: cfg.DiskMinFree, Dirs: cfg.DiskDirs, StopFree: cfg.DiskStopFree,
+		Logger: base.With("component", "disk")}
+	part("disk watch", disk.Run)
 	if cfg.StatusAddr != "" {
-		disk := &diskwatch.Watch{Kafka: kafka.Admin(), Keyspace: cfg.Keyspace, DB: db, Database: cfg.MySQLDatabase,
-			Cassandra: func() *gocql.ClusterConfig {
-				return sinkcheck.Cluster(cfg.CassandraHosts, cfg.CassandraUser, cfg.CassandraPassword, 10*time.Second)
-			},
-			Every: time.Minute, MinFree: cfg.DiskMinFree, Logger: base.With("component", "disk")}
-		part("disk watch", disk.Run)
 		m := jobmetrics.New(jobmetrics.Config{Topic: cfg.Topic, RawTrigger: cfg.RawTrigger, AggTrigger: cfg.AggTrigger, Raw: j, Agg: j, Lease: held})
 		part("metrics", m.Run)
 		part("status endpoint", func(ctx context.Context) error {

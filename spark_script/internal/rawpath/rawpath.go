@@ -8,6 +8,7 @@ package rawpath
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"idxstream/spark_script/internal/fault"
 	"idxstream/spark_script/internal/offsets"
 	sc "idxstream/sparkconnect"
+	"idxstream/storage"
 )
 
 // Query is the part of *sc.StreamingQuery the supervisor uses.
@@ -128,56 +130,69 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 		for i, r := range rs {
-			s.check(ctx, i, r, maxBackoff)
+			if err := s.check(ctx, i, r, maxBackoff); err != nil {
+				s.stopAll(rs)
+				return err
+			}
 		}
 	}
 }
 
-func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff time.Duration) {
+// check looks at one query and restarts it when it failed. It returns an error only when the
+// failure says a disk is full (storage.ErrFull): a restart would fail the same way, and the job
+// stops instead so that the stores keep the space they need.
+func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff time.Duration) error {
 	log := s.Logger.With("query", r.spec.Name)
 	if r.q == nil { // waiting to restart
 		if time.Now().Before(r.restartAt) {
-			return
+			return nil
 		}
 		if s.Ready != nil {
 			if err := s.Ready(ctx); err != nil {
 				r.restartAt = time.Now().Add(max(r.backoff, 2*time.Second))
 				log.Warn("sink not ready; restart postponed", "err", err)
 				s.update(i, func(st *State) { st.LastError = err.Error(); st.RestartsAt = &r.restartAt })
-				return
+				return nil
 			}
 		}
 		q, err := r.spec.Start(ctx)
 		if err != nil {
+			if full := storage.FullError(err); errors.Is(full, storage.ErrFull) {
+				return fmt.Errorf("restart query %s: %w", r.spec.Name, full)
+			}
 			r.backoff = min(r.backoff*2, maxBackoff)
 			r.restartAt = time.Now().Add(r.backoff)
 			log.Error("restart failed; will retry", "err", err, "retry_in", r.backoff)
 			s.update(i, func(st *State) { st.LastError = err.Error(); st.RestartsAt = &r.restartAt })
-			return
+			return nil
 		}
 		r.q, r.lastBatch, r.lastProgress, r.stalled = q, -1, time.Now(), false
 		log.Info("streaming query restarted from its checkpoint", "id", q.ID(), "run_id", q.RunID())
 		s.update(i, func(st *State) { st.Restarts++; st.RunID = q.RunID(); st.Active = true; st.RestartsAt = nil })
-		return
+		return nil
 	}
 	st, err := r.q.Status(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Warn("query status unavailable", "err", err)
 		}
-		return
+		return nil
 	}
 	if !st.IsActive {
 		msg := "stopped without an error"
 		if exc, err := r.q.Exception(ctx); err == nil && exc != nil {
 			msg = exc.Error()
 		}
+		if storage.Full(msg) != "" {
+			s.update(i, func(st *State) { st.Active = false; st.LastError = msg })
+			return fmt.Errorf("query %s: %w", r.spec.Name, storage.FullError(errors.New(msg)))
+		}
 		r.backoff = max(min(r.backoff*2, maxBackoff), 2*time.Second)
 		r.restartAt = time.Now().Add(r.backoff)
 		log.Error("streaming query failed; restarting from its checkpoint", "err", msg, "retry_in", r.backoff)
 		r.q = nil
 		s.update(i, func(st *State) { st.Active = false; st.LastError = msg; st.RestartsAt = &r.restartAt })
-		return
+		return nil
 	}
 	p, err := r.q.LastProgress(ctx)
 	if err == nil && p != nil && p.Timestamp.After(r.lastProgress) {
@@ -192,7 +207,7 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 	r.stalled = stalled
 	if err != nil || p == nil {
 		s.update(i, func(x *State) { x.Status = st.Message; x.Stalled = stalled })
-		return
+		return nil
 	}
 	lag := Lag(p)
 	if p.BatchID != r.lastBatch {
@@ -212,6 +227,7 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 	s.update(i, func(x *State) {
 		x.Status, x.Progress, x.KafkaLag, x.Active, x.Stalled = st.Message, p, lag, true, stalled
 	})
+	return nil
 }
 
 func (s *Supervisor) update(i int, f func(*State)) {

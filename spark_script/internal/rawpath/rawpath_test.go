@@ -11,6 +11,7 @@ import (
 	"time"
 
 	sc "idxstream/sparkconnect"
+	"idxstream/storage"
 )
 
 type fakeQuery struct {
@@ -19,6 +20,7 @@ type fakeQuery struct {
 	active  bool
 	stopped bool
 	batch   int64
+	exc     string // the failure's message; default a Cassandra outage
 }
 
 func (q *fakeQuery) ID() string    { return "q" }
@@ -35,6 +37,11 @@ func (q *fakeQuery) LastProgress(context.Context) (*sc.Progress, error) {
 	return &sc.Progress{BatchID: q.batch}, nil
 }
 func (q *fakeQuery) Exception(context.Context) (*sc.QueryException, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.exc != "" {
+		return &sc.QueryException{Message: q.exc}, nil
+	}
 	return &sc.QueryException{Message: "Cassandra unavailable"}, nil
 }
 func (q *fakeQuery) Stop(context.Context) error {
@@ -84,6 +91,37 @@ func TestFailedQueryIsRestartedAndAllStopOnShutdown(t *testing.T) {
 	defer mu.Unlock()
 	if !started[1].stopped {
 		t.Fatal("the running query was not stopped on shutdown")
+	}
+}
+
+func TestAFullDiskStopsEveryQuery(t *testing.T) {
+	guardrail := &fakeQuery{run: "a", active: true}
+	other := &fakeQuery{run: "b", active: true}
+	specs := []Spec{
+		{Name: "real_time_data", Start: func(context.Context) (Query, error) { return guardrail, nil }},
+		{Name: "rejects", Start: func(context.Context) (Query, error) { return other, nil }},
+	}
+	s := &Supervisor{Specs: specs, Poll: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	waitFor(t, func() bool { return len(s.States()) == 2 })
+	guardrail.mu.Lock()
+	guardrail.active = false
+	guardrail.exc = "InvalidQueryException: Guardrail replica_disk_usage violated: Write request failed because disk usage exceeds failure threshold"
+	guardrail.mu.Unlock()
+	select {
+	case err := <-done:
+		if !errors.Is(err, storage.ErrFull) {
+			t.Fatalf("Run after a guardrail refusal: %v, want storage.ErrFull", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the supervisor kept restarting a query that Cassandra refuses for a full disk")
+	}
+	other.mu.Lock()
+	defer other.mu.Unlock()
+	if !other.stopped {
+		t.Error("the other query was left running")
 	}
 }
 
