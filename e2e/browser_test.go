@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"idxstream/dashboard/browsertest"
+	"idxstream/e2e/pipeline"
 	"idxstream/testkit"
 	"idxstream/trade"
 )
@@ -30,13 +31,13 @@ import (
 func TestBrowserWhilePipelineRuns(t *testing.T) {
 	chromium, err := browsertest.ChromiumPath()
 	testkit.Require(t, "chromium", err)
-	p := newPipeline(t)
-	c, topic := p, p.topic
-	dash := p.ns.MySQL(t, testkit.Dashboard) // the views are the dashboard's to read
+	p := pipeline.New(t, suite)
+	c, topic := p, p.Topic
+	dash := p.NS.MySQL(t, testkit.Dashboard) // the views are the dashboard's to read
 
-	job := p.startJob()
-	dashAddr := p.startDashboard("1s")
-	producer := p.start("producer", nil, "--rate", "200", "--interval", "250ms", "--progress", "0", topic)
+	job := p.StartJob()
+	dashAddr := p.StartDashboard("1s")
+	producer := p.Start("producer", nil, "--rate", "200", "--interval", "250ms", "--progress", "0", topic)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
@@ -50,7 +51,7 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 	// it so that the chart is compared with data the pipeline wrote.
 	testkit.Eventually(t, 5*time.Minute, "the job's first aggregate batch of the topic", func() error {
 		var n int
-		if err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM agg_batches WHERE topic = ? AND committed_at IS NOT NULL AND trades > 0`, topic).Scan(&n); err != nil {
+		if err := c.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM agg_batches WHERE topic = ? AND committed_at IS NOT NULL AND trades > 0`, topic).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -111,14 +112,14 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 	}
 	var ticker, sector string
 	var shares int64
-	if err := c.db.QueryRowContext(ctx, "SELECT ticker, sector, shares FROM profile ORDER BY ticker LIMIT 1").Scan(&ticker, &sector, &shares); err != nil {
+	if err := c.DB.QueryRowContext(ctx, "SELECT ticker, sector, shares FROM profile ORDER BY ticker LIMIT 1").Scan(&ticker, &sector, &shares); err != nil {
 		t.Fatalf("read a company: %v", err)
 	}
 	// A valid trade by the contract: on the price grid (4,320 is a multiple of 10), whole lots,
 	// market cap of the listed shares.
 	tr := trade.Trade{ID: 900_000_000_000_000_000 + rand.Int64N(1e15), Ticker: ticker, Sector: sector,
 		CreatedAt: time.Now().UTC(), Price: 4_320, MarketCap: 4_320 * float64(shares), Volume: 7_700}
-	if err := c.kafka.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: trade.AppendBatch(nil, []trade.Trade{tr})}).FirstErr(); err != nil {
+	if err := c.Kafka.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: trade.AppendBatch(nil, []trade.Trade{tr})}).FirstErr(); err != nil {
 		t.Fatalf("produce the marked trade: %v", err)
 	}
 	row := browsertest.TradeRow(tr.ID)
@@ -144,13 +145,13 @@ func TestBrowserWhilePipelineRuns(t *testing.T) {
 
 	// Once the aggregate path has caught up, the chart shows exactly the volume this test produced
 	// today: the producer's trades (read back from the topic) and the marked one.
-	produced := todayBySector(p.consumeTrades(), p.zone())
+	produced := pipeline.TodayBySector(p.ConsumeTrades(), p.Zone())
 	testkit.Eventually(t, 3*time.Minute, "chart bars = the volume the test produced today", func() error {
 		bars, err := browsertest.ChartBars(bctx)
 		if err != nil {
 			return err
 		}
-		return sameVolumes(bars, produced)
+		return pipeline.SameVolumes(bars, produced)
 	}, job)
 
 	shot, err := browsertest.Screenshot(bctx, "dashboard-pipeline.png")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"idxstream/e2e/pipeline"
 	"idxstream/testkit"
 	"idxstream/testkit/check"
 )
@@ -23,8 +24,8 @@ import (
 // malformed records, and the dashboard must show the volume the test itself produced.
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	p := newPipeline(t)
-	dashAddr := p.startDashboard("2s")
+	p := pipeline.New(t, suite)
+	dashAddr := p.StartDashboard("2s")
 
 	// Malformed records mixed into the stream: they must not stop anything nor reach the tables.
 	bad := []struct{ value, reason string }{
@@ -36,7 +37,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	wantReasons := map[string]int{}
 	for _, b := range bad {
-		if err := p.kafka.ProduceSync(ctx, &kgo.Record{Topic: p.topic, Key: []byte("bad"), Value: []byte(b.value)}).FirstErr(); err != nil {
+		if err := p.Kafka.ProduceSync(ctx, &kgo.Record{Topic: p.Topic, Key: []byte("bad"), Value: []byte(b.value)}).FirstErr(); err != nil {
 			t.Fatalf("produce malformed: %v", err)
 		}
 		wantReasons[b.reason]++
@@ -44,10 +45,10 @@ func TestEndToEnd(t *testing.T) {
 
 	// The first job dies by itself after writing its second aggregate batch's rows, before
 	// committing it; the second one must replay that batch exactly once.
-	job := p.startJob("JOB_FAULT=agg.written:2")
-	producer := p.start("producer", nil, "--rate", "400", "--interval", "250ms", "--count", "12000", "--progress", "5s", p.topic)
+	job := p.StartJob("JOB_FAULT=agg.written:2")
+	producer := p.Start("producer", nil, "--rate", "400", "--interval", "250ms", "--count", "12000", "--progress", "5s", p.Topic)
 	testkit.Eventually(t, 2*time.Minute, "a first part of the producer's trades in Kafka", func() error {
-		n, err := p.records(ctx)
+		n, err := p.Records(ctx)
 		if err == nil && n < 20 {
 			err = fmt.Errorf("%d records so far", n)
 		}
@@ -58,27 +59,27 @@ func TestEndToEnd(t *testing.T) {
 	if err := job.Wait(t, 6*time.Minute); err == nil || !strings.Contains(job.Output(), "fault: killing the job at agg.written") {
 		t.Fatalf("the job did not die at its fault point (exit %v):\n%s", err, job.Tail(40))
 	}
-	job = p.startJob()
+	job = p.StartJob()
 	if err := producer.Wait(t, 5*time.Minute); err != nil {
 		t.Fatalf("producer did not finish cleanly across the broker restart: %v", err)
 	}
 
 	// What Kafka holds is what the pipeline must deliver: every trade the producer wrote, once.
-	want := p.consumeTrades()
+	want := p.ConsumeTrades()
 	if len(want) != 12000 {
 		t.Fatalf("topic holds %d trades, want the 12000 the producer was asked for", len(want))
 	}
-	p.waitExact(want, job)
-	if err := check.RejectReasons(ctx, p.cass, wantReasons); err != nil {
+	p.WaitExact(want, job)
+	if err := check.RejectReasons(ctx, p.Cass, wantReasons); err != nil {
 		t.Error(err)
 	}
-	produced := todayBySector(want, p.zone())
+	produced := pipeline.TodayBySector(want, p.Zone())
 	testkit.Eventually(t, 2*time.Minute, "the dashboard's volume by sector = the volume the test produced today", func() error {
-		got, err := dashboardVolume(dashAddr)
+		got, err := pipeline.DashboardVolume(dashAddr)
 		if err != nil {
 			return err
 		}
-		return sameVolumes(got, produced)
+		return pipeline.SameVolumes(got, produced)
 	})
 	if err := job.Stop(t, syscall.SIGTERM, 3*time.Minute); err != nil {
 		t.Fatalf("job did not exit 0 on SIGTERM: %v", err)

@@ -61,6 +61,51 @@ func Trades(ctx context.Context, s *gocql.Session, want []trade.Trade) error {
 	return nil
 }
 
+// TradesSince checks real_time_data when its rows expire (a TTL): every row is a trade of
+// produced with its values, and every produced trade created at or after since is there. Rows
+// older than since may or may not have expired yet.
+func TradesSince(ctx context.Context, s *gocql.Session, produced []trade.Trade, since time.Time) error {
+	byID, err := uniqueIDs(produced)
+	if err != nil {
+		return err
+	}
+	it := s.Query(`SELECT id, created_at, ticker, sector, volume, market_cap, price FROM real_time_data`).
+		PageSize(5000).IterContext(ctx)
+	var g trade.Trade
+	var wrong int
+	var first string
+	present := make(map[int64]bool, len(produced))
+	for it.Scan(&g.ID, &g.CreatedAt, &g.Ticker, &g.Sector, &g.Volume, &g.MarketCap, &g.Price) {
+		w, ok := byID[g.ID]
+		if ok && sameTrade(g, w) && !present[g.ID] {
+			present[g.ID] = true
+			continue
+		}
+		wrong++
+		if first == "" {
+			first = fmt.Sprintf("trade %d: stored %+v, produced %+v (produced: %v)", g.ID, g, w, ok)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("read real_time_data: %w", err)
+	}
+	var missing, recent int
+	for _, w := range produced {
+		if w.CreatedAt.Before(since) {
+			continue
+		}
+		recent++
+		if !present[w.ID] {
+			missing++
+		}
+	}
+	if wrong > 0 || missing > 0 {
+		return fmt.Errorf("real_time_data: %d of the %d trades since %s missing, %d rows wrong or foreign (first: %s)",
+			missing, recent, since.Format(time.RFC3339), wrong, orNone(first))
+	}
+	return nil
+}
+
 // TradesByTicker checks the dashboard's table: one row per trade in its (ticker, market date)
 // partition with its time, price and volume, and no other row.
 func TradesByTicker(ctx context.Context, s *gocql.Session, want []trade.Trade, zone *time.Location) error {
