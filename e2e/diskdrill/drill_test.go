@@ -39,7 +39,7 @@ var drillEnv = []string{
 	"CASSANDRA_PORT=19042", "CASSANDRA_STORAGE_PORT=17000", "CASSANDRA_JMX_PORT=17199",
 	"SPARK_MASTER_PORT=17077", "SPARK_MASTER_UI_PORT=18080", "SPARK_WORKER_UI_PORT=18081",
 	"SPARK_CONNECT_PORT=25002", "SPARK_DRIVER_UI_PORT=14040",
-	"CASSANDRA_HEAP=512M", "CASSANDRA_DISK_WARN_PERCENT=3", "CASSANDRA_DISK_FAIL_PERCENT=4",
+	"CASSANDRA_HEAP=512M", "CASSANDRA_DISK_WARN_PERCENT=1", "CASSANDRA_DISK_FAIL_PERCENT=2",
 	"CASSANDRA_JVM_EXTRA_OPTS=-Dcassandra.disk_usage.monitor_interval_ms=1000",
 	// the programs' view of the same servers
 	"KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19092", "CASSANDRA_HOSTS=127.0.0.1:19042",
@@ -183,7 +183,7 @@ func TestFullDiskStopsTheJobCleanlyAndItResumesExactly(t *testing.T) {
 	t.Log("2. Cassandra's guardrail refuses writes: the job stops on the refusal")
 	producer = p.Start("producer", nil, "--rate", "1000", "--interval", "250ms", "--count", "8000", p.Topic)
 	waitRows(t, p.Cass, 9000, job, producer)
-	b = ballast(t, 200<<20)
+	b = ballast(t, 100<<20) // the node's few MiB of data and memtables are over 2% of what it may use
 	refused(t, p, true)
 	if err := job.Wait(t, 4*time.Minute); err == nil || job.ExitCode() != 3 {
 		t.Fatalf("the job did not stop with exit code 3 on Cassandra's refusal (%v):\n%s", err, job.Tail(30))
