@@ -28,8 +28,11 @@ import (
 // The soak's retention, short enough to act within the run: Kafka keeps 4 minutes (checked every
 // 20 s), Cassandra's tables expire after 6 minutes with tombstones dropped 1 minute later, and the
 // job forgets trade ids after 4 minutes (trades more than 2 minutes off are rejected, so no copy
-// outlives its id). TestMain starts the drill's stack with these when SOAK_DURATION is set.
+// outlives its id); Cassandra's guardrail is back at its defaults (the drill's 2% would stop the
+// soak, as it should, within minutes). TestMain starts the drill's stack with these when
+// SOAK_DURATION is set.
 var soakEnv = []string{
+	"CASSANDRA_DISK_WARN_PERCENT=80", "CASSANDRA_DISK_FAIL_PERCENT=90",
 	"KAFKA_RETENTION=4m", "KAFKA_RETENTION_CHECK_MS=20000",
 	"CASSANDRA_TTL_REAL_TIME_DATA=6m", "CASSANDRA_TTL_TRADES_BY_TICKER=6m", "CASSANDRA_TTL_REJECTS=6m", "CASSANDRA_GC_GRACE=1m",
 	"JOB_DEDUP_HORIZON=4m", "JOB_MAX_SKEW=2m",

@@ -2,7 +2,8 @@
 // Kafka → parse.Apply → the table) and their supervision. The supervisor starts the queries, polls them
 // (which also keeps the Spark Connect session alive: the server stops a session's queries after
 // about an hour without calls), logs one line per micro-batch, restarts a failed query from its
-// checkpoint with backoff, and stops them all on shutdown.
+// checkpoint with backoff (but stops them all on a failure that says a disk is full), and stops
+// them all on shutdown.
 package rawpath
 
 import (
