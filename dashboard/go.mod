@@ -39,3 +39,7 @@ require (
 replace idxstream/testkit => ../testkit
 
 replace idxstream/applog => ../applog
+
+require idxstream/envconf v0.0.0
+
+replace idxstream/envconf => ../envconf

@@ -35,3 +35,7 @@ replace idxstream/dashboard => ../dashboard
 replace idxstream/testkit => ../testkit
 
 replace idxstream/applog => ../applog
+
+require idxstream/envconf v0.0.0
+
+replace idxstream/envconf => ../envconf

@@ -41,3 +41,7 @@ replace idxstream/trade => ../trade
 replace idxstream/testkit => ../testkit
 
 replace idxstream/applog => ../applog
+
+require idxstream/envconf v0.0.0
+
+replace idxstream/envconf => ../envconf

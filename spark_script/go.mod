@@ -55,3 +55,7 @@ replace (
 
 replace idxstream/storage => ../storage
 replace idxstream/applog => ../applog
+
+require idxstream/envconf v0.0.0
+
+replace idxstream/envconf => ../envconf

@@ -60,3 +60,7 @@ replace idxstream/sparkconnect => ../sparkconnect
 
 replace idxstream/storage => ../storage
 replace idxstream/applog => ../applog
+
+require idxstream/envconf v0.0.0
+
+replace idxstream/envconf => ../envconf

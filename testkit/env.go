@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"idxstream/envconf"
 )
 
 var dotEnv = sync.OnceValue(func() error { // idempotent: loading twice changes nothing
@@ -109,8 +111,8 @@ type User struct{ Name, Password string }
 // ServersFromEnv reads the servers and users; an unknown MARKET_TZ is an error.
 func ServersFromEnv() (Servers, error) {
 	s := Servers{
-		Kafka:          splitList(Getenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
-		Cassandra:      splitList(Getenv("CASSANDRA_HOSTS", "127.0.0.1")),
+		Kafka:          envconf.List(Getenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
+		Cassandra:      envconf.List(Getenv("CASSANDRA_HOSTS", "127.0.0.1")),
 		MySQLAddr:      Getenv("MYSQL_ADDR", "127.0.0.1:3306"),
 		Users:          map[Role]User{},
 		CassandraUsers: map[Role]User{},
@@ -128,14 +130,4 @@ func ServersFromEnv() (Servers, error) {
 	}
 	s.Zone = zone
 	return s, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -34,3 +34,7 @@ require (
 )
 
 replace idxstream/trade => ../trade
+
+require idxstream/envconf v0.0.0
+
+replace idxstream/envconf => ../envconf

@@ -37,3 +37,7 @@ replace (
 	idxstream/testkit => ../../testkit
 	idxstream/trade => ../../trade
 )
+
+require idxstream/envconf v0.0.0
+
+replace idxstream/envconf => ../../envconf

@@ -32,16 +32,13 @@ func Trades(ctx context.Context, s *gocql.Session, want []trade.Trade) error {
 	if err != nil {
 		return err
 	}
-	it := s.Query(`SELECT id, created_at, ticker, sector, volume, market_cap, price FROM real_time_data`).
-		PageSize(5000).IterContext(ctx)
-	var g trade.Trade
 	var n, wrong int
 	var first string
-	for it.Scan(&g.ID, &g.CreatedAt, &g.Ticker, &g.Sector, &g.Volume, &g.MarketCap, &g.Price) {
+	err = eachStored(ctx, s, func(g trade.Trade) {
 		n++
 		w, ok := byID[g.ID]
 		if ok && sameTrade(g, w) {
-			continue
+			return
 		}
 		wrong++
 		if first == "" {
@@ -51,12 +48,26 @@ func Trades(ctx context.Context, s *gocql.Session, want []trade.Trade) error {
 				first = fmt.Sprintf("trade %d is stored but was never produced", g.ID)
 			}
 		}
-	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("read real_time_data: %w", err)
+	})
+	if err != nil {
+		return err
 	}
 	if n != len(want) || wrong > 0 {
 		return fmt.Errorf("real_time_data holds %d rows for %d trades, %d of them wrong or foreign (first: %s)", n, len(want), wrong, orNone(first))
+	}
+	return nil
+}
+
+// eachStored calls f with every row of real_time_data.
+func eachStored(ctx context.Context, s *gocql.Session, f func(trade.Trade)) error {
+	it := s.Query(`SELECT id, created_at, ticker, sector, volume, market_cap, price FROM real_time_data`).
+		PageSize(5000).IterContext(ctx)
+	var g trade.Trade
+	for it.Scan(&g.ID, &g.CreatedAt, &g.Ticker, &g.Sector, &g.Volume, &g.MarketCap, &g.Price) {
+		f(g)
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("read real_time_data: %w", err)
 	}
 	return nil
 }
@@ -69,25 +80,22 @@ func TradesSince(ctx context.Context, s *gocql.Session, produced []trade.Trade, 
 	if err != nil {
 		return err
 	}
-	it := s.Query(`SELECT id, created_at, ticker, sector, volume, market_cap, price FROM real_time_data`).
-		PageSize(5000).IterContext(ctx)
-	var g trade.Trade
 	var wrong int
 	var first string
 	present := make(map[int64]bool, len(produced))
-	for it.Scan(&g.ID, &g.CreatedAt, &g.Ticker, &g.Sector, &g.Volume, &g.MarketCap, &g.Price) {
+	err = eachStored(ctx, s, func(g trade.Trade) {
 		w, ok := byID[g.ID]
 		if ok && sameTrade(g, w) && !present[g.ID] {
 			present[g.ID] = true
-			continue
+			return
 		}
 		wrong++
 		if first == "" {
 			first = fmt.Sprintf("trade %d: stored %+v, produced %+v (produced: %v)", g.ID, g, w, ok)
 		}
-	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("read real_time_data: %w", err)
+	})
+	if err != nil {
+		return err
 	}
 	var missing, recent int
 	for _, w := range produced {

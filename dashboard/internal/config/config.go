@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"idxstream/applog"
+	"idxstream/envconf"
 )
 
 // Secret is a password. Every way of printing it (any fmt verb, slog, encoding/json or
@@ -108,28 +109,8 @@ type Config struct {
 // the usage to out and returns flag.ErrHelp. Any other error lists every problem found
 // (errors.Join), each naming its variable.
 func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
-	env := func(k, def string) string {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			return v
-		}
-		return def
-	}
-	var errs []error
-	dur := func(k, def string) time.Duration {
-		d, err := time.ParseDuration(env(k, def))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: not a duration (e.g. 500ms, 2s): %w", k, env(k, def), err))
-		}
-		return d
-	}
-	num := func(k string, def int) int {
-		var n int
-		v := env(k, fmt.Sprint(def))
-		if _, err := fmt.Sscan(v, &n); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q is not a whole number", k, v))
-		}
-		return n
-	}
+	e := envconf.New(getenv)
+	env, dur, num := e.String, e.Duration, e.Int
 	c := Config{
 		Addr:              env("DASHBOARD_ADDR", "127.0.0.1:8501"),
 		MarketTZ:          env("MARKET_TZ", "Asia/Jakarta"),
@@ -137,18 +118,19 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		MySQLDatabase:     env("MYSQL_DATABASE", "trading"),
 		MySQLUser:         env("MYSQL_DASHBOARD_USER", "trading_dashboard"),
 		MySQLPassword:     Secret(getenv("MYSQL_DASHBOARD_PASSWORD")),
-		CassandraHosts:    splitList(env("CASSANDRA_HOSTS", "127.0.0.1")),
+		CassandraHosts:    e.List("CASSANDRA_HOSTS", "127.0.0.1"),
 		CassandraKeyspace: env("CASSANDRA_KEYSPACE", "trading"),
 		CassandraUser:     env("CASSANDRA_DASHBOARD_USER", "trading_dashboard"),
 		CassandraPassword: Secret(getenv("CASSANDRA_DASHBOARD_PASSWORD")),
-		RawInterval:       dur("DASHBOARD_RAW_INTERVAL", "5s"),
-		AggInterval:       dur("DASHBOARD_AGG_INTERVAL", "15s"),
-		AggTrigger:        dur("JOB_AGG_TRIGGER", "60s"),
-		QueryTimeout:      dur("DASHBOARD_QUERY_TIMEOUT", "3s"),
+		RawInterval:       dur("DASHBOARD_RAW_INTERVAL", 5*time.Second),
+		AggInterval:       dur("DASHBOARD_AGG_INTERVAL", 15*time.Second),
+		AggTrigger:        dur("JOB_AGG_TRIGGER", 60*time.Second),
+		QueryTimeout:      dur("DASHBOARD_QUERY_TIMEOUT", 3*time.Second),
 		LatestTrades:      num("DASHBOARD_LATEST_TRADES", 25),
 		SeriesPoints:      num("DASHBOARD_SERIES_POINTS", 120),
 		Log:               applog.FromEnv(getenv),
 	}
+	errs := []error{e.Err()}
 	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (DASHBOARD_ADDR)")
@@ -262,14 +244,4 @@ func (c Config) cassandraWho() string {
 		return hosts
 	}
 	return c.CassandraUser + "@" + hosts
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -9,11 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
 	"idxstream/applog"
+	"idxstream/envconf"
 	"idxstream/producer/internal/publish"
 	"idxstream/producer/internal/session"
 	"idxstream/producer/internal/store"
@@ -57,50 +57,8 @@ type Config struct {
 // out and returns flag.ErrHelp. Any other error lists every problem found (errors.Join), each
 // naming its flag or variable; the program exits with code 2.
 func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
-	env := func(k, def string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
-	var problems []error
-	envDur := func(k string, def time.Duration) time.Duration {
-		v := getenv(k)
-		if v == "" {
-			return def
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("%s=%q: not a duration (e.g. 500ms, 2s)", k, v))
-			return def
-		}
-		return d
-	}
-	envFloat := func(k string, def float64) float64 {
-		v := getenv(k)
-		if v == "" {
-			return def
-		}
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("%s=%q: not a number", k, v))
-			return def
-		}
-		return x
-	}
-	envUint := func(k string, def uint64) uint64 {
-		v := getenv(k)
-		if v == "" {
-			return def
-		}
-		x, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("%s=%q: not an unsigned integer", k, v))
-			return def
-		}
-		return x
-	}
-
+	e := envconf.New(getenv)
+	env := e.String
 	c := Config{
 		Topic: DefaultTopic,
 		MySQL: store.Config{
@@ -116,11 +74,11 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs := flag.NewFlagSet("producer", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&brokers, "brokers", brokers, "Kafka bootstrap servers, comma-separated (env KAFKA_BOOTSTRAP_SERVERS)")
-	fs.DurationVar(&c.Interval, "interval", envDur("PRODUCER_INTERVAL", time.Second), "time between ticks; each tick every company trades once, or as often as --rate needs (env PRODUCER_INTERVAL)")
-	fs.Float64Var(&c.Rate, "rate", envFloat("PRODUCER_RATE", 0), "target trades per second over all companies; 0 = one trade per company per tick (env PRODUCER_RATE)")
+	fs.DurationVar(&c.Interval, "interval", e.Duration("PRODUCER_INTERVAL", time.Second), "time between ticks; each tick every company trades once, or as often as --rate needs (env PRODUCER_INTERVAL)")
+	fs.Float64Var(&c.Rate, "rate", e.Float("PRODUCER_RATE", 0), "target trades per second over all companies; 0 = one trade per company per tick (env PRODUCER_RATE)")
 	fs.Int64Var(&c.Count, "count", 0, "stop after this many trades; 0 = no limit")
 	fs.DurationVar(&c.Duration, "duration", 0, "stop after this long, e.g. 30s; 0 = no limit")
-	fs.Uint64Var(&c.Seed, "seed", envUint("PRODUCER_SEED", 0), "seed of the market simulation; 0 = from the clock (the seed used is logged so the run can be reproduced) (env PRODUCER_SEED)")
+	fs.Uint64Var(&c.Seed, "seed", e.Uint("PRODUCER_SEED", 0), "seed of the market simulation; 0 = from the clock (the seed used is logged so the run can be reproduced) (env PRODUCER_SEED)")
 	fs.StringVar(&c.Session, "session", env("PRODUCER_SESSION", session.NameContinuous), "when the market trades: continuous (never closes) or idx (the IDX regular market's sessions in Jakarta time: Mon-Thu 09:00-12:00 and 13:30-15:50, Fri 09:00-11:30 and 14:00-15:50, no weekends; nothing is produced in between) (env PRODUCER_SESSION)")
 	fs.IntVar(&c.KeyGroups, "key-groups", 6, "number of record keys; companies are dealt into this many groups, spread evenly over the partitions")
 	fs.IntVar(&c.MaxRecordTrades, "record-trades", 1000, "most trades in one Kafka record (one JSON array)")
@@ -132,6 +90,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.DurationVar(&c.Progress, "progress", 5*time.Second, "period of the progress log line; 0 = none")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PRODUCER_METRICS_ADDR", ""), "serve Prometheus metrics on GET /metrics at this host:port, e.g. 127.0.0.1:9464; empty = no listener (env PRODUCER_METRICS_ADDR)")
 	c.Log.Flags(fs)
+	problems := []error{e.Err()}
 	fs.Usage = func() {
 		fmt.Fprintf(out, `Usage: producer [flags] [topic]
 

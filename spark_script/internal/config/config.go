@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"idxstream/applog"
+	"idxstream/envconf"
 	"idxstream/storage"
 )
 
@@ -96,69 +97,47 @@ const SparkSecretHeader = "x-idxstream-secret"
 // like `producer trading_data`. -h writes the usage to stderr and returns flag.ErrHelp. Any
 // other error lists every problem found (errors.Join), each naming its variable.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
-	env := func(k, def string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
-	var errs []error
-	dur := func(k, def string) time.Duration {
-		d, err := time.ParseDuration(env(k, def))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: not a duration (e.g. 500ms, 10s): %w", k, env(k, def), err))
-		}
-		return d
-	}
-	integer := func(k, def string) int64 {
-		n, err := strconv.ParseInt(env(k, def), 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: not a whole number: %w", k, env(k, def), err))
-		}
-		return n
-	}
+	e := envconf.New(getenv)
+	env, dur := e.String, e.Duration
 	c := Config{
 		SparkRemote:          env("SPARK_REMOTE", "sc://127.0.0.1:15002"),
 		SparkSecret:          env("SPARK_CONNECT_SECRET", ""),
 		Topic:                env("JOB_TOPIC", "trading_data"),
 		KafkaBootstrap:       env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-		MaxOffsetsPerTrigger: integer("JOB_MAX_OFFSETS_PER_TRIGGER", "5000"),
+		MaxOffsetsPerTrigger: e.Int64("JOB_MAX_OFFSETS_PER_TRIGGER", 5000),
 		Keyspace:             env("CASSANDRA_KEYSPACE", "trading"),
 		CassandraHosts:       env("CASSANDRA_HOSTS", "127.0.0.1"),
 		CassandraUser:        env("CASSANDRA_JOB_USER", "trading_job"),
 		CassandraPassword:    env("CASSANDRA_JOB_PASSWORD", ""),
 		CheckpointRoot:       env("JOB_CHECKPOINT_ROOT", ""),
-		RawTrigger:           dur("JOB_RAW_TRIGGER", "10s"),
-		AggTrigger:           dur("JOB_AGG_TRIGGER", "60s"),
+		RawTrigger:           dur("JOB_RAW_TRIGGER", 10*time.Second),
+		AggTrigger:           dur("JOB_AGG_TRIGGER", 60*time.Second),
 		MarketTZ:             env("MARKET_TZ", "Asia/Jakarta"),
-		ShufflePartitions:    int(integer("JOB_SHUFFLE_PARTITIONS", "4")),
-		MaxSkew:              dur("JOB_MAX_SKEW", "1h"),
-		DedupHorizon:         dur("JOB_DEDUP_HORIZON", "48h"),
+		ShufflePartitions:    e.Int("JOB_SHUFFLE_PARTITIONS", 4),
+		MaxSkew:              dur("JOB_MAX_SKEW", time.Hour),
+		DedupHorizon:         dur("JOB_DEDUP_HORIZON", 48*time.Hour),
 		MySQLAddr:            env("MYSQL_ADDR", "127.0.0.1:3306"),
 		MySQLDatabase:        env("MYSQL_DATABASE", "trading"),
 		MySQLUser:            env("MYSQL_JOB_USER", "trading_job"),
 		MySQLPassword:        env("MYSQL_JOB_PASSWORD", ""),
 		SparkMySQLAddr:       env("SPARK_MYSQL_ADDR", ""),
 		SparkMySQLURL:        env("SPARK_MYSQL_URL", ""),
-		TakeOver:             env("JOB_TAKE_OVER", "") == "1" || env("JOB_TAKE_OVER", "") == "true",
-		LeaseTTL:             dur("JOB_LEASE_TTL", "30s"),
+		TakeOver:             e.Bool("JOB_TAKE_OVER", false),
+		LeaseTTL:             dur("JOB_LEASE_TTL", 30*time.Second),
 		StatusAddr:           env("JOB_STATUS_ADDR", DefaultStatusAddr),
-		QueryPoll:            dur("JOB_QUERY_POLL", "5s"),
+		QueryPoll:            dur("JOB_QUERY_POLL", 5*time.Second),
 		Log:                  applog.FromEnv(getenv),
 	}
 	c.SparkKafkaBootstrap = env("SPARK_KAFKA_BOOTSTRAP_SERVERS", c.KafkaBootstrap)
 	minFree, err := storage.MinFreeFromEnv(getenv)
-	errs = append(errs, err)
+	e.Add(err)
 	c.DiskMinFree = minFree
-	for _, d := range strings.Split(env("JOB_DISK_DIRS", getenv("STACK_HOME")), ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			c.DiskDirs = append(c.DiskDirs, d)
-		}
-	}
+	c.DiskDirs = e.List("JOB_DISK_DIRS", e.Lookup("STACK_HOME"))
 	if c.DiskStopFree, err = storage.ParseThreshold(env("JOB_DISK_STOP_FREE", "256MiB")); err != nil {
-		errs = append(errs, fmt.Errorf("JOB_DISK_STOP_FREE=%w", err))
+		e.Add(fmt.Errorf("JOB_DISK_STOP_FREE=%w", err))
 	}
-	c.DiskCheck = dur("JOB_DISK_CHECK", "15s")
+	c.DiskCheck = dur("JOB_DISK_CHECK", 15*time.Second)
+	errs := []error{e.Err()}
 
 	fs := flag.NewFlagSet("spark_script", flag.ContinueOnError)
 	fs.SetOutput(stderr)

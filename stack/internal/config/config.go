@@ -11,13 +11,13 @@ import (
 	"log/slog"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
 	"idxstream/applog"
+	"idxstream/envconf"
 	"idxstream/stack/internal/namespace"
 	"idxstream/stack/internal/retention"
 	"idxstream/storage"
@@ -141,21 +141,8 @@ type Config struct {
 // the result for the command. -h writes the usage to out and returns flag.ErrHelp. Any other
 // error lists every problem found (errors.Join), each naming its variable or flag.
 func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
-	env := func(k, def string) string {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			return v
-		}
-		return def
-	}
-	var errs []error
-	atoi := func(k string, def int) int {
-		v := env(k, strconv.Itoa(def))
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q is not a whole number", k, v))
-		}
-		return n
-	}
+	e := envconf.New(getenv)
+	env, atoi := e.String, e.Int
 	home := getenv("HOME")
 	c := Config{
 		StackHome:            env("STACK_HOME", filepath.Join(env("XDG_DATA_HOME", filepath.Join(home, ".local", "share")), "idxstream")),
@@ -166,11 +153,11 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		ProducerUser:         User{env("MYSQL_PRODUCER_USER", "trading_producer"), getenv("MYSQL_PRODUCER_PASSWORD")},
 		DashboardUser:        User{env("MYSQL_DASHBOARD_USER", "trading_dashboard"), getenv("MYSQL_DASHBOARD_PASSWORD")},
 		MarketTZ:             env("MARKET_TZ", "Asia/Jakarta"),
-		KafkaBrokers:         splitList(env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:"+env("KAFKA_PORT", "9092"))),
+		KafkaBrokers:         envconf.List(env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:"+env("KAFKA_PORT", "9092"))),
 		Partitions:           atoi("KAFKA_PARTITIONS", 3),
 		ReplicationFactor:    atoi("KAFKA_REPLICATION_FACTOR", 1),
 		Topics:               []string{"trading_data", "test_topic"},
-		CassandraHosts:       splitList(env("CASSANDRA_HOSTS", "127.0.0.1")),
+		CassandraHosts:       envconf.List(env("CASSANDRA_HOSTS", "127.0.0.1")),
 		CassandraPort:        atoi("CASSANDRA_PORT", 9042),
 		CassandraKeyspace:    env("CASSANDRA_KEYSPACE", "trading"),
 		CassandraReplication: env("CASSANDRA_REPLICATION", "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
@@ -184,6 +171,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		Timeout:              60 * time.Second,
 		Log:                  applog.FromEnv(getenv),
 	}
+	errs := []error{e.Err()}
 	// The native MariaDB's superuser is the operating-system user, through the socket
 	// (unix_socket authentication; stack/native/mariadb.sh).
 	osUser := "root"
@@ -235,7 +223,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
-	c.Targets = splitList(*targets)
+	c.Targets = envconf.List(*targets)
 	errs = append(errs, c.Validate())
 	return c, errors.Join(errs...)
 }
@@ -406,16 +394,6 @@ func (c Config) Has(target string) bool {
 		}
 	}
 	return false
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // validIdent accepts names safe to splice into SQL/CQL as identifiers: letters, digits, '_'.

@@ -1,0 +1,3 @@
+module idxstream/envconf
+
+go 1.26.0
