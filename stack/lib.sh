@@ -103,14 +103,27 @@ pid_of() {
   p=$(cat "$f"); kill -0 "$p" 2>/dev/null && echo "$p"
 }
 
-# stop_bg NAME SECONDS: SIGTERM, wait, then SIGKILL.
+# stop_bg NAME SECONDS [MESSAGE]: SIGTERM, wait, then SIGKILL; MESSAGE is logged first when the
+# process runs (nothing is said of one that does not).
 stop_bg() {
   local name=$1 secs=${2:-30} p i
   p=$(pid_of "$name") || { rm -f "$STACK_HOME/run/$name.pid"; return 0; }
+  [ -z "${3:-}" ] || log "$3"
   kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
   for ((i = 0; i < secs * 2; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
   kill -0 "$p" 2>/dev/null && { log "$name did not stop in ${secs}s; killing"; kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; }
   rm -f "$STACK_HOME/run/$name.pid"
+}
+
+# proc_row NAME PORT SHOWN [NOTE]: the launcher's status row of a process it runs: "NAME up SHOWN
+# NOTE" while the process lives and its port is bound, else "NAME down SHOWN" and status 1.
+# Whether the server answers is `stackctl status`'s call.
+proc_row() {
+  if pid_of "$1" >/dev/null && port_in_use "$2"; then
+    echo "$1 up $3${4:+ $4}"
+  else
+    echo "$1 down $3"; return 1
+  fi
 }
 
 # mvn_fetch DIR GAV...: copy the given artifacts and their runtime dependencies into DIR (once).

@@ -117,16 +117,6 @@ $(tail -n 15 "$KAFKA_LOG")"
   log "ready"
 }
 
-kafka_stop() {
-  pid_of kafka >/dev/null || { rm -f "$STACK_HOME/run/kafka.pid"; return 0; }
-  log "stopping (controlled shutdown)"
-  stop_bg kafka 60
-}
+kafka_stop() { stop_bg kafka 60 "stopping (controlled shutdown)"; }
 
-kafka_status() {
-  if pid_of kafka >/dev/null && port_in_use "$KAFKA_PORT"; then
-    echo "kafka up 127.0.0.1:$KAFKA_PORT"
-  else
-    echo "kafka down 127.0.0.1:$KAFKA_PORT"; return 1
-  fi
-}
+kafka_status() { proc_row kafka "$KAFKA_PORT" "127.0.0.1:$KAFKA_PORT"; }

@@ -80,17 +80,6 @@ $(tail -n 15 "$MARIADB_LOG")"
   log "ready"
 }
 
-mariadb_stop() {
-  pid_of mariadb >/dev/null || { rm -f "$STACK_HOME/run/mariadb.pid"; return 0; }
-  log "stopping"
-  stop_bg mariadb 60
-}
+mariadb_stop() { stop_bg mariadb 60 "stopping"; }
 
-# mariadb_status: the process and its port; whether it answers is `stackctl status`'s call.
-mariadb_status() {
-  if pid_of mariadb >/dev/null && port_in_use "$MYSQL_PORT"; then
-    echo "mariadb up 127.0.0.1:$MYSQL_PORT (socket $MARIADB_SOCKET)"
-  else
-    echo "mariadb down 127.0.0.1:$MYSQL_PORT"; return 1
-  fi
-}
+mariadb_status() { proc_row mariadb "$MYSQL_PORT" "127.0.0.1:$MYSQL_PORT" "(socket $MARIADB_SOCKET)"; }

@@ -301,25 +301,15 @@ spark_start() {
 
 spark_stop() {
   local SERVICE=spark n
-  for n in spark-connect spark-worker spark-master; do
-    pid_of "$n" >/dev/null || { rm -f "$STACK_HOME/run/$n.pid"; continue; }
-    log "stopping $n"
-    stop_bg "$n" 30
-  done
+  for n in spark-connect spark-worker spark-master; do stop_bg "$n" 30 "stopping $n"; done
 }
 
-# spark_status: one line per process (alive, port bound); non-zero if any is down. Whether they
-# answer (the worker ALIVE at the master, Connect's SELECT 1) is `stackctl status`'s call.
+# spark_status: one line per process; non-zero if any is down.
 spark_status() {
   local rc=0
-  if pid_of spark-master >/dev/null && port_in_use "$SPARK_MASTER_PORT"; then
-    echo "spark-master up 127.0.0.1:$SPARK_MASTER_PORT (UI http://127.0.0.1:$SPARK_MASTER_UI_PORT)"
-  else echo "spark-master down 127.0.0.1:$SPARK_MASTER_PORT"; rc=1; fi
-  if pid_of spark-worker >/dev/null && port_in_use "$SPARK_WORKER_UI_PORT"; then
-    echo "spark-worker up 127.0.0.1:$SPARK_WORKER_UI_PORT"
-  else echo "spark-worker down 127.0.0.1:$SPARK_WORKER_UI_PORT"; rc=1; fi
-  if pid_of spark-connect >/dev/null && port_in_use "$SPARK_CONNECT_PORT"; then
-    echo "spark-connect up sc://127.0.0.1:$SPARK_CONNECT_PORT (listens on all interfaces; driver UI http://127.0.0.1:$SPARK_DRIVER_UI_PORT)"
-  else echo "spark-connect down sc://127.0.0.1:$SPARK_CONNECT_PORT"; rc=1; fi
+  proc_row spark-master "$SPARK_MASTER_PORT" "127.0.0.1:$SPARK_MASTER_PORT" "(UI http://127.0.0.1:$SPARK_MASTER_UI_PORT)" || rc=1
+  proc_row spark-worker "$SPARK_WORKER_UI_PORT" "127.0.0.1:$SPARK_WORKER_UI_PORT" || rc=1
+  proc_row spark-connect "$SPARK_CONNECT_PORT" "sc://127.0.0.1:$SPARK_CONNECT_PORT" \
+    "(listens on all interfaces; driver UI http://127.0.0.1:$SPARK_DRIVER_UI_PORT)" || rc=1
   return $rc
 }
