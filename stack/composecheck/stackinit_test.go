@@ -113,9 +113,8 @@ func TestStackInitRunsStackctlInit(t *testing.T) {
 func TestStackInitEnvironmentCoversStackctlConfig(t *testing.T) {
 	s := service(t, load(t), "stack-init")
 	read := map[string]bool{}
-	if _, err := config.Load([]string{config.CmdInit}, func(k string) string { read[k] = true; return "" }, io.Discard); err == nil {
-		t.Log("stackctl init accepted an empty environment") // passwords are missing; only the names matter here
-	}
+	// Only the names asked for matter here; the error (empty passwords) does not.
+	_, _ = config.Load([]string{config.CmdInit}, func(k string) string { read[k] = true; return "" }, io.Discard)
 	for k := range read {
 		_, passed := s.Environment[k]
 		reason, hostOnly := stackctlHostOnly[k]
