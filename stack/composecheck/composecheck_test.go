@@ -24,7 +24,7 @@ var (
 const fakeRootPassword = "not-a-real-secret"
 
 // Services that run once and exit; every other service is long-running.
-var initServices = []string{"kafka-init"}
+var initServices = []string{"stack-init"}
 
 // writeEnv writes a KEY=VALUE file into dir and returns its path.
 func writeEnv(t *testing.T, dir, name string, kv map[string]string) string {
@@ -45,10 +45,29 @@ func writeEnv(t *testing.T, dir, name string, kv map[string]string) string {
 	return p
 }
 
+// fakeSecrets stand for the secrets of the repository's .env (which is not read): every name the
+// stack's .env.example lists gets a fake value of its own (see fakeSecret).
+func fakeSecrets(t *testing.T) map[string]string {
+	t.Helper()
+	names, err := ReadEnvFile(filepath.Join(repoRoot, ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for k := range names {
+		m[k] = fakeSecret(k)
+	}
+	m["MYSQL_ROOT_PASSWORD"], m["SPARK_CONNECT_SECRET"] = fakeRootPassword, fakeSparkSecret
+	return m
+}
+
+// fakeSecret is the fake value of the secret called name.
+func fakeSecret(name string) string { return "fake-" + strings.ToLower(name) }
+
 // fakeDotEnv stands for the repository's .env (which holds real passwords and is not read).
 func fakeDotEnv(t *testing.T) string {
 	t.Helper()
-	return writeEnv(t, t.TempDir(), ".env", map[string]string{"MYSQL_ROOT_PASSWORD": fakeRootPassword, "SPARK_CONNECT_SECRET": fakeSparkSecret})
+	return writeEnv(t, t.TempDir(), ".env", fakeSecrets(t))
 }
 
 func versions(t *testing.T) map[string]string {
@@ -89,7 +108,7 @@ func env(s types.ServiceConfig, key string) string {
 func TestReadEnvFileHasTheVersions(t *testing.T) {
 	v := versions(t)
 	for _, k := range []string{"KAFKA_VERSION", "CASSANDRA_VERSION", "MYSQL_IMAGE_VERSION", "SPARK_VERSION",
-		"SPARK_SCALA", "SPARK_CASSANDRA_CONNECTOR_VERSION", "MYSQL_CONNECTOR_J_VERSION"} {
+		"SPARK_SCALA", "SPARK_CASSANDRA_CONNECTOR_VERSION", "MYSQL_CONNECTOR_J_VERSION", "GO_IMAGE_VERSION"} {
 		if v[k] == "" {
 			t.Errorf("stack/versions.env has no %s", k)
 		}
@@ -104,8 +123,8 @@ func TestLoadNeedsAnEnvFile(t *testing.T) {
 
 func TestServices(t *testing.T) {
 	p := load(t)
-	want := []string{"cassandra", "kafka", "kafka-init", "mysql",
-		"spark-connect", "spark-master", "spark-worker"}
+	want := []string{"cassandra", "kafka", "mysql",
+		"spark-connect", "spark-master", "spark-worker", "stack-init"}
 	got := p.ServiceNames()
 	sort.Strings(got)
 	if !slices.Equal(got, want) {
@@ -122,7 +141,6 @@ func TestImagesArePinnedToVersionsEnv(t *testing.T) {
 		service, image string
 	}{
 		{"kafka", "apache/kafka:" + v["KAFKA_VERSION"]},
-		{"kafka-init", "apache/kafka:" + v["KAFKA_VERSION"]},
 		{"cassandra", "cassandra:" + v["CASSANDRA_VERSION"]},
 		{"mysql", "mysql:" + v["MYSQL_IMAGE_VERSION"]},
 		{"spark-master", "apache/spark:" + sparkTag},
@@ -391,75 +409,26 @@ func TestBindMountsExist(t *testing.T) {
 	}
 }
 
-func TestSchemaAndTopicInit(t *testing.T) {
+// MySQL starts with root only: the database, its schema and the users come from stack-init
+// (stackctl migrate), as natively, never from the image's entrypoint.
+func TestMySQLIsPreparedByStackInitOnly(t *testing.T) {
 	p := load(t)
-	abs := func(parts ...string) string {
-		a, err := filepath.Abs(filepath.Join(append([]string{repoRoot}, parts...)...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
+	s := service(t, p, "mysql")
+	if got := env(s, "MYSQL_ROOT_PASSWORD"); got != fakeRootPassword {
+		t.Errorf("MYSQL_ROOT_PASSWORD = %q, want the value of .env", got)
 	}
-
-	t.Run("mysql", func(t *testing.T) {
-		s := service(t, p, "mysql")
-		if got, want := bindSource(s, "/docker-entrypoint-initdb.d"), abs("schema", "mysql"); got != want {
-			t.Errorf("/docker-entrypoint-initdb.d is bound to %q, want %q", got, want)
+	for _, k := range []string{"MYSQL_DATABASE", "MYSQL_USER", "MYSQL_PASSWORD"} {
+		if _, ok := s.Environment[k]; ok {
+			t.Errorf("mysql sets %s: the entrypoint would create it outside stackctl migrate", k)
 		}
-		if got := env(s, "MYSQL_DATABASE"); got != "trading" {
-			t.Errorf("MYSQL_DATABASE = %q, want trading", got)
-		}
-		if got := env(s, "MYSQL_ROOT_PASSWORD"); got != fakeRootPassword {
-			t.Errorf("MYSQL_ROOT_PASSWORD = %q, want the value of .env", got)
-		}
-		files, _ := filepath.Glob(abs("schema", "mysql", "*.sql"))
-		if len(files) == 0 {
-			t.Error("schema/mysql has no .sql files for the entrypoint to apply")
-		}
-	})
-
-	t.Run("kafka-init", func(t *testing.T) {
-		s := service(t, p, "kafka-init")
-		topics := strings.Fields(env(s, "KAFKA_TOPICS"))
-		for _, w := range []string{"trading_data", "test_topic"} {
-			if !slices.Contains(topics, w) {
-				t.Errorf("KAFKA_TOPICS = %v, missing %s", topics, w)
+	}
+	for _, name := range p.ServiceNames() {
+		for _, m := range service(t, p, name).Volumes {
+			if strings.HasPrefix(m.Target, "/docker-entrypoint-initdb.d") {
+				t.Errorf("%s mounts %s at %s: the schema is applied by stack-init only", name, m.Source, m.Target)
 			}
 		}
-		if got := env(s, "KAFKA_PARTITIONS"); got != "3" {
-			t.Errorf("KAFKA_PARTITIONS = %q, want the default 3", got)
-		}
-		if got := env(s, "KAFKA_BOOTSTRAP"); got != "kafka:19092" {
-			t.Errorf("KAFKA_BOOTSTRAP = %q, want the broker's INTERNAL listener kafka:19092", got)
-		}
-		if adv := env(service(t, p, "kafka"), "KAFKA_ADVERTISED_LISTENERS"); !strings.Contains(adv, "INTERNAL://kafka:19092") ||
-			!strings.Contains(adv, "PLAINTEXT://127.0.0.1:9092") {
-			t.Errorf("KAFKA_ADVERTISED_LISTENERS = %q, want PLAINTEXT://127.0.0.1:9092 and INTERNAL://kafka:19092", adv)
-		}
-		script := initScript(t, s)
-		body := readFile(t, script)
-		for _, w := range []string{"kafka-topics.sh", "--create", "--if-not-exists", "$KAFKA_PARTITIONS"} {
-			if !strings.Contains(body, w) {
-				t.Errorf("%s does not contain %q", script, w)
-			}
-		}
-	})
-}
-
-// initScript maps the script a one-shot service runs (`bash <path in container>`) to its host file.
-func initScript(t *testing.T, s types.ServiceConfig) string {
-	t.Helper()
-	if len(s.Command) != 2 || s.Command[0] != "bash" {
-		t.Fatalf("command = %v, want [bash <script>]", s.Command)
 	}
-	inContainer := s.Command[1]
-	for _, m := range s.Volumes {
-		if m.Type == types.VolumeTypeBind && strings.HasPrefix(inContainer, m.Target+"/") {
-			return filepath.Join(m.Source, strings.TrimPrefix(inContainer, m.Target+"/"))
-		}
-	}
-	t.Fatalf("script %s is not in a bind mount", inContainer)
-	return ""
 }
 
 func readFile(t *testing.T, path string) string {
@@ -479,10 +448,10 @@ func TestDependsOnOrder(t *testing.T) {
 		"cassandra":    {},
 		"mysql":        {},
 		"spark-master": {},
-		"kafka-init":   {"kafka": healthy},
+		"stack-init":   {"mysql": healthy, "cassandra": healthy, "kafka": healthy},
 		"spark-worker": {"spark-master": healthy},
 		"spark-connect": {"spark-master": healthy, "spark-worker": healthy, "kafka": healthy,
-			"cassandra": healthy, "kafka-init": completed},
+			"cassandra": healthy, "stack-init": completed},
 	}
 	for _, name := range p.ServiceNames() {
 		t.Run(name, func(t *testing.T) {
@@ -613,10 +582,11 @@ func TestSparkConnectOverridesLoopbackDefaults(t *testing.T) {
 func TestMissingVariableFailsClearly(t *testing.T) {
 	v := versions(t)
 	required := []string{"KAFKA_VERSION", "CASSANDRA_VERSION", "MYSQL_IMAGE_VERSION", "SPARK_VERSION",
-		"SPARK_SCALA", "SPARK_CASSANDRA_CONNECTOR_VERSION", "MYSQL_CONNECTOR_J_VERSION", "MYSQL_ROOT_PASSWORD", "SPARK_CONNECT_SECRET"}
+		"SPARK_SCALA", "SPARK_CASSANDRA_CONNECTOR_VERSION", "MYSQL_CONNECTOR_J_VERSION", "GO_IMAGE_VERSION",
+		"MYSQL_ROOT_PASSWORD", "SPARK_CONNECT_SECRET"}
 	for _, missing := range required {
 		t.Run(missing, func(t *testing.T) {
-			all := map[string]string{"MYSQL_ROOT_PASSWORD": fakeRootPassword, "SPARK_CONNECT_SECRET": fakeSparkSecret}
+			all := fakeSecrets(t)
 			for k, val := range v {
 				all[k] = val
 			}
@@ -656,7 +626,7 @@ func TestVersionReferencesAreRequired(t *testing.T) {
 			t.Errorf("%s is referenced as %q; want ${%s:?} so that a missing versions.env fails", name, m[0], name)
 		}
 	}
-	for _, k := range []string{"KAFKA_VERSION", "CASSANDRA_VERSION", "MYSQL_IMAGE_VERSION", "SPARK_VERSION"} {
+	for _, k := range []string{"KAFKA_VERSION", "CASSANDRA_VERSION", "MYSQL_IMAGE_VERSION", "SPARK_VERSION", "GO_IMAGE_VERSION"} {
 		if seen[k] == 0 {
 			t.Errorf("docker-compose.yml never references %s", k)
 		}
