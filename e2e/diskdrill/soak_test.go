@@ -33,6 +33,9 @@ import (
 // SOAK_DURATION is set.
 var soakEnv = []string{
 	"CASSANDRA_DISK_WARN_PERCENT=80", "CASSANDRA_DISK_FAIL_PERCENT=90",
+	// The commit log grows to its cap before the memtables must flush (1 GiB by default, more than
+	// the soak's data); a quarter of it shows the level within the run.
+	"CASSANDRA_COMMITLOG_TOTAL=256MiB",
 	"KAFKA_RETENTION=4m", "KAFKA_RETENTION_CHECK_MS=20000",
 	"CASSANDRA_TTL_REAL_TIME_DATA=6m", "CASSANDRA_TTL_TRADES_BY_TICKER=6m", "CASSANDRA_TTL_REJECTS=6m", "CASSANDRA_GC_GRACE=1m",
 	"JOB_DEDUP_HORIZON=4m", "JOB_MAX_SKEW=2m",

@@ -18,6 +18,7 @@
 # takes this share of what it may use (its data plus the volume's free space).
 : "${CASSANDRA_DISK_WARN_PERCENT:=80}"
 : "${CASSANDRA_DISK_FAIL_PERCENT:=90}"
+: "${CASSANDRA_COMMITLOG_TOTAL:=1024MiB}"   # commitlog_total_space
 : "${CASSANDRA_START_TIMEOUT:=180}"   # seconds until CQL must answer
 : "${CASSANDRA_STOP_TIMEOUT:=60}"     # seconds between SIGTERM and SIGKILL
 # CASSANDRA_JVM_EXTRA_OPTS: optional extra JVM options (space-separated), appended last.
@@ -80,6 +81,7 @@ cassandra_render() {
       -e "s|@STORAGE_PORT@|$CASSANDRA_STORAGE_PORT|g" \
       -e "s|@DISK_WARN@|$CASSANDRA_DISK_WARN_PERCENT|g" \
       -e "s|@DISK_FAIL@|$CASSANDRA_DISK_FAIL_PERCENT|g" \
+      -e "s|@COMMITLOG_TOTAL@|$CASSANDRA_COMMITLOG_TOTAL|g" \
       "$1" > "$2.tmp" && mv "$2.tmp" "$2"
 }
 
