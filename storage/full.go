@@ -36,15 +36,19 @@ func Full(msg string) string {
 	return ""
 }
 
-// FullError is err marked with ErrFull when its text says a store is out of space, else err.
-func FullError(err error) error {
-	if err == nil || errors.Is(err, ErrFull) {
-		return err
+// FullError is err marked with ErrFull, and true, when its text says a store is out of space;
+// else err and false.
+func FullError(err error) (error, bool) {
+	if err == nil {
+		return nil, false
+	}
+	if errors.Is(err, ErrFull) {
+		return err, true
 	}
 	if store := Full(err.Error()); store != "" {
-		return fmt.Errorf("%w (%s): %w", ErrFull, store, err)
+		return fmt.Errorf("%w (%s): %w", ErrFull, store, err), true
 	}
-	return err
+	return err, false
 }
 
 // Threshold is an amount of free space: a share of the volume ("5%") or bytes ("256MiB").
@@ -82,13 +86,24 @@ func ParseThreshold(s string) (Threshold, error) {
 		}
 		return Threshold{Share: pct / 100}, nil
 	}
+	n, err := ParseBytes(s)
+	if err != nil {
+		return Threshold{}, fmt.Errorf("%q: want bytes such as 256MiB or 1GiB, or a share such as 5%%", s)
+	}
+	return Threshold{Bytes: n}, nil
+}
+
+// ParseBytes reads a size of at least 0: a number of bytes, or one with a unit such as 512MiB,
+// 1.5GiB, "2 TiB" or 500MB.
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
 	num := strings.TrimRight(s, "KMGTiB")
 	unit := strings.TrimSpace(s[len(num):])
 	mult, ok := map[string]int64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
 		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[unit]
 	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 	if !ok || err != nil || n < 0 {
-		return Threshold{}, fmt.Errorf("%q: want bytes such as 256MiB or 1GiB, or a share such as 5%%", s)
+		return 0, fmt.Errorf("not a size: %q", s)
 	}
-	return Threshold{Bytes: int64(n * float64(mult))}, nil
+	return int64(n * float64(mult)), nil
 }

@@ -21,11 +21,11 @@ func TestFull(t *testing.T) {
 			t.Errorf("Full(%q) = %q, want %q", msg, got, want)
 		}
 	}
-	err := FullError(fmt.Errorf("stage batch 3: %w", errors.New("Error 1114 (HY000): The table 'agg_stage' is full")))
-	if !errors.Is(err, ErrFull) {
+	err, full := FullError(fmt.Errorf("stage batch 3: %w", errors.New("Error 1114 (HY000): The table 'agg_stage' is full")))
+	if !full || !errors.Is(err, ErrFull) {
 		t.Errorf("FullError did not mark %v", err)
 	}
-	if FullError(errors.New("connection refused")) == nil || errors.Is(FullError(errors.New("connection refused")), ErrFull) {
+	if err, full := FullError(errors.New("connection refused")); err == nil || full || errors.Is(err, ErrFull) {
 		t.Error("FullError marked an outage as a full disk")
 	}
 }

@@ -26,6 +26,7 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"idxstream/e2e/pipeline"
+	"idxstream/storage"
 	"idxstream/testkit"
 )
 
@@ -184,7 +185,7 @@ func TestFullDiskStopsTheJobCleanlyAndItResumesExactly(t *testing.T) {
 	t.Log("2. Cassandra's guardrail refuses writes: the job stops on the refusal")
 	producer = p.Start("producer", nil, "--rate", "400", "--interval", "250ms", "--count", "8000", p.Topic)
 	waitRows(t, p.Cass, 9000, job) // not the producer: it may finish first, which is fine
-	b = ballast(t, 100<<20) // the node's few MiB of data and memtables are over 2% of what it may use
+	b = ballast(t, 100<<20)        // the node's few MiB of data and memtables are over 2% of what it may use
 	refused(t, p, true)
 	if err := job.Wait(t, 4*time.Minute); err == nil || job.ExitCode() != 3 {
 		t.Fatalf("the job did not stop with exit code 3 on Cassandra's refusal (%v):\n%s", err, job.Tail(30))
@@ -228,11 +229,10 @@ type ballastFile string
 // ballast fills the drill's volume with a file until only free bytes are left.
 func ballast(t *testing.T, free int64) ballastFile {
 	t.Helper()
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(mnt, &st); err != nil {
-		t.Fatal(err)
+	avail := storage.Local(mnt).Free
+	if avail < 0 {
+		t.Fatalf("no volume at %s", mnt)
 	}
-	avail := int64(st.Bavail) * st.Bsize
 	size := avail - free
 	if size <= 0 {
 		t.Fatalf("the volume has only %d MiB free, less than the %d MiB the step leaves", avail>>20, free>>20)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,9 +71,11 @@ func BenchmarkSoak(b *testing.B) {
 
 	job := testkit.Start(b, testkit.ProcSpec{Name: "spark_script", Bin: suite.Build(b, "./spark_script"),
 		Env: []string{"JOB_STATUS_ADDR=" + testkit.FreeAddr(b), "JOB_DISK_CHECK=5s"}})
-	var count int
-	fmt.Sscan(rate, &count)
-	count *= int(d.Seconds())
+	perSecond, err := strconv.Atoi(rate)
+	if err != nil || perSecond <= 0 {
+		b.Fatalf("SOAK_RATE=%q: want trades per second, such as 2000", rate)
+	}
+	count := perSecond * int(d.Seconds())
 	producer := testkit.Start(b, testkit.ProcSpec{Name: "producer", Bin: suite.Build(b, "./producer"),
 		Args: []string{"--rate", rate, "--interval", "250ms", "--count", fmt.Sprint(count), "--progress", "1m", "trading_data"}})
 
@@ -113,15 +116,10 @@ func BenchmarkSoak(b *testing.B) {
 	start := time.Now()
 	take := func() sample {
 		s := sample{at: time.Since(start).Round(time.Second)}
-		var st syscall.Statfs_t
-		if err := syscall.Statfs(mnt, &st); err == nil {
-			s.volume = int64(st.Blocks-st.Bfree) * st.Bsize
+		if v := storage.Local(mnt); v.Total > 0 {
+			s.volume = v.Total - v.Free
 		}
-		if us, err := storage.Kafka(ctx, adm); err == nil {
-			for _, u := range us {
-				s.kafka += u.Parts["trading_data"]
-			}
-		}
+		s.kafka, _ = topicBytes(ctx, adm) // a failed sample shows as 0
 		if u, err := storage.Cassandra(ctx, cass, "trading", ""); err == nil {
 			s.cass = u.Bytes
 		}
@@ -195,6 +193,16 @@ func BenchmarkSoak(b *testing.B) {
 	bytesPerTrade(b, ctx, adm, cass, db, float64(len(produced))/float64(max(records, 1)))
 }
 
+// topicBytes is what trading_data holds over every broker's log directories.
+func topicBytes(ctx context.Context, adm *kadm.Client) (int64, error) {
+	us, err := storage.Kafka(ctx, adm)
+	var n int64
+	for _, u := range us {
+		n += u.Parts["trading_data"]
+	}
+	return n, err
+}
+
 // bytesPerTrade flushes and compacts Cassandra, divides each store's bytes by the trades it holds,
 // and logs the disk a day needs at the product's own retention (docs/operations.md).
 func bytesPerTrade(b *testing.B, ctx context.Context, adm *kadm.Client, cass *gocql.Session, db *sql.DB, tradesPerRecord float64) {
@@ -232,11 +240,7 @@ func bytesPerTrade(b *testing.B, ctx context.Context, adm *kadm.Client, cass *go
 	}
 	var held int64
 	ends.Each(func(o kadm.ListedOffset) { held += o.Offset - starts[o.Topic][o.Partition].Offset })
-	if us, err := storage.Kafka(ctx, adm); err == nil && held > 0 {
-		var n int64
-		for _, u := range us {
-			n += u.Parts["trading_data"]
-		}
+	if n, err := topicBytes(ctx, adm); err == nil && held > 0 {
 		per["kafka trading_data"] = float64(n) / (float64(held) * tradesPerRecord)
 	}
 	u, err := storage.Cassandra(ctx, cass, "trading", "")

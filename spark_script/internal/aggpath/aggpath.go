@@ -266,16 +266,16 @@ func (p *Path) Run(ctx context.Context) error {
 		}
 		started := p.now()
 		_, more, err := p.Step(ctx)
+		err, full := storage.FullError(err)
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case errors.Is(err, ErrTopicChanged):
 			p.Logger.Error("aggregate path stopped", "err", err)
 			return err
-		case errors.Is(storage.FullError(err), storage.ErrFull):
+		case full:
 			// A retry would fail the same way and take the space a store needs to recover; the
 			// batch stays planned and is replayed when the job starts again.
-			err = storage.FullError(err)
 			p.Logger.Error("aggregate path stopped: a store is out of space", "err", err)
 			p.mu.Lock()
 			p.last.Error = err.Error()

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,18 +28,26 @@ type Watch struct {
 	Keyspace  string
 	DB        *sql.DB
 	Database  string
-	Every     time.Duration
-	MinFree   float64 // a share of a volume: below it, a warning
+	// Every is how often the local volumes of Dirs are looked at (a statfs each); the servers are
+	// asked what their stores hold every ServersEvery (0: every time), which is slower to change
+	// and costs them queries.
+	Every        time.Duration
+	ServersEvery time.Duration
+	MinFree      float64 // a share of a volume: below it, a warning
 	// Dirs are local directories the stores or Spark write to (the stack's data); when one's
 	// volume has less than StopFree left, Run returns an error marked storage.ErrFull.
 	Dirs     []string
 	StopFree storage.Threshold
 	Logger   *slog.Logger
 
-	mu      sync.Mutex
-	last    Report
-	session *gocql.Session
-	low     map[string]bool // volumes warned about, so a warning is logged once per episode
+	mu   sync.Mutex
+	last Report
+	// the servers' last answers, and when they were asked
+	servers    []storage.Usage
+	serverErrs []string
+	asked      time.Time
+	session    *gocql.Session
+	low        map[string]bool // volumes warned about, so a warning is logged once per episode
 }
 
 // Report is the last poll.
@@ -80,27 +89,11 @@ func (w *Watch) Run(ctx context.Context) error {
 }
 
 func (w *Watch) poll(ctx context.Context) Report {
-	ctx, cancel := context.WithTimeout(ctx, min(w.Every, 30*time.Second))
-	defer cancel()
-	r := Report{At: time.Now().UTC()}
-	fail := func(store string, err error) { r.Errors = append(r.Errors, fmt.Sprintf("%s: %v", store, err)) }
-	if u, err := storage.Kafka(ctx, w.Kafka); err != nil {
-		fail("kafka", err)
-	} else {
-		r.Stores = append(r.Stores, u...)
+	if w.asked.IsZero() || time.Since(w.asked) >= w.ServersEvery {
+		w.servers, w.serverErrs = w.askServers(ctx)
+		w.asked = time.Now()
 	}
-	if s, err := w.cassandra(); err != nil {
-		fail("cassandra", err)
-	} else if u, err := storage.Cassandra(ctx, s, w.Keyspace, ""); err != nil {
-		fail("cassandra", err)
-	} else {
-		r.Stores = append(r.Stores, u)
-	}
-	if u, err := storage.MySQL(ctx, w.DB, w.Database, ""); err != nil {
-		fail("mysql", err)
-	} else {
-		r.Stores = append(r.Stores, u)
-	}
+	r := Report{At: time.Now().UTC(), Stores: slices.Clone(w.servers), Errors: slices.Clone(w.serverErrs)}
 	for _, d := range w.Dirs {
 		r.Stores = append(r.Stores, storage.Local(d))
 	}
@@ -121,6 +114,34 @@ func (w *Watch) poll(ctx context.Context) Report {
 		}
 	}
 	return r
+}
+
+// askServers asks each store what it holds (and Kafka what its volumes have left).
+func (w *Watch) askServers(ctx context.Context) ([]storage.Usage, []string) {
+	// Short enough that a server that does not answer delays the local check little.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var stores []storage.Usage
+	var errs []string
+	fail := func(store string, err error) { errs = append(errs, fmt.Sprintf("%s: %v", store, err)) }
+	if u, err := storage.Kafka(ctx, w.Kafka); err != nil {
+		fail("kafka", err)
+	} else {
+		stores = append(stores, u...)
+	}
+	if s, err := w.cassandra(); err != nil {
+		fail("cassandra", err)
+	} else if u, err := storage.Cassandra(ctx, s, w.Keyspace, ""); err != nil {
+		fail("cassandra", err)
+	} else {
+		stores = append(stores, u)
+	}
+	if u, err := storage.MySQL(ctx, w.DB, w.Database, ""); err != nil {
+		fail("mysql", err)
+	} else {
+		stores = append(stores, u)
+	}
+	return stores, errs
 }
 
 // short is the error for the first watched volume with less than StopFree left.

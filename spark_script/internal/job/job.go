@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 		Cassandra: func() *gocql.ClusterConfig {
 			return sinkcheck.Cluster(cfg.CassandraHosts, cfg.CassandraUser, cfg.CassandraPassword, 10*time.Second)
 		},
-		Every: cfg.DiskCheck, MinFree: cfg.DiskMinFree, Dirs: cfg.DiskDirs, StopFree: cfg.DiskStopFree,
+		Every: cfg.DiskCheck, ServersEvery: time.Minute, MinFree: cfg.DiskMinFree, Dirs: cfg.DiskDirs, StopFree: cfg.DiskStopFree,
 		Logger: base.With("component", "disk")}
 	part("disk watch", disk.Run)
 	if cfg.StatusAddr != "" {

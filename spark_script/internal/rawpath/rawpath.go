@@ -158,8 +158,8 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 		}
 		q, err := r.spec.Start(ctx)
 		if err != nil {
-			if full := storage.FullError(err); errors.Is(full, storage.ErrFull) {
-				return fmt.Errorf("restart query %s: %w", r.spec.Name, full)
+			if err, full := storage.FullError(err); full {
+				return fmt.Errorf("restart query %s: %w", r.spec.Name, err)
 			}
 			r.backoff = min(r.backoff*2, maxBackoff)
 			r.restartAt = time.Now().Add(r.backoff)
@@ -184,9 +184,9 @@ func (s *Supervisor) check(ctx context.Context, i int, r *running, maxBackoff ti
 		if exc, err := r.q.Exception(ctx); err == nil && exc != nil {
 			msg = exc.Error()
 		}
-		if storage.Full(msg) != "" {
+		if err, full := storage.FullError(errors.New(msg)); full {
 			s.update(i, func(st *State) { st.Active = false; st.LastError = msg })
-			return fmt.Errorf("query %s: %w", r.spec.Name, storage.FullError(errors.New(msg)))
+			return fmt.Errorf("query %s: %w", r.spec.Name, err)
 		}
 		r.backoff = max(min(r.backoff*2, maxBackoff), 2*time.Second)
 		r.restartAt = time.Now().Add(r.backoff)

@@ -208,26 +208,16 @@ func parseDuration(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-// parseBytes accepts a number of bytes with an optional KiB, MiB, GiB or TiB suffix, or -1.
+// parseBytes is a size (storage.ParseBytes) above 0, or -1 for no bound.
 func parseBytes(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		m      int64
-	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if n, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = strings.TrimSpace(n), u.m
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
+	n, err := storage.ParseBytes(s)
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("not a positive size: %q", s)
 	}
-	return n * mult, nil
+	return n, nil
 }
 
 func formatDuration(d time.Duration) string {
