@@ -44,9 +44,11 @@ case "$mode" in
     # One package at a time: some tests stop or restart a server (the job's Cassandra outage, the
     # producer's and e2e's broker restarts), which must not hit another package's tests.
     args+=(-tags "integration browser e2e" -p 1)
-    # the dashboard's browser test drives Debian's headless Chromium
+    # the dashboard's browser test drives Debian's headless Chromium;
     . scripts/deps.sh
     ensure_debs chromium || fail "could not install chromium for the browser tests"
+    # the full-disk drill (e2e/diskdrill) makes and loop-mounts a small ext4
+    ensure_debs e2fsprogs mount util-linux || fail "could not install e2fsprogs, mount and util-linux for the full-disk drill"
     if [ "$mode" = all ]; then
       if bash stack/stack.sh status >/dev/null 2>&1; then
         # Quick when everything runs: gives a checkout without .env the running stack's secrets
