@@ -14,6 +14,11 @@ TOPIC     ?= trading_data
 # Programs read .env themselves; exporting it here also hands it to tests and tools. In Docker
 # mode, `make up` also writes the addresses Spark's containers use to $(STACK_HOME)/stack.env.
 STACK_HOME ?= $(HOME)/.local/share/idxstream
+# `make up TOPOLOGY=cluster`: 3 Kafka nodes, 3 Cassandra nodes, 2 Spark workers (stack/stack.sh);
+# the other targets act on the topology that `up` recorded.
+ifdef TOPOLOGY
+STACK_TOPOLOGY := $(TOPOLOGY)
+endif
 -include .env
 -include $(STACK_HOME)/stack.env
 export
@@ -61,7 +66,7 @@ gen: ## regenerate the Spark Connect protocol code
 gen-check: gen ## fail if regenerating changes committed code
 	@test -z "$$(git status --porcelain -- sparkconnect)" || { git status --short -- sparkconnect; git diff -- sparkconnect | head -40; echo "generated code is stale: run 'make gen' and commit"; exit 1; }
 
-up: ## start Kafka, Spark (+ Connect), Cassandra and MySQL, apply the schema, wait until healthy
+up: ## start Kafka, Spark (+ Connect), Cassandra and MySQL, apply the schema, wait until healthy (TOPOLOGY=cluster: 3+3+2 nodes)
 	@$(STACK) up
 
 down: ## stop the stack, keeping its data

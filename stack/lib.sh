@@ -33,14 +33,57 @@ dotenv_value() {
   printf '%s' "$v"
 }
 
-# port_in_use PORT: true if something listens on 127.0.0.1:PORT.
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# port_in_use PORT [ADDR]: true if something listens on ADDR:PORT (default 127.0.0.1).
+port_in_use() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
 
-# require_port_free SERVICE PORT VARIABLE: a clear error naming who needs the port and how to move it.
+# require_port_free SERVICE PORT VARIABLE [ADDR]: a clear error naming who needs the port and how to move it.
 require_port_free() {
-  if port_in_use "$2"; then
-    die "$1 needs 127.0.0.1:$2 but something already listens there ($(ss -ltnpH "sport = :$2" 2>/dev/null | sed -n 's/.*users:((\"\([^\"]*\)\".*/\1/p' | head -1)). Stop it, or set $3 to another port."
+  local addr=${4:-127.0.0.1}
+  if port_in_use "$2" "$addr"; then
+    die "$1 needs $addr:$2 but something already listens there ($(ss -ltnpH "sport = :$2" 2>/dev/null | sed -n 's/.*users:((\"\([^\"]*\)\".*/\1/p' | head -1)). Stop it, or set $3 to another port."
   fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Topology. STACK_TOPOLOGY=single runs one node of each engine; cluster runs KAFKA_NODES=3 Kafka
+# nodes, CASSANDRA_NODES=3 Cassandra nodes and SPARK_WORKERS=2 Spark workers on this machine
+# (docs/operations.md, "Running on a cluster"). stack.sh resolves it (stack_topology) before the
+# service files are sourced; they read only the counts. Node i of Kafka and Cassandra listens on
+# 127.0.0.i (Linux routes all of 127.0.0.0/8 to loopback), so every node keeps the single node's
+# ports and node 1 is where the single node was: a program given one address still finds the
+# cluster.
+
+# topology_counts TOPOLOGY: set the node counts of a topology.
+topology_counts() {
+  case "$1" in
+    single)  KAFKA_NODES=1 CASSANDRA_NODES=1 SPARK_WORKERS=1 ;;
+    cluster) KAFKA_NODES=3 CASSANDRA_NODES=3 SPARK_WORKERS=2 ;;
+    *) die "STACK_TOPOLOGY must be single or cluster (got '$1')" ;;
+  esac
+  STACK_TOPOLOGY=$1
+  export STACK_TOPOLOGY KAFKA_NODES CASSANDRA_NODES SPARK_WORKERS
+}
+
+# recorded_topology: the topology the stack of $STACK_HOME was brought up with (a home made
+# before topologies existed holds a single node); empty for a new home.
+recorded_topology() {
+  if [ -f "$STACK_HOME/topology" ]; then cat "$STACK_HOME/topology"
+  elif [ -d "$STACK_HOME/kafka" ] || [ -d "$STACK_HOME/cassandra" ]; then echo single
+  fi
+}
+
+# node_addr I: the loopback address of node I.
+node_addr() { echo "127.0.0.$1"; }
+
+# node_name SERVICE COUNT I: a node's name: the service's own when it has one node (the single
+# topology keeps its names, files and pids), SERVICE-I otherwise.
+node_name() { if [ "$2" -eq 1 ]; then echo "$1"; else echo "$1-$3"; fi; }
+
+# addr_list PORT COUNT: "127.0.0.1:PORT,127.0.0.2:PORT,..." of COUNT nodes.
+addr_list() {
+  local i out=""
+  for ((i = 1; i <= $2; i++)); do out+="${out:+,}$(node_addr "$i"):$1"; done
+  echo "$out"
 }
 
 # stackctl ARGS...: the stack's Go tool ($STACKCTL, built by stack/stack.sh), run from the repo root
@@ -115,11 +158,13 @@ stop_bg() {
   rm -f "$STACK_HOME/run/$name.pid"
 }
 
-# proc_row NAME PORT SHOWN [NOTE]: the launcher's status row of a process it runs: "NAME up SHOWN
-# NOTE" while the process lives and its port is bound, else "NAME down SHOWN" and status 1.
-# Whether the server answers is `stackctl status`'s call.
+# proc_row NAME [ADDR:]PORT SHOWN [NOTE]: the launcher's status row of a process it runs: "NAME up
+# SHOWN NOTE" while the process lives and its port (on ADDR, default 127.0.0.1) is bound, else
+# "NAME down SHOWN" and status 1. Whether the server answers is `stackctl status`'s call.
 proc_row() {
-  if pid_of "$1" >/dev/null && port_in_use "$2"; then
+  local addr=127.0.0.1 port=$2
+  if [[ "$2" == *:* ]]; then addr=${2%:*}; port=${2##*:}; fi
+  if pid_of "$1" >/dev/null && port_in_use "$port" "$addr"; then
     echo "$1 up $3${4:+ $4}"
   else
     echo "$1 down $3"; return 1

@@ -6,15 +6,31 @@
 #   bash stack/stack.sh status           one line per service; exit 1 when something is down
 #   bash stack/stack.sh restart [svc...] stop and start some services (default all), keeping data
 #   bash stack/stack.sh logs [svc] [-f|--no-follow]
-#   bash stack/stack.sh nodetool ARGS    Cassandra's nodetool on the running node (e.g. flush trading)
+#   bash stack/stack.sh nodetool ARGS    Cassandra's nodetool on a node (CASSANDRA_NODE=i; e.g. flush trading)
 #   bash stack/stack.sh clean [--yes]    stop and delete $STACK_HOME (data, logs, configs); keeps $STACK_CACHE
 #
 # STACK_MODE=auto|docker|native (default auto: docker when `docker info` answers, else native).
 # Native mode assembles the servers from Maven Central, PyPI and Debian packages (stack/native/*.sh).
+# STACK_TOPOLOGY=single|cluster (`make up TOPOLOGY=cluster`): one node of each engine, or 3 Kafka
+# nodes, 3 Cassandra nodes and 2 Spark workers. `up` records it in $STACK_HOME/topology; the other
+# commands act on the recorded one.
 set -euo pipefail
 
 # shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+# The topology, before the service files read its node counts. A home's data belongs to one
+# topology: Kafka's log, Spark's checkpoints and the MySQL batch log that records Kafka offsets
+# would not match the other's servers, so `up` refuses to switch rather than mix them.
+_recorded=$(recorded_topology)
+if [ -n "${STACK_TOPOLOGY:-}" ] && [ -n "$_recorded" ] && [ "$STACK_TOPOLOGY" != "$_recorded" ]; then
+  if [ "${1:-}" = up ] && [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    die "STACK_TOPOLOGY=$STACK_TOPOLOGY, but $STACK_HOME holds a $_recorded stack (its Kafka log, Spark checkpoints and MySQL batch log belong to those servers). Either delete it ('make clean') and run 'make up TOPOLOGY=$STACK_TOPOLOGY', or give the $STACK_TOPOLOGY stack a home of its own: 'make up TOPOLOGY=$STACK_TOPOLOGY STACK_HOME=\$HOME/.local/share/idxstream-$STACK_TOPOLOGY' (and the same STACK_HOME for the later commands)"
+  fi
+  log "STACK_TOPOLOGY=$STACK_TOPOLOGY, but $STACK_HOME holds a $_recorded stack: acting on that one"
+fi
+topology_counts "${_recorded:-${STACK_TOPOLOGY:-single}}"
+unset _recorded
 
 ALL_SERVICES=(mariadb kafka cassandra spark)   # start order; stop order is the reverse
 # STACK_SERVICES="mariadb kafka" limits every command to some services (default: all).
@@ -153,12 +169,38 @@ build_stackctl() {
   export STACKCTL
 }
 
-# native_stackctl_env: stackctl talks to the servers this launcher started (127.0.0.1, MariaDB's
-# socket), whatever the clients' variables in .env say.
+# native_stackctl_env: stackctl talks to the servers this launcher started (every node on
+# 127.0.0.i, MariaDB's socket), whatever the clients' variables in .env say; on a cluster, topics
+# and keyspaces are made with replication 3 unless the environment says otherwise.
 native_stackctl_env() {
-  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}" CASSANDRA_HOSTS="127.0.0.1:${CASSANDRA_PORT:-9042}" \
-    SPARK_REMOTE="sc://127.0.0.1:${SPARK_CONNECT_PORT:-15002}" SPARK_MASTER_UI_URL="http://127.0.0.1:${SPARK_MASTER_UI_PORT:-8080}"
+  export KAFKA_BOOTSTRAP_SERVERS CASSANDRA_HOSTS
+  KAFKA_BOOTSTRAP_SERVERS=$(addr_list "${KAFKA_PORT:-9092}" "$KAFKA_NODES")
+  CASSANDRA_HOSTS=$(addr_list "${CASSANDRA_PORT:-9042}" "$CASSANDRA_NODES")
+  export SPARK_REMOTE="sc://127.0.0.1:${SPARK_CONNECT_PORT:-15002}" SPARK_MASTER_UI_URL="http://127.0.0.1:${SPARK_MASTER_UI_PORT:-8080}"
   if [ -n "${MARIADB_SOCKET:-}" ]; then MYSQL_ADMIN_DSN="$(id -un)@unix($MARIADB_SOCKET)/"; export MYSQL_ADMIN_DSN; fi
+  topology_replication_env
+}
+
+# topology_replication_env: the replication of a cluster's topics and keyspaces (3 copies; Kafka
+# acknowledges a write once 2 hold it), unless the environment sets them.
+topology_replication_env() {
+  [ "$STACK_TOPOLOGY" = cluster ] || return 0
+  export KAFKA_REPLICATION_FACTOR=${KAFKA_REPLICATION_FACTOR:-3} KAFKA_MIN_INSYNC_REPLICAS=${KAFKA_MIN_INSYNC_REPLICAS:-2}
+  export CASSANDRA_REPLICATION=${CASSANDRA_REPLICATION:-"{'class': 'SimpleStrategy', 'replication_factor': 3}"}
+}
+
+# write_cluster_env: $STACK_HOME/stack.env for a native cluster: every node's address, which
+# `make` (and scripts/demo.sh) hand to the programs, so that they start while any node is down.
+# Programs run without make find the cluster through node 1 (the address .env gives them).
+write_cluster_env() {
+  cat > "$STACK_HOME/stack.env.tmp" <<ENV
+# Written by stack/stack.sh (native cluster): every node, for the programs that make starts.
+KAFKA_BOOTSTRAP_SERVERS=$(addr_list "${KAFKA_PORT:-9092}" "$KAFKA_NODES")
+CASSANDRA_HOSTS=$(addr_list "${CASSANDRA_PORT:-9042}" "$CASSANDRA_NODES")
+KAFKA_REPLICATION_FACTOR=${KAFKA_REPLICATION_FACTOR:-3}
+KAFKA_MIN_INSYNC_REPLICAS=${KAFKA_MIN_INSYNC_REPLICAS:-2}
+ENV
+  mv "$STACK_HOME/stack.env.tmp" "$STACK_HOME/stack.env"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -186,8 +228,11 @@ native_fetch_all() {
 
 native_up() {
   local t0=$SECONDS svc targets=()
-  log "native mode: STACK_HOME=$STACK_HOME STACK_CACHE=$STACK_CACHE"
-  rm -f "$STACK_HOME/stack.env"   # Spark sees the same 127.0.0.1 addresses as the programs
+  log "native mode, $STACK_TOPOLOGY topology: STACK_HOME=$STACK_HOME STACK_CACHE=$STACK_CACHE"
+  mkdir -p "$STACK_HOME"
+  echo "$STACK_TOPOLOGY" > "$STACK_HOME/topology"
+  # Spark sees the same addresses as the programs; a cluster's are every node's
+  if [ "$STACK_TOPOLOGY" = cluster ]; then write_cluster_env; else rm -f "$STACK_HOME/stack.env"; fi
   # stackctl first: it decides whether a server answers (status, and each start-up's wait)
   command -v go >/dev/null 2>&1 || [ -n "${STACKCTL_BIN:-}" ] || die "Go (1.26 or newer) is needed to build stackctl; install it from go.dev/dl and put it on PATH"
   ensure_env_file
@@ -359,7 +404,7 @@ main() {
         STACK_SERVICES="$only" bash "${BASH_SOURCE[0]}" down && STACK_SERVICES="$only" bash "${BASH_SOURCE[0]}" up
       fi ;;
     logs) cmd_logs "$@" ;;
-    nodetool)  # nodetool ARGS...: Cassandra's nodetool against the running node, e.g. `nodetool flush trading`
+    nodetool)  # nodetool ARGS...: Cassandra's nodetool against a running node (CASSANDRA_NODE=i, default 1), e.g. `nodetool flush trading`
       if [ "$MODE" = docker ]; then compose exec cassandra nodetool "$@"; else cassandra_nodetool "$@"; fi ;;
     clean)
       local yes=0
@@ -376,7 +421,8 @@ main() {
         else  # STACK_SERVICES names a subset: remove only their data, configs, logs and pids
           local svc
           for svc in "${WANTED[@]}"; do
-            rm -rf "${STACK_HOME:?}/$svc" "$STACK_HOME/logs/$svc"*.log "$STACK_HOME/run/$svc"*.pid
+            # a cluster's nodes are <svc>-1, <svc>-2, ... (Spark's workers: spark-worker-1, ...)
+            rm -rf "${STACK_HOME:?}/$svc" "$STACK_HOME/$svc"-[0-9]* "$STACK_HOME/logs/$svc"*.log "$STACK_HOME/run/$svc"*.pid
           done
           log "removed the data of ${WANTED[*]} from $STACK_HOME (downloads kept in $STACK_CACHE)"
         fi

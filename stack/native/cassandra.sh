@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Apache Cassandra $CASSANDRA_VERSION (5.0.x), one node, assembled from Maven Central jars
-# (org.apache.cassandra:cassandra-all + runtime dependencies) and run on JDK 17 without the tarball's
-# bin/ and conf/. Sourced by stack/stack.sh after stack/lib.sh; defines functions and variables only.
+# Apache Cassandra $CASSANDRA_VERSION (5.0.x), $CASSANDRA_NODES nodes (1, or 3 in the cluster
+# topology), assembled from Maven Central jars (org.apache.cassandra:cassandra-all + runtime
+# dependencies) and run on JDK 17 without the tarball's bin/ and conf/. Sourced by stack/stack.sh
+# after stack/lib.sh; defines functions and variables only.
 #
-# Listeners (all on 127.0.0.1): CQL $CASSANDRA_PORT (9042), storage/gossip $CASSANDRA_STORAGE_PORT
-# (7000), JMX $CASSANDRA_JMX_PORT (7199, loopback only, for nodetool). Heap $CASSANDRA_HEAP (1G),
-# direct memory $CASSANDRA_DIRECT_MEMORY (256M). Config in $STACK_HOME/cassandra/conf (rewritten on
-# every start from stack/native/cassandra/*.tmpl), data in $STACK_HOME/cassandra/data, log in
-# $STACK_HOME/logs/cassandra.log.
+# Node i listens on 127.0.0.i: CQL $CASSANDRA_PORT (9042), storage/gossip $CASSANDRA_STORAGE_PORT
+# (7000); its JMX (for nodetool) on 127.0.0.1 only, port $CASSANDRA_JMX_PORT + 100*(i-1) (7199,
+# 7299, 7399). Heap $CASSANDRA_HEAP (1G), direct memory $CASSANDRA_DIRECT_MEMORY (256M) per node.
+# A node is named cassandra (one node) or cassandra-i: config in $STACK_HOME/<name>/conf (rewritten
+# on every start from stack/native/cassandra/*.tmpl), data in $STACK_HOME/<name>/data, log in
+# $STACK_HOME/logs/<name>.log. Nodes 1 and 2 are the seeds.
 
 : "${CASSANDRA_PORT:=9042}"
+: "${CASSANDRA_NODES:=1}"
 : "${CASSANDRA_STORAGE_PORT:=7000}"
 : "${CASSANDRA_JMX_PORT:=7199}"
 : "${CASSANDRA_HEAP:=1G}"
@@ -22,22 +25,37 @@
 : "${CASSANDRA_START_TIMEOUT:=180}"   # seconds until CQL must answer
 : "${CASSANDRA_STOP_TIMEOUT:=60}"     # seconds between SIGTERM and SIGKILL
 # CASSANDRA_JVM_EXTRA_OPTS: optional extra JVM options (space-separated), appended last.
-CASSANDRA_DIR="$STACK_HOME/cassandra"
-CASSANDRA_LOG="$STACK_HOME/logs/cassandra.log"
 CASSANDRA_TEMPLATES="$STACK_REPO/stack/native/cassandra"
+
+# Per node I: name, directory, log, address and JMX port.
+cassandra_name() { node_name cassandra "$CASSANDRA_NODES" "$1"; }
+cassandra_dir()  { echo "$STACK_HOME/$(cassandra_name "$1")"; }
+cassandra_log()  { echo "$STACK_HOME/logs/$(cassandra_name "$1").log"; }
+cassandra_addr() { node_addr "$1"; }
+cassandra_jmx_port() { echo $(( CASSANDRA_JMX_PORT + 100 * ($1 - 1) )); }
+# cassandra_hosts: every node's CQL address, the list the programs are given.
+cassandra_hosts() { addr_list "$CASSANDRA_PORT" "$CASSANDRA_NODES"; }
+# cassandra_token I: node I's token. One node keeps token 0 (what its data was written with);
+# nodes of a cluster divide Murmur3's ring [-2^63, 2^63) evenly.
+cassandra_token() {
+  if [ "$CASSANDRA_NODES" -eq 1 ]; then echo 0; return; fi
+  local t=$(( -9223372036854775807 - 1 )) step=$(( 9223372036854775807 / CASSANDRA_NODES * 2 )) j
+  for ((j = 1; j < $1; j++)); do t=$(( t + step )); done   # step by step: never outside 64 bits
+  echo "$t"
+}
 
 # cassandra_lib: the jar directory of the current CASSANDRA_VERSION.
 cassandra_lib() { echo "$STACK_CACHE/cassandra-$CASSANDRA_VERSION/lib"; }
 
-# cassandra_pid: the pid of our running node: the recorded pid, alive and really a CassandraDaemon (a pid
+# cassandra_pid I: the pid of node I: the recorded pid, alive and really a CassandraDaemon (a pid
 # file left over from before a reboot may name an unrelated process, which must never be signalled).
 cassandra_pid() {
-  local p
-  p=$(pid_of cassandra) || return 1
+  local p name; name=$(cassandra_name "$1")
+  p=$(pid_of "$name") || return 1
   if ps -o args= -p "$p" 2>/dev/null | grep -q 'org.apache.cassandra.service.CassandraDaemon'; then
     echo "$p"
   else
-    rm -f "$STACK_HOME/run/cassandra.pid"; return 1
+    rm -f "$STACK_HOME/run/$name.pid"; return 1
   fi
 }
 
@@ -72,25 +90,31 @@ cassandra_fetch() {
   done
 }
 
-# cassandra_render TEMPLATE OUT: copy a template, replacing @DATA@, @PORT@, @STORAGE_PORT@ and the
-# disk guardrail's shares @DISK_WARN@ and @DISK_FAIL@.
+# cassandra_render I TEMPLATE OUT: copy a template for node I, replacing @DATA@, @ADDR@, @SEEDS@,
+# @TOKEN@, @PORT@, @STORAGE_PORT@, @COMMITLOG_TOTAL@ and the disk guardrail's shares @DISK_WARN@
+# and @DISK_FAIL@.
 cassandra_render() {
-  local data="$CASSANDRA_DIR/data"
+  local data seeds j
+  data="$(cassandra_dir "$1")/data"
+  for ((j = 1; j <= CASSANDRA_NODES && j <= 2; j++)); do seeds+="${seeds:+,}$(cassandra_addr "$j"):$CASSANDRA_STORAGE_PORT"; done
   sed -e "s|@DATA@|$data|g" \
+      -e "s|@ADDR@|$(cassandra_addr "$1")|g" \
+      -e "s|@SEEDS@|$seeds|g" \
+      -e "s|@TOKEN@|$(cassandra_token "$1")|g" \
       -e "s|@PORT@|$CASSANDRA_PORT|g" \
       -e "s|@STORAGE_PORT@|$CASSANDRA_STORAGE_PORT|g" \
       -e "s|@DISK_WARN@|$CASSANDRA_DISK_WARN_PERCENT|g" \
       -e "s|@DISK_FAIL@|$CASSANDRA_DISK_FAIL_PERCENT|g" \
       -e "s|@COMMITLOG_TOTAL@|$CASSANDRA_COMMITLOG_TOTAL|g" \
-      "$1" > "$2.tmp" && mv "$2.tmp" "$2"
+      "$2" > "$3.tmp" && mv "$3.tmp" "$3"
 }
 
-cassandra_write_config() {
-  mkdir -p "$CASSANDRA_DIR/conf/triggers" "$CASSANDRA_DIR/data" "$CASSANDRA_DIR/tmp" "$STACK_HOME/logs"
-  local f
+cassandra_write_config() {  # cassandra_write_config I
+  local f dir; dir=$(cassandra_dir "$1")
+  mkdir -p "$dir/conf/triggers" "$dir/data" "$dir/tmp" "$STACK_HOME/logs"
   for f in cassandra.yaml logback.xml; do
     [ -f "$CASSANDRA_TEMPLATES/$f.tmpl" ] || die "template $CASSANDRA_TEMPLATES/$f.tmpl is missing"
-    cassandra_render "$CASSANDRA_TEMPLATES/$f.tmpl" "$CASSANDRA_DIR/conf/$f"
+    cassandra_render "$1" "$CASSANDRA_TEMPLATES/$f.tmpl" "$dir/conf/$f"
   done
 }
 
@@ -131,11 +155,12 @@ cassandra_jpms_opts() {
 EOF
 }
 
-# cassandra_jvm_opts: the server's JVM options, one per line. Memory: heap CASSANDRA_HEAP (Xms=Xmx),
+# cassandra_jvm_opts I: node I's JVM options, one per line. Memory: heap CASSANDRA_HEAP (Xms=Xmx),
 # direct memory capped (chunk cache, networking buffers), metaspace and code cache bounded, small
 # thread stacks; no AlwaysPreTouch, so RSS grows with use instead of starting at the full heap.
 cassandra_jvm_opts() {
-  local jamm; jamm=$(compgen -G "$(cassandra_lib)/jamm-*.jar" | head -1)
+  local jamm dir jmx; jamm=$(compgen -G "$(cassandra_lib)/jamm-*.jar" | head -1)
+  dir=$(cassandra_dir "$1"); jmx=$(cassandra_jmx_port "$1")
   cat <<EOF
 -Xms$CASSANDRA_HEAP
 -Xmx$CASSANDRA_HEAP
@@ -155,8 +180,8 @@ cassandra_jvm_opts() {
 -XX:+ResizeTLAB
 -XX:+PerfDisableSharedMem
 -XX:+ExitOnOutOfMemoryError
--XX:ErrorFile=$CASSANDRA_DIR/hs_err_pid%p.log
--Djava.io.tmpdir=$CASSANDRA_DIR/tmp
+-XX:ErrorFile=$dir/hs_err_pid%p.log
+-Djava.io.tmpdir=$dir/tmp
 -Djava.awt.headless=true
 -ea
 -da:net.openhft...
@@ -166,73 +191,92 @@ EOF
   cat <<EOF
 -Dio.netty.allocator.useCacheForAllThreads=true
 -Dio.netty.allocator.maxOrder=11
--Dcassandra.jmx.local.port=$CASSANDRA_JMX_PORT
--Dcom.sun.management.jmxremote.rmi.port=$CASSANDRA_JMX_PORT
+-Dcassandra.jmx.local.port=$jmx
+-Dcom.sun.management.jmxremote.rmi.port=$jmx
 -Dcassandra-foreground=yes
--Dcassandra.config=file://$CASSANDRA_DIR/conf/cassandra.yaml
--Dlogback.configurationFile=file://$CASSANDRA_DIR/conf/logback.xml
+-Dcassandra.config=file://$dir/conf/cassandra.yaml
+-Dlogback.configurationFile=file://$dir/conf/logback.xml
 -Dcassandra.logdir=$STACK_HOME/logs
--Dcassandra.storagedir=$CASSANDRA_DIR/data
--Dcassandra.triggers_dir=$CASSANDRA_DIR/conf/triggers
+-Dcassandra.storagedir=$dir/data
+-Dcassandra.triggers_dir=$dir/conf/triggers
 -Dcassandra.skip_wait_for_gossip_to_settle=0
 EOF
 }
 
-# cassandra_nodetool ARGS...: nodetool against the running node over loopback JMX, e.g.
-# `cassandra_nodetool status`, `cassandra_nodetool flush trading`.
+# cassandra_nodetool ARGS...: nodetool against a running node over loopback JMX, e.g.
+# `cassandra_nodetool status`, `cassandra_nodetool flush trading`. CASSANDRA_NODE=I picks node I
+# (default 1); any node answers for the cluster (status, ring), flush and repair act on that node.
 cassandra_nodetool() {
-  local java; java=$(java17) || die "nodetool needs a JDK 17"
+  local java n=${CASSANDRA_NODE:-1} dir; java=$(java17) || die "nodetool needs a JDK 17"
+  [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le "$CASSANDRA_NODES" ] || die "CASSANDRA_NODE=$n: the stack has nodes 1..$CASSANDRA_NODES"
+  dir=$(cassandra_dir "$n")
   local opts=(); mapfile -t opts < <(cassandra_jpms_opts)
-  "$java" -Xmx128m "${opts[@]}" -Dcassandra.storagedir="$CASSANDRA_DIR/data" \
-    -Dlogback.configurationFile="file://$CASSANDRA_DIR/conf/logback.xml" -Duser.home="$CASSANDRA_DIR" \
-    -cp "$CASSANDRA_DIR/conf:$(cassandra_lib)/*" org.apache.cassandra.tools.NodeTool \
-    -h 127.0.0.1 -p "$CASSANDRA_JMX_PORT" "$@"
+  "$java" -Xmx128m "${opts[@]}" -Dcassandra.storagedir="$dir/data" \
+    -Dlogback.configurationFile="file://$dir/conf/logback.xml" -Duser.home="$dir" \
+    -cp "$dir/conf:$(cassandra_lib)/*" org.apache.cassandra.tools.NodeTool \
+    -h 127.0.0.1 -p "$(cassandra_jmx_port "$n")" "$@"
 }
 
-# cassandra_wait_ready PID: until a real CQL request answers (`stackctl wait cassandra`, which
-# logs in as the stack's superuser; a refused login also means the node answers, before
-# `stackctl migrate` has made the roles).
+# cassandra_wait_ready I: until node I answers a real CQL request itself (`stackctl wait
+# cassandra` against that node only, which logs in as the stack's superuser; a refused login also
+# means the node answers, before `stackctl migrate` has made the roles).
 cassandra_wait_ready() {
-  CASSANDRA_HOSTS="127.0.0.1:$CASSANDRA_PORT" await_ready cassandra "$CASSANDRA_LOG" "$1" "$CASSANDRA_START_TIMEOUT" cassandra
-  log "ready: CQL answers on 127.0.0.1:$CASSANDRA_PORT"
+  local a; a="$(cassandra_addr "$1"):$CASSANDRA_PORT"
+  CASSANDRA_HOSTS=$a await_ready "$(cassandra_name "$1")" "$(cassandra_log "$1")" \
+    "$(cassandra_pid "$1" || echo 0)" "$CASSANDRA_START_TIMEOUT" cassandra
+  log "ready: $(cassandra_name "$1") answers CQL on $a"
 }
 
+# cassandra_start: start every node that does not run, side by side (each has its token: no node
+# waits for another's bootstrap), then wait until each answers.
 cassandra_start() {
-  local pid
-  if pid=$(cassandra_pid); then
-    log "already running (pid $pid, 127.0.0.1:$CASSANDRA_PORT)"
-    cassandra_wait_ready "$pid"
-    return 0
-  fi
+  local i name pid java started=() logf dir
   [ -f "$(cassandra_lib)/.complete" ] || die "Cassandra jars missing in $(cassandra_lib) (run the fetch first)"
-  require_port_free cassandra "$CASSANDRA_PORT" CASSANDRA_PORT
-  require_port_free cassandra "$CASSANDRA_STORAGE_PORT" CASSANDRA_STORAGE_PORT
-  require_port_free cassandra "$CASSANDRA_JMX_PORT" CASSANDRA_JMX_PORT
-  local java; java=$(java17) || die "Cassandra 5.0 needs a JDK 17 (none found; set JAVA_HOME)"
-  cassandra_write_config
-  local opts=() extra=()
-  mapfile -t opts < <(cassandra_jvm_opts)
-  read -r -a extra <<<"${CASSANDRA_JVM_EXTRA_OPTS:-}"   # e.g. GC logging while debugging
-  log "starting $CASSANDRA_VERSION on 127.0.0.1:$CASSANDRA_PORT (storage $CASSANDRA_STORAGE_PORT, JMX $CASSANDRA_JMX_PORT, heap $CASSANDRA_HEAP, log $CASSANDRA_LOG)"
-  printf '\n===== %s starting Cassandra %s =====\n' "$(date -u +%FT%TZ)" "$CASSANDRA_VERSION" >> "$CASSANDRA_LOG"
-  start_engine cassandra "$CASSANDRA_LOG" "$java" "${opts[@]}" ${extra[@]+"${extra[@]}"} \
-    -cp "$CASSANDRA_DIR/conf:$(cassandra_lib)/*" org.apache.cassandra.service.CassandraDaemon
-  pid=$(cat "$STACK_HOME/run/cassandra.pid")
-  cassandra_wait_ready "$pid"
+  java=$(java17) || die "Cassandra 5.0 needs a JDK 17 (none found; set JAVA_HOME)"
+  for ((i = 1; i <= CASSANDRA_NODES; i++)); do
+    name=$(cassandra_name "$i")
+    if pid=$(cassandra_pid "$i"); then log "$name already running (pid $pid, $(cassandra_addr "$i"):$CASSANDRA_PORT)"; continue; fi
+    require_port_free "$name" "$CASSANDRA_PORT" CASSANDRA_PORT "$(cassandra_addr "$i")"
+    require_port_free "$name" "$CASSANDRA_STORAGE_PORT" CASSANDRA_STORAGE_PORT "$(cassandra_addr "$i")"
+    require_port_free "$name" "$(cassandra_jmx_port "$i")" CASSANDRA_JMX_PORT
+    started+=("$i")
+  done
+  for i in ${started[@]+"${started[@]}"}; do
+    name=$(cassandra_name "$i"); logf=$(cassandra_log "$i"); dir=$(cassandra_dir "$i")
+    cassandra_write_config "$i"
+    local opts=() extra=()
+    mapfile -t opts < <(cassandra_jvm_opts "$i")
+    read -r -a extra <<<"${CASSANDRA_JVM_EXTRA_OPTS:-}"   # e.g. GC logging while debugging
+    log "starting $name ($CASSANDRA_VERSION) on $(cassandra_addr "$i"):$CASSANDRA_PORT (storage $CASSANDRA_STORAGE_PORT, JMX $(cassandra_jmx_port "$i"), heap $CASSANDRA_HEAP, log $logf)"
+    printf '\n===== %s starting Cassandra %s =====\n' "$(date -u +%FT%TZ)" "$CASSANDRA_VERSION" >> "$logf"
+    start_engine "$name" "$logf" "$java" "${opts[@]}" ${extra[@]+"${extra[@]}"} \
+      -cp "$dir/conf:$(cassandra_lib)/*" org.apache.cassandra.service.CassandraDaemon
+  done
+  for ((i = 1; i <= CASSANDRA_NODES; i++)); do cassandra_wait_ready "$i"; done
 }
 
-# cassandra_stop: SIGTERM (Cassandra drains memtables and the commit log in its shutdown hook),
-# then SIGKILL after CASSANDRA_STOP_TIMEOUT seconds.
+# cassandra_stop: SIGTERM to every node at once (each drains its memtables and commit log in its
+# shutdown hook), then SIGKILL after CASSANDRA_STOP_TIMEOUT seconds.
 cassandra_stop() {
-  cassandra_pid >/dev/null || { rm -f "$STACK_HOME/run/cassandra.pid"; return 0; }
-  log "stopping (SIGTERM, drain; SIGKILL after ${CASSANDRA_STOP_TIMEOUT}s)"
-  stop_bg cassandra "$CASSANDRA_STOP_TIMEOUT"
+  local i pids=() name
+  for ((i = CASSANDRA_NODES; i >= 1; i--)); do
+    name=$(cassandra_name "$i")
+    cassandra_pid "$i" >/dev/null || { rm -f "$STACK_HOME/run/$name.pid"; continue; }
+    stop_bg "$name" "$CASSANDRA_STOP_TIMEOUT" "stopping $name (SIGTERM, drain; SIGKILL after ${CASSANDRA_STOP_TIMEOUT}s)" &
+    pids+=($!)
+  done
+  [ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
 }
 
 cassandra_status() {
-  if cassandra_pid >/dev/null && port_in_use "$CASSANDRA_PORT"; then
-    echo "cassandra up 127.0.0.1:$CASSANDRA_PORT"
-  else
-    echo "cassandra down 127.0.0.1:$CASSANDRA_PORT"; return 1
-  fi
+  local i rc=0 a name
+  for ((i = 1; i <= CASSANDRA_NODES; i++)); do
+    name=$(cassandra_name "$i"); a="$(cassandra_addr "$i"):$CASSANDRA_PORT"
+    if cassandra_pid "$i" >/dev/null && port_in_use "$CASSANDRA_PORT" "$(cassandra_addr "$i")"; then
+      echo "$name up $a"
+    else
+      echo "$name down $a"; rc=1
+    fi
+  done
+  return $rc
 }
