@@ -13,7 +13,6 @@ package diskdrill
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,7 +35,7 @@ var suite = testkit.NewSuite("drill")
 // Cassandra's guardrail at a few percent so that the drill's small data can reach it: usage is the
 // node's data over its data plus the volume's free space, checked every second here (30 s by default).
 var drillEnv = []string{
-	"MYSQL_PORT=13306", "KAFKA_PORT=19092", "KAFKA_CONTROLLER_PORT=19093",
+	"STACK_TOPOLOGY=single", "MYSQL_PORT=13306", "KAFKA_PORT=19092", "KAFKA_CONTROLLER_PORT=19093",
 	"CASSANDRA_PORT=19042", "CASSANDRA_STORAGE_PORT=17000", "CASSANDRA_JMX_PORT=17199",
 	"SPARK_MASTER_PORT=17077", "SPARK_MASTER_UI_PORT=18080", "SPARK_WORKER_UI_PORT=18081",
 	"SPARK_CONNECT_PORT=25002", "SPARK_DRIVER_UI_PORT=14040",
@@ -58,11 +57,6 @@ var (
 
 func TestMain(m *testing.M) {
 	code := func() int {
-		root, err := testkit.RepoRoot()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "diskdrill:", err)
-			return 1
-		}
 		dir, err := os.MkdirTemp("", "idxstream-drill-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "diskdrill:", err)
@@ -82,25 +76,8 @@ func TestMain(m *testing.M) {
 			soaking = true
 			env = append(env, soakEnv...)
 		}
-		for _, kv := range env {
-			k, v, _ := strings.Cut(kv, "=")
-			os.Setenv(k, v) // the stack, stackctl and the programs the tests start all read them
-		}
-		stack := func(verb string) error {
-			ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, "bash", "stack/stack.sh", verb)
-			cmd.Dir = root
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			start := time.Now()
-			err := cmd.Run()
-			fmt.Fprintf(os.Stderr, "diskdrill: stack %s on %s took %s\n", verb, home, time.Since(start).Round(time.Second))
-			if err != nil {
-				return fmt.Errorf("stack %s: %v\n%s", verb, err, tail(out.String(), 40))
-			}
-			return nil
-		}
+		pipeline.SetEnv(env)
+		stack := func(verb string) error { return pipeline.Launcher("diskdrill", verb, 6*time.Minute) }
 		defer func() {
 			if err := stack("down"); err != nil {
 				fmt.Fprintln(os.Stderr, "diskdrill:", err)
@@ -277,12 +254,4 @@ func refused(t *testing.T, p *pipeline.Pipeline, want bool) {
 		}
 		return fmt.Errorf("the probe write was taken")
 	})
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -4,11 +4,15 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,4 +202,46 @@ func SameVolumes(got, want map[string]int64) error {
 		}
 	}
 	return nil
+}
+
+// Launcher runs the project's launcher (bash stack/stack.sh VERB) from the repository root with
+// the process's environment plus env, for a suite that brings up a stack of its own: its output
+// is returned in the error when it fails, and what it took is logged under name.
+func Launcher(name, verb string, within time.Duration, env ...string) error {
+	root, err := testkit.RepoRoot()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "stack/stack.sh", verb)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err = cmd.Run()
+	fmt.Fprintf(os.Stderr, "%s: stack %s %s took %s\n", name, verb, strings.Join(env, " "), time.Since(start).Round(time.Second))
+	if err != nil {
+		return fmt.Errorf("stack %s: %v\n%s", verb, err, Tail(out.String(), 40))
+	}
+	return nil
+}
+
+// SetEnv sets each NAME=value for this process: the launcher, stackctl and the programs the
+// tests start all read them.
+func SetEnv(env []string) {
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+}
+
+// Tail is the last n lines of s.
+func Tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
