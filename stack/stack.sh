@@ -284,16 +284,20 @@ native_status() {
 # ---------------------------------------------------------------------------------------------
 # docker commands
 
+# compose ARGS...: docker compose on the stack's files, with docker-compose.cluster.yml merged over
+# docker-compose.yml when STACK_TOPOLOGY=cluster (three Kafka and Cassandra nodes, two Spark workers).
 compose() {
+  local files=(-f docker-compose.yml)
+  if [ "${STACK_TOPOLOGY:-}" = cluster ]; then files+=(-f docker-compose.cluster.yml); fi
   ( set -a; . "$STACK_REPO/stack/versions.env"; [ -f "$STACK_REPO/.env" ] && . "$STACK_REPO/.env"; set +a
-    cd "$STACK_REPO" && docker compose -f docker-compose.yml "$@" )
+    cd "$STACK_REPO" && docker compose "${files[@]}" "$@" )
 }
 
 # docker_up: compose brings the servers up, and its one-shot service stack-init runs `stackctl init`
 # (wait, migrate -any-host, topics) inside the compose network, the code native_up runs; `up --wait`
 # returns once stack-init has exited 0 and the servers are healthy. Nothing is migrated from here.
 docker_up() {
-  local t0=$SECONDS init_log
+  local t0=$SECONDS init_log spark_kafka=kafka:19092
   command -v go >/dev/null 2>&1 || [ -n "${STACKCTL_BIN:-}" ] || die "Go is needed to build stackctl (the Spark Connect check, status)"
   ensure_env_file
   build_stackctl
@@ -312,11 +316,32 @@ docker_up() {
   # Spark runs in containers: it reaches Kafka and MySQL by service name, not 127.0.0.1.
   # `make` and scripts/demo.sh read this file; the programs on the host keep using 127.0.0.1.
   mkdir -p "$STACK_HOME"
+  if [ "${STACK_TOPOLOGY:-}" = cluster ]; then spark_kafka=kafka:19092,kafka-2:19092,kafka-3:19092; fi
   cat > "$STACK_HOME/stack.env" <<ENV
 # Written by stack/stack.sh (docker mode): addresses as seen from inside the Spark containers.
-SPARK_KAFKA_BOOTSTRAP_SERVERS=kafka:19092
+SPARK_KAFKA_BOOTSTRAP_SERVERS=$spark_kafka
 SPARK_MYSQL_ADDR=mysql:3306
 ENV
+  if [ "${STACK_TOPOLOGY:-}" = cluster ]; then
+    # The cluster for the programs on the host: every node on the port compose publishes it on (the
+    # port variables of .env, which compose() reads too), and the replication stack-init made.
+    # CASSANDRA_REPLICATION is written twice because of its quotes, which make keeps and bash
+    # strips: make reads the first line and skips the second (a make comment that ends in a
+    # backslash goes on into the next line); bash reads both, and the second, quoted, wins.
+    ( if [ -f "$STACK_REPO/.env" ]; then set -a; . "$STACK_REPO/.env"; set +a; fi
+      cat >> "$STACK_HOME/stack.env" <<ENV
+# The cluster topology (docker-compose.cluster.yml), as seen from the host.
+KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:${KAFKA_PORT:-9092},127.0.0.1:${KAFKA_PORT_2:-9094},127.0.0.1:${KAFKA_PORT_3:-9096}
+CASSANDRA_HOSTS=127.0.0.1:${CASSANDRA_PORT:-9042},127.0.0.1:${CASSANDRA_PORT_2:-9043},127.0.0.1:${CASSANDRA_PORT_3:-9044}
+KAFKA_REPLICATION_FACTOR=3
+KAFKA_MIN_INSYNC_REPLICAS=2
+CASSANDRA_CONSISTENCY=LOCAL_QUORUM
+CASSANDRA_REPLICATION={'class':'SimpleStrategy','replication_factor':3}
+# for bash, not make (this comment goes on into the next line for make): \\
+CASSANDRA_REPLICATION="{'class':'SimpleStrategy','replication_factor':3}"
+ENV
+    )
+  fi
   compose ps
   log "up in $((SECONDS - t0))s"
 }
@@ -336,6 +361,13 @@ docker_status() {
 
 # compose_names SVC: the compose services of a launcher service name.
 compose_names() {
+  if [ "${STACK_TOPOLOGY:-}" = cluster ]; then
+    case "$1" in
+      kafka) echo kafka kafka-2 kafka-3; return ;;
+      cassandra) echo cassandra cassandra-2 cassandra-3; return ;;
+      spark) echo spark-master spark-worker spark-worker-2 spark-connect; return ;;
+    esac
+  fi
   case "$1" in
     mariadb|mysql) echo mysql ;;
     spark) echo spark-master spark-worker spark-connect ;;

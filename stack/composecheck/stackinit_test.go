@@ -44,6 +44,14 @@ var stackctlHostOnly = map[string]string{
 	"DISK_MIN_FREE":        "stackctl disk only",
 }
 
+// stackctlReads is the set of environment variables `stackctl init` reads.
+func stackctlReads() map[string]bool {
+	read := map[string]bool{}
+	// Only the names asked for matter here; the error (empty passwords) does not.
+	_, _ = config.Load([]string{config.CmdInit}, func(k string) string { read[k] = true; return "" }, io.Discard)
+	return read
+}
+
 // getenvOf is the environment a container of s sees (compose's environment, interpolated).
 func getenvOf(s types.ServiceConfig) func(string) string {
 	return func(k string) string { return env(s, k) }
@@ -112,9 +120,7 @@ func TestStackInitRunsStackctlInit(t *testing.T) {
 // cannot silently take its default in Docker only.
 func TestStackInitEnvironmentCoversStackctlConfig(t *testing.T) {
 	s := service(t, load(t), "stack-init")
-	read := map[string]bool{}
-	// Only the names asked for matter here; the error (empty passwords) does not.
-	_, _ = config.Load([]string{config.CmdInit}, func(k string) string { read[k] = true; return "" }, io.Discard)
+	read := stackctlReads()
 	for k := range read {
 		_, passed := s.Environment[k]
 		reason, hostOnly := stackctlHostOnly[k]
