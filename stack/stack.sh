@@ -301,6 +301,8 @@ docker_up() {
   command -v go >/dev/null 2>&1 || [ -n "${STACKCTL_BIN:-}" ] || die "Go is needed to build stackctl (the Spark Connect check, status)"
   ensure_env_file
   build_stackctl
+  mkdir -p "$STACK_HOME"
+  echo "$STACK_TOPOLOGY" > "$STACK_HOME/topology"
   if ! compose up -d --wait; then
     compose ps -a || true
     # empty when stack-init never started (a server it waits for did not turn healthy)
@@ -324,10 +326,8 @@ SPARK_MYSQL_ADDR=mysql:3306
 ENV
   if [ "${STACK_TOPOLOGY:-}" = cluster ]; then
     # The cluster for the programs on the host: every node on the port compose publishes it on (the
-    # port variables of .env, which compose() reads too), and the replication stack-init made.
-    # CASSANDRA_REPLICATION is written twice because of its quotes, which make keeps and bash
-    # strips: make reads the first line and skips the second (a make comment that ends in a
-    # backslash goes on into the next line); bash reads both, and the second, quoted, wins.
+    # port variables of .env, which compose() reads too). The replication of topics and keyspaces
+    # is stack-init's business (docker-compose.cluster.yml); the programs never need it.
     ( if [ -f "$STACK_REPO/.env" ]; then set -a; . "$STACK_REPO/.env"; set +a; fi
       cat >> "$STACK_HOME/stack.env" <<ENV
 # The cluster topology (docker-compose.cluster.yml), as seen from the host.
@@ -335,10 +335,6 @@ KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:${KAFKA_PORT:-9092},127.0.0.1:${KAFKA_PORT_2:-
 CASSANDRA_HOSTS=127.0.0.1:${CASSANDRA_PORT:-9042},127.0.0.1:${CASSANDRA_PORT_2:-9043},127.0.0.1:${CASSANDRA_PORT_3:-9044}
 KAFKA_REPLICATION_FACTOR=3
 KAFKA_MIN_INSYNC_REPLICAS=2
-CASSANDRA_CONSISTENCY=LOCAL_QUORUM
-CASSANDRA_REPLICATION={'class':'SimpleStrategy','replication_factor':3}
-# for bash, not make (this comment goes on into the next line for make): \\
-CASSANDRA_REPLICATION="{'class':'SimpleStrategy','replication_factor':3}"
 ENV
     )
   fi
