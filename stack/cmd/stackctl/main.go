@@ -19,7 +19,8 @@
 //	stackctl status [-table -]
 //	    one line per service (SERVICE STATE ADDRESS), up only when it answers a real request;
 //	    exit 1 when one is down. -table - reads the launcher's rows (its processes) from stdin
-//	    and probes those that run
+//	    and probes those that run; a node of a cluster (kafka-N, cassandra-N, spark-worker-N) is
+//	    asked at its own address
 //	stackctl namespace create|drop NAME, stackctl namespace list
 //	    a test namespace (NAME = itest_…): keyspace and database NAME migrated like the product's,
 //	    with the same users and grants; drop removes them, NAME_* topics and their checkpoints

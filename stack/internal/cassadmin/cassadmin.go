@@ -1,5 +1,6 @@
-// Package cassadmin is stackctl's one door to Cassandra: a CQL session, a migrate.Executor that
-// records applied files in <keyspace>.schema_migrations, and a readiness wait.
+// Package cassadmin is stackctl's one door to Cassandra: a CQL session (to the cluster, or to one
+// node of it), a migrate.Executor that records applied files in <keyspace>.schema_migrations, and
+// a readiness wait.
 package cassadmin
 
 import (
@@ -34,6 +35,56 @@ func Cluster(hosts []string, port int) *gocql.ClusterConfig {
 	c.DisableInitialHostLookup = len(addrs) == 1
 	c.Logger = gocql.NewLogger(gocql.LogLevelWarn)
 	return c
+}
+
+// Node builds the driver configuration for the one node at addr ("host" or "host:port"; port
+// defaults to port): it is the only contact point, the ring is not looked up
+// (DisableInitialHostLookup) and the host filter admits no other node, so that every request,
+// the control connection's included, goes to that node and a session fails when it is down. It
+// is what gocql.WhiteListHostFilter(addr) does, but matching the port too, and failing with an
+// error where WhiteListHostFilter panics (a host name that does not resolve).
+func Node(ctx context.Context, addr string, port int) (*gocql.ClusterConfig, error) {
+	c := Cluster([]string{addr}, port)
+	host, p, err := net.SplitHostPort(c.Hosts[0])
+	if err != nil {
+		return nil, fmt.Errorf("cassandra node %q: %w", addr, err)
+	}
+	nodePort, err := strconv.Atoi(p)
+	if err != nil {
+		return nil, fmt.Errorf("cassandra node %q: port %q: %w", addr, p, err)
+	}
+	var ips []net.IP
+	if ip := net.ParseIP(host); ip != nil {
+		ips = []net.IP{ip}
+	} else {
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil {
+			return nil, fmt.Errorf("cassandra node %q: %w", addr, err)
+		}
+		for _, a := range addrs {
+			ips = append(ips, a.IP)
+		}
+	}
+	c.DisableInitialHostLookup = true
+	c.HostFilter = onlyNode(ips, nodePort)
+	return c, nil
+}
+
+// onlyNode admits the hosts whose connect address is one of ips, at port (a host the driver
+// knows no port of is matched on its address).
+func onlyNode(ips []net.IP, port int) gocql.HostFilter {
+	return gocql.HostFilterFunc(func(h *gocql.HostInfo) bool {
+		if p := h.Port(); p != 0 && p != port {
+			return false
+		}
+		addr := h.ConnectAddress()
+		for _, ip := range ips {
+			if ip.Equal(addr) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // Login is a Cassandra role's name and password.

@@ -1,10 +1,15 @@
 package cassadmin
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"reflect"
 	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 )
 
 func TestClusterHosts(t *testing.T) {
@@ -43,5 +48,43 @@ func TestBadCredentials(t *testing.T) {
 		if BadCredentials(err) {
 			t.Errorf("BadCredentials(%v) = true", err)
 		}
+	}
+}
+
+func TestNode(t *testing.T) {
+	c, err := Node(context.Background(), "127.0.0.2", 9042)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Hosts, []string{"127.0.0.2:9042"}) || !c.DisableInitialHostLookup || c.HostFilter == nil {
+		t.Fatalf("cluster: hosts %v, lookup disabled %v, filter %v", c.Hosts, c.DisableInitialHostLookup, c.HostFilter)
+	}
+	tests := []struct {
+		ip   string
+		port int
+		want bool
+	}{
+		{"127.0.0.2", 9042, true},
+		{"127.0.0.1", 9042, false},
+		{"127.0.0.3", 9042, false},
+		{"127.0.0.2", 9043, false},
+		{"127.0.0.2", 0, true}, // no port known: the address decides
+	}
+	for _, tt := range tests {
+		h, err := gocql.NewHostInfoFromAddrPort(net.ParseIP(tt.ip), tt.port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.HostFilter.Accept(h); got != tt.want {
+			t.Errorf("Accept(%s:%d) = %v, want %v", tt.ip, tt.port, got, tt.want)
+		}
+	}
+	if c, err := Node(context.Background(), "[::1]:19042", 9042); err != nil || c.Hosts[0] != "[::1]:19042" {
+		t.Errorf("ipv6 with a port: %v, %v", c, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := Node(ctx, "no-such-host.invalid", 9042); err == nil {
+		t.Error("a name that does not resolve: no error")
 	}
 }

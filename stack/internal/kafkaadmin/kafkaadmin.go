@@ -1,5 +1,5 @@
 // Package kafkaadmin is stackctl's one door to Kafka: topic creation and a readiness wait, both
-// through franz-go's kadm.
+// through franz-go's kadm, and a probe of one broker of a cluster (ProbeBroker).
 package kafkaadmin
 
 import (
@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/plugin/kslog"
 )
 
@@ -139,6 +143,53 @@ func (a *Admin) alignConfigs(ctx context.Context, topic string, want map[string]
 		return nil, fmt.Errorf("set configs %v of topic %s: %w", changed, topic, err)
 	}
 	return changed, nil
+}
+
+// ProbeBroker asks the one broker at addr (host:port) for the cluster's metadata: the client is
+// seeded with that address only and the request goes to that seed connection, so the answer is
+// that broker's own, whatever the others do. It returns the broker's node id as the metadata
+// lists it at addr (-1 when no broker advertises addr) and how many brokers the metadata lists.
+// One attempt, under ctx.
+func ProbeBroker(ctx context.Context, addr string, logger *slog.Logger) (node int32, brokers int, err error) {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(addr),
+		kgo.WithLogger(kslog.New(logger.With("component", "franz-go"))),
+		kgo.RequestTimeoutOverhead(5*time.Second),
+	)
+	if err != nil {
+		return -1, 0, fmt.Errorf("kafka client for %s: %w", addr, err)
+	}
+	defer cl.Close()
+	seeds := cl.SeedBrokers()
+	if len(seeds) != 1 {
+		return -1, 0, fmt.Errorf("kafka client for %s: %d seed brokers, want 1", addr, len(seeds))
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{} // empty, not null: no topics, only the brokers
+	resp, err := seeds[0].Request(ctx, req)
+	if err != nil {
+		return -1, 0, fmt.Errorf("metadata from broker %s: %w", addr, err)
+	}
+	md, ok := resp.(*kmsg.MetadataResponse)
+	if !ok {
+		return -1, 0, fmt.Errorf("metadata from broker %s: unexpected response %T", addr, resp)
+	}
+	return advertisedAt(md.Brokers, addr), len(md.Brokers), nil
+}
+
+// advertisedAt is the node id of the broker listed at addr (host:port; the host compared without
+// case), or -1.
+func advertisedAt(brokers []kmsg.MetadataResponseBroker, addr string) int32 {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return -1
+	}
+	for _, b := range brokers {
+		if strings.EqualFold(b.Host, host) && strconv.Itoa(int(b.Port)) == port {
+			return b.NodeID
+		}
+	}
+	return -1
 }
 
 // Client is the kadm client, for packages that read the cluster through it (storage).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func newFake(t *testing.T) (*Admin, *kfake.Cluster) {
@@ -87,5 +88,53 @@ func TestWaitGivesUpWhenNobodyAnswers(t *testing.T) {
 	defer cancel()
 	if _, err := a.Wait(ctx); err == nil {
 		t.Fatal("Wait succeeded with no broker")
+	}
+}
+
+// Each broker of a cluster answers for itself, with its own node id.
+func TestProbeBroker(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	seen := map[int32]bool{}
+	for _, addr := range c.ListenAddrs() {
+		node, n, err := ProbeBroker(ctx, addr, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatalf("ProbeBroker(%s): %v", addr, err)
+		}
+		if n != 3 || node < 0 {
+			t.Errorf("ProbeBroker(%s) = node %d of %d, want a node of 3", addr, node, n)
+		}
+		seen[node] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("node ids %v: each broker should be found at its own address", seen)
+	}
+}
+
+// A broker that is down fails its probe, even while the others answer: the client knows no other.
+func TestProbeBrokerDown(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, _, err := ProbeBroker(ctx, "127.0.0.1:1", slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("a broker nobody listens for answered")
+	}
+}
+
+func TestAdvertisedAt(t *testing.T) {
+	brokers := []kmsg.MetadataResponseBroker{{NodeID: 1, Host: "127.0.0.1", Port: 9092}, {NodeID: 2, Host: "127.0.0.2", Port: 9092}, {NodeID: 3, Host: "Kafka-3", Port: 19092}}
+	for addr, want := range map[string]int32{"127.0.0.2:9092": 2, "127.0.0.1:9092": 1, "kafka-3:19092": 3, "127.0.0.3:9092": -1, "127.0.0.1:9093": -1, "nonsense": -1} {
+		if got := advertisedAt(brokers, addr); got != want {
+			t.Errorf("advertisedAt(%s) = %d, want %d", addr, got, want)
+		}
 	}
 }
