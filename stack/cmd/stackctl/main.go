@@ -5,7 +5,8 @@
 //	    apply schema/mysql/*.sql and schema/cassandra/*.cql once each (recorded in
 //	    schema_migrations), create the users trading_job, trading_producer, trading_dashboard
 //	    with least-privilege grants, set settings.market_tz_offset from MARKET_TZ, give each
-//	    Cassandra table its retention (CASSANDRA_TTL_*, CASSANDRA_GC_GRACE)
+//	    Cassandra table its retention (CASSANDRA_TTL_*, CASSANDRA_GC_GRACE) and system_auth the
+//	    keyspace's replication (CASSANDRA_REPLICATION)
 //	stackctl topics [-partitions N] [-rf N]
 //	    create trading_data and test_topic (KAFKA_PARTITIONS, RF 1); existing topics keep their
 //	    partitions; both get the retention policy (KAFKA_RETENTION, KAFKA_RETENTION_BYTES)
@@ -215,6 +216,10 @@ func migrateCassandra(ctx context.Context, cfg config.Config, keyspace string, l
 	if err != nil {
 		return fmt.Errorf("cassandra migrations: %w", err)
 	}
+	// before the roles, so that a role made or changed now is written to system_auth's final replicas
+	if err := cassadmin.ReplicateAuth(ctx, session, keyspace, logger); err != nil {
+		return fmt.Errorf("cassandra system_auth: %w", err)
+	}
 	nodes := func() *gocql.ClusterConfig { return cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort) }
 	if err := cassadmin.EnsureRoles(ctx, session, nodes, keyspace, cassandraRoles(cfg, keyspace), logger); err != nil {
 		return fmt.Errorf("cassandra roles: %w", err)
@@ -254,9 +259,13 @@ func runTopics(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 }
 
 // cassSession opens a CQL session as the stack's superuser (made on first use, see
-// cassadmin.Admin).
+// cassadmin.Admin, after system_auth gets the replication of CASSANDRA_REPLICATION).
 func cassSession(ctx context.Context, cfg config.Config, logger *slog.Logger) (*gocql.Session, error) {
-	return cassadmin.Admin(ctx, cfg.CassandraHosts, cfg.CassandraPort, login(cfg.CassandraAdmin), logger)
+	auth, err := cassadmin.ParseReplication(cfg.CassandraReplication)
+	if err != nil {
+		return nil, fmt.Errorf("CASSANDRA_REPLICATION=%w", err)
+	}
+	return cassadmin.Admin(ctx, cfg.CassandraHosts, cfg.CassandraPort, login(cfg.CassandraAdmin), auth, logger)
 }
 
 // osUser is the operating-system user running stackctl (the native stack's MariaDB superuser).

@@ -18,6 +18,7 @@ import (
 
 	"idxstream/applog"
 	"idxstream/envconf"
+	"idxstream/stack/internal/cassadmin"
 	"idxstream/stack/internal/namespace"
 	"idxstream/stack/internal/retention"
 	"idxstream/storage"
@@ -331,9 +332,8 @@ func (c Config) Validate() error {
 		if !validIdent(c.CassandraKeyspace) {
 			add("CASSANDRA_KEYSPACE=%q is not a plain identifier", c.CassandraKeyspace)
 		}
-		r := strings.TrimSpace(c.CassandraReplication)
-		if !strings.HasPrefix(r, "{") || !strings.HasSuffix(r, "}") || !strings.Contains(r, "'class'") {
-			add("CASSANDRA_REPLICATION=%q is not a replication map like {'class': 'SimpleStrategy', 'replication_factor': 1}", c.CassandraReplication)
+		if _, err := cassadmin.ParseReplication(c.CassandraReplication); err != nil {
+			add("CASSANDRA_REPLICATION=%v", err)
 		}
 	}
 	if needKafka {
