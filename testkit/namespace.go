@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,18 +53,20 @@ func withDatabase(jdbc, db string) string {
 	return "jdbc:" + u.String()
 }
 
-// Topic creates a topic of the namespace with the given partitions (replication factor
-// KAFKA_REPLICATION_FACTOR, default 1) and returns its name. It is deleted with the namespace.
+// Topic creates a topic of the namespace with the given partitions and returns its name. It is
+// deleted with the namespace. It is replicated like the product's topics (`stackctl topics`):
+// replication factor KAFKA_REPLICATION_FACTOR (default 1) and min.insync.replicas
+// KAFKA_MIN_INSYNC_REPLICAS (unset: the broker's).
 func (n *Namespace) Topic(t testing.TB, partitions int32) string {
 	t.Helper()
 	topic := fmt.Sprintf("%s_t%d", n.Name, n.topics.Add(1))
-	rf := int16(1)
-	if v := Getenv("KAFKA_REPLICATION_FACTOR", ""); v != "" {
-		fmt.Sscan(v, &rf) //nolint:errcheck // a bad value keeps 1; stackctl validates it for the product
+	rf, configs, err := topicSettings(Getenv)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := n.Admin(t).CreateTopic(ctx, partitions, rf, nil, topic)
+	resp, err := n.Admin(t).CreateTopic(ctx, partitions, rf, configs, topic)
 	if err == nil {
 		err = resp.Err
 	}
@@ -71,6 +74,26 @@ func (n *Namespace) Topic(t testing.TB, partitions int32) string {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
 	return topic
+}
+
+// topicSettings reads the replication factor (KAFKA_REPLICATION_FACTOR; a bad value keeps 1, as
+// stackctl validates it for the product) and the topic configs of a test topic:
+// min.insync.replicas when KAFKA_MIN_INSYNC_REPLICAS is set, which must be 1 up to the
+// replication factor (a test would otherwise run with weaker acknowledgements than the product).
+func topicSettings(getenv func(name, def string) string) (int16, map[string]*string, error) {
+	rf := int16(1)
+	if v := getenv("KAFKA_REPLICATION_FACTOR", ""); v != "" {
+		fmt.Sscan(v, &rf) //nolint:errcheck // a bad value keeps 1; stackctl validates it for the product
+	}
+	v := getenv("KAFKA_MIN_INSYNC_REPLICAS", "")
+	if v == "" {
+		return rf, nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > int(rf) {
+		return rf, nil, fmt.Errorf("KAFKA_MIN_INSYNC_REPLICAS=%q: want 1 up to KAFKA_REPLICATION_FACTOR (%d), or unset", v, rf)
+	}
+	return rf, map[string]*string{"min.insync.replicas": &v}, nil
 }
 
 // Kafka returns a client of the stack's brokers (acks from all in-sync replicas), closed when the

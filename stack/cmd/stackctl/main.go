@@ -8,8 +8,9 @@
 //	    Cassandra table its retention (CASSANDRA_TTL_*, CASSANDRA_GC_GRACE) and system_auth the
 //	    keyspace's replication (CASSANDRA_REPLICATION)
 //	stackctl topics [-partitions N] [-rf N]
-//	    create trading_data and test_topic (KAFKA_PARTITIONS, RF 1); existing topics keep their
-//	    partitions; both get the retention policy (KAFKA_RETENTION, KAFKA_RETENTION_BYTES)
+//	    create trading_data and test_topic (KAFKA_PARTITIONS, KAFKA_REPLICATION_FACTOR); existing
+//	    topics keep their partitions; both get the retention policy (KAFKA_RETENTION,
+//	    KAFKA_RETENTION_BYTES) and KAFKA_MIN_INSYNC_REPLICAS (unset: the broker's)
 //	stackctl wait kafka|cassandra|mysql|spark|spark-master|spark-worker [-timeout 60s] [-pid PID]
 //	    wait until the server answers a real request (spark: SELECT 1 through Spark Connect with
 //	    the secret; spark-master: its UI's /json/ says ALIVE; spark-worker: the master lists an
@@ -242,12 +243,12 @@ func runTopics(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	}
 	defer adm.Close()
 	for _, t := range cfg.Topics {
-		state, parts, changed, err := adm.EnsureTopic(ctx, t, int32(cfg.Partitions), int16(cfg.ReplicationFactor), cfg.Retention.TopicConfigs())
+		state, parts, changed, err := adm.EnsureTopic(ctx, t, int32(cfg.Partitions), int16(cfg.ReplicationFactor), cfg.TopicConfigs())
 		if err != nil {
 			return err
 		}
 		for _, c := range changed {
-			logger.Info("topic retention changed", "topic", t, "config", c)
+			logger.Info("topic config changed", "topic", t, "config", c)
 		}
 		if state == kafkaadmin.TopicExisted && parts != cfg.Partitions {
 			logger.Warn("topic exists with another partition count; left as it is", "topic", t, "partitions", parts, "wanted", cfg.Partitions)
