@@ -138,12 +138,11 @@ func (n *Namespace) CassandraAs(t testing.TB, role Role) *gocql.Session {
 	cl := gocql.NewCluster(n.Servers.Cassandra...)
 	cl.Authenticator = gocql.PasswordAuthenticator{Username: u.Name, Password: u.Password}
 	cl.Keyspace = n.Name
-	cl.Consistency = gocql.LocalQuorum
-	if c := Getenv("CASSANDRA_CONSISTENCY", ""); c != "" {
-		if err := cl.Consistency.UnmarshalText([]byte(c)); err != nil {
-			t.Fatalf("CASSANDRA_CONSISTENCY=%q: %v", c, err)
-		}
+	cons, err := Consistency(Getenv)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cl.Consistency = cons
 	cl.Timeout = 10 * time.Second
 	cl.ConnectTimeout = 10 * time.Second
 	// Fault tests stop Cassandra under a test's session: bring the host back into the pool soon
@@ -154,6 +153,19 @@ func (n *Namespace) CassandraAs(t testing.TB, role Role) *gocql.Session {
 	Require(t, "cassandra at "+strings.Join(n.Servers.Cassandra, ","), err)
 	t.Cleanup(s.Close)
 	return s
+}
+
+// Consistency is the level of the tests' Cassandra sessions, the programs' CASSANDRA_CONSISTENCY
+// (default LOCAL_QUORUM, ONE on a single node at RF 1; any case): tests read and write with it,
+// so ANY (writes only) and the serial levels (conditions only) are refused. getenv is Getenv.
+func Consistency(getenv func(name, def string) string) (gocql.Consistency, error) {
+	v := getenv("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM")
+	var c gocql.Consistency
+	err := c.UnmarshalText([]byte(strings.ToUpper(v)))
+	if err != nil || c == gocql.Any || c == gocql.Serial || c == gocql.LocalSerial {
+		return gocql.LocalQuorum, fmt.Errorf("CASSANDRA_CONSISTENCY=%q: want ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM or LOCAL_ONE (tests read with it)", v)
+	}
+	return c, nil
 }
 
 // MySQL returns a pool on the namespace's database as the program user role, in UTC, closed

@@ -3,6 +3,8 @@ package testkit
 import (
 	"strings"
 	"testing"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 )
 
 func TestWithDatabase(t *testing.T) {
@@ -60,5 +62,34 @@ func TestTopicSettings(t *testing.T) {
 				t.Errorf("configs = %v (min.insync.replicas %q), want %q", configs, got, tt.minISR)
 			}
 		})
+	}
+}
+
+func TestConsistency(t *testing.T) {
+	tests := []struct {
+		env     string // "" unset
+		want    gocql.Consistency
+		wantErr bool
+	}{
+		{"", gocql.LocalQuorum, false},
+		{"ONE", gocql.One, false},
+		{"local_one", gocql.LocalOne, false},
+		{"EACH_QUORUM", gocql.EachQuorum, false},
+		{"ANY", 0, true},
+		{"SERIAL", 0, true},
+		{"LOCAL_SERIAL", 0, true},
+		{"MOST", 0, true},
+	}
+	for _, tt := range tests {
+		getenv := func(k, def string) string {
+			if k == "CASSANDRA_CONSISTENCY" && tt.env != "" {
+				return tt.env
+			}
+			return def
+		}
+		got, err := Consistency(getenv)
+		if (err != nil) != tt.wantErr || (!tt.wantErr && got != tt.want) {
+			t.Errorf("Consistency(%q) = %v, %v; want %v (error %v)", tt.env, got, err, tt.want, tt.wantErr)
+		}
 	}
 }
