@@ -77,7 +77,7 @@ func run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	defer my.Close()
 	cass := cassandrastore.New(cassandrastore.Config{Hosts: cfg.CassandraHosts,
 		Keyspace: cfg.CassandraKeyspace, User: cfg.CassandraUser, Password: string(cfg.CassandraPassword),
-		Timeout: cfg.QueryTimeout})
+		Consistency: cfg.CassandraConsistency, Timeout: cfg.QueryTimeout})
 	defer cass.Close()
 
 	broker := &feed.Broker{}

@@ -39,7 +39,7 @@ require (
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.1 // indirect
 	github.com/sirupsen/logrus v1.10.1 // indirect
-	github.com/twmb/franz-go/pkg/kmsg v1.15.0 // indirect
+	github.com/twmb/franz-go/pkg/kmsg v1.15.0
 	github.com/xhit/go-str2duration/v2 v2.1.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/sync v0.24.0 // indirect
@@ -59,6 +59,7 @@ replace idxstream/trade => ../trade
 replace idxstream/sparkconnect => ../sparkconnect
 
 replace idxstream/storage => ../storage
+
 replace idxstream/applog => ../applog
 
 require idxstream/envconf v0.0.0

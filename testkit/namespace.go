@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,18 +53,20 @@ func withDatabase(jdbc, db string) string {
 	return "jdbc:" + u.String()
 }
 
-// Topic creates a topic of the namespace with the given partitions (replication factor
-// KAFKA_REPLICATION_FACTOR, default 1) and returns its name. It is deleted with the namespace.
+// Topic creates a topic of the namespace with the given partitions and returns its name. It is
+// deleted with the namespace. It is replicated like the product's topics (`stackctl topics`):
+// replication factor KAFKA_REPLICATION_FACTOR (default 1) and min.insync.replicas
+// KAFKA_MIN_INSYNC_REPLICAS (unset: the broker's).
 func (n *Namespace) Topic(t testing.TB, partitions int32) string {
 	t.Helper()
 	topic := fmt.Sprintf("%s_t%d", n.Name, n.topics.Add(1))
-	rf := int16(1)
-	if v := Getenv("KAFKA_REPLICATION_FACTOR", ""); v != "" {
-		fmt.Sscan(v, &rf) //nolint:errcheck // a bad value keeps 1; stackctl validates it for the product
+	rf, configs, err := topicSettings(Getenv)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := n.Admin(t).CreateTopic(ctx, partitions, rf, nil, topic)
+	resp, err := n.Admin(t).CreateTopic(ctx, partitions, rf, configs, topic)
 	if err == nil {
 		err = resp.Err
 	}
@@ -71,6 +74,26 @@ func (n *Namespace) Topic(t testing.TB, partitions int32) string {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
 	return topic
+}
+
+// topicSettings reads the replication factor (KAFKA_REPLICATION_FACTOR; a bad value keeps 1, as
+// stackctl validates it for the product) and the topic configs of a test topic:
+// min.insync.replicas when KAFKA_MIN_INSYNC_REPLICAS is set, which must be 1 up to the
+// replication factor (a test would otherwise run with weaker acknowledgements than the product).
+func topicSettings(getenv func(name, def string) string) (int16, map[string]*string, error) {
+	rf := int16(1)
+	if v := getenv("KAFKA_REPLICATION_FACTOR", ""); v != "" {
+		fmt.Sscan(v, &rf) //nolint:errcheck // a bad value keeps 1; stackctl validates it for the product
+	}
+	v := getenv("KAFKA_MIN_INSYNC_REPLICAS", "")
+	if v == "" {
+		return rf, nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > int(rf) {
+		return rf, nil, fmt.Errorf("KAFKA_MIN_INSYNC_REPLICAS=%q: want 1 up to KAFKA_REPLICATION_FACTOR (%d), or unset", v, rf)
+	}
+	return rf, map[string]*string{"min.insync.replicas": &v}, nil
 }
 
 // Kafka returns a client of the stack's brokers (acks from all in-sync replicas), closed when the
@@ -115,12 +138,11 @@ func (n *Namespace) CassandraAs(t testing.TB, role Role) *gocql.Session {
 	cl := gocql.NewCluster(n.Servers.Cassandra...)
 	cl.Authenticator = gocql.PasswordAuthenticator{Username: u.Name, Password: u.Password}
 	cl.Keyspace = n.Name
-	cl.Consistency = gocql.LocalQuorum
-	if c := Getenv("CASSANDRA_CONSISTENCY", ""); c != "" {
-		if err := cl.Consistency.UnmarshalText([]byte(c)); err != nil {
-			t.Fatalf("CASSANDRA_CONSISTENCY=%q: %v", c, err)
-		}
+	cons, err := Consistency(Getenv)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cl.Consistency = cons
 	cl.Timeout = 10 * time.Second
 	cl.ConnectTimeout = 10 * time.Second
 	// Fault tests stop Cassandra under a test's session: bring the host back into the pool soon
@@ -131,6 +153,19 @@ func (n *Namespace) CassandraAs(t testing.TB, role Role) *gocql.Session {
 	Require(t, "cassandra at "+strings.Join(n.Servers.Cassandra, ","), err)
 	t.Cleanup(s.Close)
 	return s
+}
+
+// Consistency is the level of the tests' Cassandra sessions, the programs' CASSANDRA_CONSISTENCY
+// (default LOCAL_QUORUM, ONE on a single node at RF 1; any case): tests read and write with it,
+// so ANY (writes only) and the serial levels (conditions only) are refused. getenv is Getenv.
+func Consistency(getenv func(name, def string) string) (gocql.Consistency, error) {
+	v := getenv("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM")
+	var c gocql.Consistency
+	err := c.UnmarshalText([]byte(strings.ToUpper(v)))
+	if err != nil || c == gocql.Any || c == gocql.Serial || c == gocql.LocalSerial {
+		return gocql.LocalQuorum, fmt.Errorf("CASSANDRA_CONSISTENCY=%q: want ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM or LOCAL_ONE (tests read with it)", v)
+	}
+	return c, nil
 }
 
 // MySQL returns a pool on the namespace's database as the program user role, in UTC, closed

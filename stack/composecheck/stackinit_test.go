@@ -42,6 +42,9 @@ var stackctlHostOnly = map[string]string{
 	"SPARK_MASTER_UI_URL":  "init does not touch Spark",
 	"SPARK_MASTER_UI_PORT": "init does not touch Spark",
 	"DISK_MIN_FREE":        "stackctl disk only",
+	// docker-compose.yml runs one broker, whose min.insync.replicas (1) is the only value there;
+	// when the compose file gets a cluster, stack-init passes it and this entry goes.
+	"KAFKA_MIN_INSYNC_REPLICAS": "the Docker stack has one broker: the broker's default applies",
 }
 
 // stackctlReads is the set of environment variables `stackctl init` reads.

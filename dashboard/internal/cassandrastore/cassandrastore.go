@@ -29,6 +29,9 @@ type Config struct {
 	// without credentials, which only a Cassandra without authentication accepts. The store
 	// never puts Password in an error or a log line; neither should the caller.
 	User, Password string
+	// Consistency is the level of every read (CASSANDRA_CONSISTENCY; default LOCAL_QUORUM, ONE on
+	// a single node at RF 1). The zero value, ANY, is no read level and stands for the default.
+	Consistency gocql.Consistency
 	// Timeout bounds connecting and each query (default 3 s).
 	Timeout time.Duration
 	// Parallel caps the concurrent per-ticker queries of Series (default 8).
@@ -53,6 +56,9 @@ func New(cfg Config) *Store {
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 8
 	}
+	if cfg.Consistency == gocql.Any {
+		cfg.Consistency = gocql.LocalQuorum
+	}
 	return &Store{cfg: cfg}
 }
 
@@ -71,12 +77,12 @@ func (s *Store) sess() (*gocql.Session, error) {
 }
 
 // clusterConfig turns the store's Config into gocql's: one connection per host (the dashboard
-// polls a few queries every few seconds), LOCAL_ONE reads, Timeout for connecting and for each
-// query, and a PasswordAuthenticator when a password is set.
+// polls a few queries every few seconds), reads at Consistency, Timeout for connecting and for
+// each query, and a PasswordAuthenticator when a password is set.
 func clusterConfig(cfg Config) *gocql.ClusterConfig {
 	c := gocql.NewCluster(cfg.Hosts...)
 	c.Keyspace = cfg.Keyspace
-	c.Consistency = gocql.LocalOne
+	c.Consistency = cfg.Consistency
 	c.Timeout, c.ConnectTimeout = cfg.Timeout, cfg.Timeout
 	c.NumConns = 1
 	c.ReconnectInterval = 10 * time.Second

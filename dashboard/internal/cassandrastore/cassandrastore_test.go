@@ -20,8 +20,10 @@ func TestClusterConfig(t *testing.T) {
 		name     string
 		cfg      Config
 		wantAuth gocql.Authenticator // nil: none
+		wantCons gocql.Consistency   // zero: LOCAL_QUORUM, the default
 	}{
 		{name: "no password: no authenticator", cfg: Config{Hosts: []string{"a", "b:9043"}, Keyspace: "trading", User: "trading_dashboard"}},
+		{name: "another consistency", cfg: Config{Hosts: []string{"a"}, Keyspace: "trading", Consistency: gocql.LocalOne}, wantCons: gocql.LocalOne},
 		{name: "password: PasswordAuthenticator", cfg: Config{Hosts: []string{"a"}, Keyspace: "trading", User: "trading_dashboard", Password: "pw"},
 			wantAuth: gocql.PasswordAuthenticator{Username: "trading_dashboard", Password: "pw"}},
 		{name: "the user is passed as given", cfg: Config{Hosts: []string{"a"}, Keyspace: "k", User: "other", Password: "p w"},
@@ -31,11 +33,15 @@ func TestClusterConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := New(tt.cfg) // applies the defaults, as sess does
 			c := clusterConfig(s.cfg)
+			wantCons := tt.wantCons
+			if wantCons == gocql.Any {
+				wantCons = gocql.LocalQuorum
+			}
 			if !reflect.DeepEqual(c.Authenticator, tt.wantAuth) {
 				t.Errorf("Authenticator = %#v, want %#v", c.Authenticator, tt.wantAuth)
 			}
 			if strings.Join(c.Hosts, ",") != strings.Join(tt.cfg.Hosts, ",") || c.Keyspace != tt.cfg.Keyspace ||
-				c.Consistency != gocql.LocalOne || c.Timeout != 3*time.Second || c.ConnectTimeout != 3*time.Second ||
+				c.Consistency != wantCons || c.Timeout != 3*time.Second || c.ConnectTimeout != 3*time.Second ||
 				c.NumConns != 1 {
 				t.Errorf("cluster config: hosts %v keyspace %q consistency %v timeouts %v/%v conns %d",
 					c.Hosts, c.Keyspace, c.Consistency, c.Timeout, c.ConnectTimeout, c.NumConns)

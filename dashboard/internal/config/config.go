@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
 	"idxstream/applog"
 	"idxstream/envconf"
 )
@@ -80,6 +82,12 @@ type Config struct {
 	// Cassandra running PasswordAuthenticator refuses: it is not required here so that the
 	// dashboard still runs against a Cassandra without authentication.
 	CassandraPassword Secret
+	// CassandraConsistency is the consistency level of the dashboard's Cassandra reads
+	// (CASSANDRA_CONSISTENCY, the setting of every program's Cassandra traffic,
+	// -cassandra-consistency; default LOCAL_QUORUM, which is ONE on a single node at RF 1): with
+	// the job's writes at LOCAL_QUORUM, a read sees every trade written before it. ANY (writes
+	// only) and the serial levels (for lightweight transactions) are refused.
+	CassandraConsistency gocql.Consistency
 
 	// RawInterval is how often the Cassandra data sets (latest trades, movers) are polled
 	// (DASHBOARD_RAW_INTERVAL, -raw-interval; default 5s; the raw path writes every 10 s).
@@ -130,6 +138,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		SeriesPoints:      num("DASHBOARD_SERIES_POINTS", 120),
 		Log:               applog.FromEnv(getenv),
 	}
+	consistency := env("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM")
 	errs := []error{e.Err()}
 	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -139,6 +148,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.DurationVar(&c.AggInterval, "agg-interval", c.AggInterval, "poll interval of the MySQL data sets (DASHBOARD_AGG_INTERVAL)")
 	fs.DurationVar(&c.AggTrigger, "agg-trigger", c.AggTrigger, "the job's aggregate trigger; its path counts as stalled after 3 of them without a batch while trades arrive (JOB_AGG_TRIGGER)")
 	fs.DurationVar(&c.QueryTimeout, "query-timeout", c.QueryTimeout, "timeout of one poll (DASHBOARD_QUERY_TIMEOUT)")
+	fs.StringVar(&consistency, "cassandra-consistency", consistency, "consistency `level` of the Cassandra reads: "+readLevels+" (CASSANDRA_CONSISTENCY)")
 	c.Log.Flags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -149,9 +159,31 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments %q: the dashboard takes flags only (-h lists them)", fs.Args()))
 	}
+	var err error
+	if c.CassandraConsistency, err = ReadConsistency(consistency); err != nil {
+		errs = append(errs, fmt.Errorf("CASSANDRA_CONSISTENCY (-cassandra-consistency): %w", err))
+	}
 	c.Location, _ = time.LoadLocation(c.MarketTZ) // an error is Validate's
 	errs = append(errs, c.Validate())
 	return c, errors.Join(errs...)
+}
+
+// readLevels are the consistency levels the dashboard reads at.
+const readLevels = "ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM or LOCAL_ONE"
+
+// ReadConsistency parses the name of a read consistency level (any case): every level but ANY,
+// which only writes take, and SERIAL and LOCAL_SERIAL, which the job's writes cannot share.
+func ReadConsistency(name string) (gocql.Consistency, error) {
+	var c gocql.Consistency
+	err := c.UnmarshalText([]byte(strings.ToUpper(strings.TrimSpace(name))))
+	if err != nil || !readLevel(c) {
+		return gocql.LocalQuorum, fmt.Errorf("%q is not a read consistency level: want %s", name, readLevels)
+	}
+	return c, nil
+}
+
+func readLevel(c gocql.Consistency) bool {
+	return c != gocql.Any && c != gocql.Serial && c != gocql.LocalSerial
 }
 
 // Validate checks every field and reports all problems at once, each naming its variable and
@@ -182,6 +214,9 @@ func (c Config) Validate() error {
 	if c.CassandraKeyspace == "" {
 		errs = append(errs, errors.New("CASSANDRA_KEYSPACE is empty: set the keyspace (default trading)"))
 	}
+	if !readLevel(c.CassandraConsistency) {
+		errs = append(errs, fmt.Errorf("CASSANDRA_CONSISTENCY %s is not a read consistency level: want %s", c.CassandraConsistency, readLevels))
+	}
 	if c.CassandraPassword != "" && c.CassandraUser == "" {
 		errs = append(errs, errors.New("CASSANDRA_DASHBOARD_USER is empty while CASSANDRA_DASHBOARD_PASSWORD is set"))
 	}
@@ -210,9 +245,9 @@ func (c Config) Validate() error {
 // String describes the configuration without the passwords; for Cassandra it says whether
 // the dashboard will authenticate (user@hosts) or not (hosts alone).
 func (c Config) String() string {
-	return fmt.Sprintf("addr=%s market_tz=%s mysql=%s@%s/%s cassandra=%s/%s raw_interval=%v agg_interval=%v",
+	return fmt.Sprintf("addr=%s market_tz=%s mysql=%s@%s/%s cassandra=%s/%s cassandra_consistency=%s raw_interval=%v agg_interval=%v",
 		c.Addr, c.MarketTZ, c.MySQLUser, c.MySQLAddr, c.MySQLDatabase, c.cassandraWho(),
-		c.CassandraKeyspace, c.RawInterval, c.AggInterval)
+		c.CassandraKeyspace, c.CassandraConsistency, c.RawInterval, c.AggInterval)
 }
 
 // LogValue is the configuration as slog attributes, without the passwords, so that
@@ -225,6 +260,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("mysql", c.MySQLUser+"@"+c.MySQLAddr+"/"+c.MySQLDatabase),
 		slog.String("cassandra", c.cassandraWho()+"/"+c.CassandraKeyspace),
 		slog.Bool("cassandra_auth", c.CassandraPassword != ""),
+		slog.String("cassandra_consistency", c.CassandraConsistency.String()),
 		slog.Any("mysql_password", c.MySQLPassword),
 		slog.Any("cassandra_password", c.CassandraPassword),
 		slog.String("raw_interval", c.RawInterval.String()),

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -28,10 +30,28 @@ func TestLoad(t *testing.T) {
 				c.MySQLDatabase != "trading" || c.MySQLUser != "trading_dashboard" || c.CassandraKeyspace != "trading" ||
 				len(c.CassandraHosts) != 1 || c.CassandraHosts[0] != "127.0.0.1" || c.RawInterval != 5*time.Second ||
 				c.AggInterval != 15*time.Second || c.AggTrigger != time.Minute || c.Location == nil || c.Location.String() != "Asia/Jakarta" ||
-				c.CassandraUser != "trading_dashboard" || c.CassandraPassword != "" {
+				c.CassandraUser != "trading_dashboard" || c.CassandraPassword != "" || c.CassandraConsistency != gocql.LocalQuorum {
 				t.Errorf("unexpected defaults: %+v", c)
 			}
 		}},
+		{name: "consistency", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "CASSANDRA_CONSISTENCY": "local_one"},
+			check: func(t *testing.T, c Config) {
+				if c.CassandraConsistency != gocql.LocalOne {
+					t.Errorf("CassandraConsistency %v, want LOCAL_ONE", c.CassandraConsistency)
+				}
+			}},
+		{name: "consistency flag wins", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "CASSANDRA_CONSISTENCY": "ONE"},
+			args: []string{"-cassandra-consistency", "QUORUM"}, check: func(t *testing.T, c Config) {
+				if c.CassandraConsistency != gocql.Quorum {
+					t.Errorf("CassandraConsistency %v, want QUORUM", c.CassandraConsistency)
+				}
+			}},
+		{name: "ANY is for writes", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "CASSANDRA_CONSISTENCY": "ANY"},
+			wantErr: `CASSANDRA_CONSISTENCY (-cassandra-consistency): "ANY" is not a read consistency level`},
+		{name: "serial levels refused", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "CASSANDRA_CONSISTENCY": "LOCAL_SERIAL"},
+			wantErr: "want ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM or LOCAL_ONE"},
+		{name: "unknown consistency", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw", "CASSANDRA_CONSISTENCY": "MOST"},
+			wantErr: `"MOST"`},
 		{name: "cassandra credentials", env: map[string]string{"MYSQL_DASHBOARD_PASSWORD": "pw",
 			"CASSANDRA_DASHBOARD_USER": " dash_ro ", "CASSANDRA_DASHBOARD_PASSWORD": " pass word "}, check: func(t *testing.T, c Config) {
 			// the user is trimmed like every name; a password is taken exactly as given

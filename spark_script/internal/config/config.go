@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
 	"idxstream/applog"
 	"idxstream/envconf"
 	"idxstream/storage"
@@ -38,11 +40,17 @@ type Config struct {
 	// keyspace and write the raw path's tables, nothing else. The password is never logged.
 	CassandraUser     string
 	CassandraPassword string
-	CheckpointRoot    string // checkpoint root on the Spark side; empty = the server's spark.sql.streaming.checkpointLocation
-	RawTrigger        time.Duration
-	AggTrigger        time.Duration
-	MarketTZ          string // IANA zone of the market date (MARKET_TZ)
-	ShufflePartitions int    // spark.sql.shuffle.partitions of the session
+	// CassandraConsistency is the consistency level of the job's Cassandra writes
+	// (CASSANDRA_CONSISTENCY, --cassandra-consistency; default LOCAL_QUORUM, which is ONE on a
+	// single node at RF 1): the raw path's connector writes (spark.cassandra.output.consistency.level
+	// of each query, over spark-defaults.conf) and rawrepair's. Any level but the serial ones, which
+	// only the conditions of lightweight transactions take.
+	CassandraConsistency gocql.Consistency
+	CheckpointRoot       string // checkpoint root on the Spark side; empty = the server's spark.sql.streaming.checkpointLocation
+	RawTrigger           time.Duration
+	AggTrigger           time.Duration
+	MarketTZ             string // IANA zone of the market date (MARKET_TZ)
+	ShufflePartitions    int    // spark.sql.shuffle.partitions of the session
 
 	// MaxSkew is the largest distance between a trade's created_at and its Kafka record's time
 	// (JOB_MAX_SKEW, default 1h); a trade farther off is rejected. DedupHorizon is how long the ids
@@ -137,6 +145,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		e.Add(fmt.Errorf("JOB_DISK_STOP_FREE=%w", err))
 	}
 	c.DiskCheck = dur("JOB_DISK_CHECK", 15*time.Second)
+	consistency := env("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM")
 	errs := []error{e.Err()}
 
 	fs := flag.NewFlagSet("spark_script", flag.ContinueOnError)
@@ -158,6 +167,7 @@ Every flag has an environment variable (in brackets); flags win.
 	fs.StringVar(&c.SparkKafkaBootstrap, "spark-brokers", c.SparkKafkaBootstrap, "Kafka bootstrap servers as seen by Spark [SPARK_KAFKA_BOOTSTRAP_SERVERS]")
 	fs.Int64Var(&c.MaxOffsetsPerTrigger, "max-offsets-per-trigger", c.MaxOffsetsPerTrigger, "most Kafka records per micro-batch and path [JOB_MAX_OFFSETS_PER_TRIGGER]")
 	fs.StringVar(&c.Keyspace, "keyspace", c.Keyspace, "Cassandra keyspace [CASSANDRA_KEYSPACE]")
+	fs.StringVar(&consistency, "cassandra-consistency", consistency, "consistency `level` of the Cassandra writes: "+writeLevels+" [CASSANDRA_CONSISTENCY]")
 	fs.StringVar(&c.CheckpointRoot, "checkpoint-root", c.CheckpointRoot, "checkpoint root on the Spark side; empty = server's spark.sql.streaming.checkpointLocation [JOB_CHECKPOINT_ROOT]")
 	fs.DurationVar(&c.RawTrigger, "raw-trigger", c.RawTrigger, "trigger interval of the raw path to Cassandra [JOB_RAW_TRIGGER]")
 	fs.DurationVar(&c.AggTrigger, "agg-trigger", c.AggTrigger, "trigger interval of the aggregate path to MySQL; batches start half-way between raw triggers [JOB_AGG_TRIGGER]")
@@ -190,6 +200,9 @@ Every flag has an environment variable (in brackets); flags win.
 	default:
 		errs = append(errs, fmt.Errorf("expected at most one topic argument, got %q", fs.Args()))
 	}
+	if c.CassandraConsistency, err = WriteConsistency(consistency); err != nil {
+		errs = append(errs, fmt.Errorf("CASSANDRA_CONSISTENCY (--cassandra-consistency): %w", err))
+	}
 	if c.SparkMySQLAddr == "" {
 		c.SparkMySQLAddr = c.MySQLAddr
 	}
@@ -201,6 +214,20 @@ Every flag has an environment variable (in brackets); flags win.
 	}
 	errs = append(errs, c.Validate())
 	return c, errors.Join(errs...)
+}
+
+// writeLevels are the consistency levels a write takes.
+const writeLevels = "ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, LOCAL_ONE or ANY"
+
+// WriteConsistency parses the name of a write consistency level (any case): every level but
+// SERIAL and LOCAL_SERIAL, which are for the conditions of lightweight transactions only.
+func WriteConsistency(name string) (gocql.Consistency, error) {
+	var c gocql.Consistency
+	err := c.UnmarshalText([]byte(strings.ToUpper(strings.TrimSpace(name))))
+	if err != nil || c == gocql.Serial || c == gocql.LocalSerial {
+		return gocql.LocalQuorum, fmt.Errorf("%q is not a write consistency level: want %s", name, writeLevels)
+	}
+	return c, nil
 }
 
 // Validate reports every problem at once, each naming its variable and what would be accepted.
@@ -235,6 +262,9 @@ func (c Config) Validate() error {
 	}
 	if c.SparkSecret == "" {
 		errs = append(errs, errors.New("SPARK_CONNECT_SECRET is empty: run `make up` (it writes .env) or set it; the Spark Connect server refuses calls without it"))
+	}
+	if c.CassandraConsistency == gocql.Serial || c.CassandraConsistency == gocql.LocalSerial {
+		errs = append(errs, fmt.Errorf("CASSANDRA_CONSISTENCY %s is not a write consistency level: want %s", c.CassandraConsistency, writeLevels))
 	}
 	if c.CassandraPassword == "" {
 		errs = append(errs, errors.New("CASSANDRA_JOB_PASSWORD is empty: run `make up` (it writes .env) or set it; Cassandra refuses logins without it"))
@@ -273,6 +303,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("max_offsets_per_trigger", c.MaxOffsetsPerTrigger),
 		slog.String("cassandra", c.CassandraUser+"@"+c.CassandraHosts+"/"+c.Keyspace),
 		slog.Any("cassandra_password", applog.Redacted(c.CassandraPassword)),
+		slog.String("cassandra_consistency", c.CassandraConsistency.String()),
 		slog.String("checkpoint_root", c.CheckpointRoot),
 		slog.Duration("raw_trigger", c.RawTrigger),
 		slog.Duration("agg_trigger", c.AggTrigger),

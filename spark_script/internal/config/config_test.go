@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
 	"idxstream/applog"
 )
 
@@ -144,5 +146,44 @@ func TestLogValueRedactsSecrets(t *testing.T) {
 				t.Errorf("log lacks %q: %s", w, out)
 			}
 		}
+	}
+}
+
+func TestCassandraConsistency(t *testing.T) {
+	base := map[string]string{"MYSQL_JOB_PASSWORD": "m", "SPARK_CONNECT_SECRET": "s", "CASSANDRA_JOB_PASSWORD": "c"}
+	tests := []struct {
+		name    string
+		env     string // CASSANDRA_CONSISTENCY; "" unset
+		args    []string
+		want    gocql.Consistency
+		wantErr string
+	}{
+		{"default: LOCAL_QUORUM (ONE on RF 1)", "", nil, gocql.LocalQuorum, ""},
+		{"set", "QUORUM", nil, gocql.Quorum, ""},
+		{"any case", "local_one", nil, gocql.LocalOne, ""},
+		{"ANY is a write level", "ANY", nil, gocql.Any, ""},
+		{"EACH_QUORUM", "EACH_QUORUM", nil, gocql.EachQuorum, ""},
+		{"the flag wins", "ONE", []string{"--cassandra-consistency", "ALL"}, gocql.All, ""},
+		{"serial is for conditions only", "SERIAL", nil, 0, `CASSANDRA_CONSISTENCY (--cassandra-consistency): "SERIAL" is not a write consistency level`},
+		{"LOCAL_SERIAL", "LOCAL_SERIAL", nil, 0, "LOCAL_SERIAL"},
+		{"unknown", "MOST", nil, 0, "want ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, LOCAL_ONE or ANY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := map[string]string{"CASSANDRA_CONSISTENCY": tt.env}
+			for k, v := range base {
+				e[k] = v
+			}
+			c, err := Load(tt.args, getenv(e), io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || c.CassandraConsistency != tt.want {
+				t.Errorf("consistency = %v, %v; want %v", c.CassandraConsistency, err, tt.want)
+			}
+		})
 	}
 }

@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 
 	zone, _ := time.LoadLocation(cfg.MarketTZ) // checked by config.Validate
 	repair := &rawrepair.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword,
-		Keyspace: cfg.Keyspace, Zone: zone}
+		Keyspace: cfg.Keyspace, Zone: zone, Consistency: cfg.CassandraConsistency}
 	defer repair.Close()
 	j := &paths{cfg: cfg, logger: base, ref: ref}
 	// One aggregate path for the job's life: only its Spark work and its gate follow the session.
@@ -296,8 +296,8 @@ func (j *paths) run(ctx context.Context, session *sc.Session) error {
 	cfg := j.cfg
 	plans := rawpath.NewPlans(session, rawpath.Settings{
 		Topic: cfg.Topic, KafkaBootstrap: cfg.SparkKafkaBootstrap, MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger,
-		Keyspace: cfg.Keyspace, CheckpointRoot: cfg.CheckpointRoot, Trigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ,
-		Reference: j.ref,
+		Keyspace: cfg.Keyspace, Consistency: cfg.CassandraConsistency.String(), CheckpointRoot: cfg.CheckpointRoot,
+		Trigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ, Reference: j.ref,
 	})
 	var specs []rawpath.Spec
 	for _, sink := range rawpath.Sinks() {

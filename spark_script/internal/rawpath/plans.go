@@ -21,10 +21,13 @@ type Settings struct {
 	KafkaBootstrap       string // as seen by Spark
 	MaxOffsetsPerTrigger int64
 	Keyspace             string
-	CheckpointRoot       string // empty: spark.sql.streaming.checkpointLocation/<query name>
-	Trigger              time.Duration
-	MarketTZ             string
-	Reference            trade.Reference // what trades are checked against (profile, skew)
+	// Consistency is the consistency level of every write (spark.cassandra.output.consistency.level,
+	// the job's CASSANDRA_CONSISTENCY: LOCAL_QUORUM...); empty leaves spark-defaults.conf's.
+	Consistency    string
+	CheckpointRoot string // empty: spark.sql.streaming.checkpointLocation/<query name>
+	Trigger        time.Duration
+	MarketTZ       string
+	Reference      trade.Reference // what trades are checked against (profile, skew)
 }
 
 // Plans builds and starts the raw path's streaming queries on one Spark Connect session.
@@ -103,6 +106,9 @@ func (p *Plans) Start(ctx context.Context, sink Sink) (*sc.StreamingQuery, error
 	// session lingers: 10 to 60 s).
 	keepAlive := 10000 + p.starts.Add(1)%connectorVariants
 	w = w.Option("spark.cassandra.connection.keepAliveMS", strconv.FormatInt(keepAlive, 10))
+	if p.set.Consistency != "" {
+		w = w.Option("spark.cassandra.output.consistency.level", p.set.Consistency)
+	}
 	for k, v := range sink.write {
 		w = w.Option(k, v)
 	}

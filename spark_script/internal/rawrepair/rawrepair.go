@@ -24,6 +24,9 @@ import (
 type Cassandra struct {
 	Hosts, User, Password, Keyspace string
 	Zone                            *time.Location // of the market date
+	// Consistency is the level of every write: the job's CASSANDRA_CONSISTENCY, as the raw path's
+	// writes. Set it: the zero value is gocql.Any.
+	Consistency gocql.Consistency
 
 	mu sync.Mutex
 	s  *gocql.Session
@@ -36,7 +39,7 @@ func (c *Cassandra) session() (*gocql.Session, error) {
 		return c.s, nil
 	}
 	cl := sinkcheck.Cluster(c.Hosts, c.User, c.Password, 10*time.Second)
-	cl.Keyspace, cl.Consistency = c.Keyspace, gocql.LocalQuorum
+	cl.Keyspace, cl.Consistency = c.Keyspace, c.Consistency
 	s, err := cl.CreateSession()
 	if err != nil {
 		return nil, fmt.Errorf("cassandra at %s: %w", c.Hosts, err)

@@ -5,10 +5,12 @@
 //	    apply schema/mysql/*.sql and schema/cassandra/*.cql once each (recorded in
 //	    schema_migrations), create the users trading_job, trading_producer, trading_dashboard
 //	    with least-privilege grants, set settings.market_tz_offset from MARKET_TZ, give each
-//	    Cassandra table its retention (CASSANDRA_TTL_*, CASSANDRA_GC_GRACE)
+//	    Cassandra table its retention (CASSANDRA_TTL_*, CASSANDRA_GC_GRACE) and system_auth the
+//	    keyspace's replication (CASSANDRA_REPLICATION)
 //	stackctl topics [-partitions N] [-rf N]
-//	    create trading_data and test_topic (KAFKA_PARTITIONS, RF 1); existing topics keep their
-//	    partitions; both get the retention policy (KAFKA_RETENTION, KAFKA_RETENTION_BYTES)
+//	    create trading_data and test_topic (KAFKA_PARTITIONS, KAFKA_REPLICATION_FACTOR); existing
+//	    topics keep their partitions; both get the retention policy (KAFKA_RETENTION,
+//	    KAFKA_RETENTION_BYTES) and KAFKA_MIN_INSYNC_REPLICAS (unset: the broker's)
 //	stackctl wait kafka|cassandra|mysql|spark|spark-master|spark-worker [-timeout 60s] [-pid PID]
 //	    wait until the server answers a real request (spark: SELECT 1 through Spark Connect with
 //	    the secret; spark-master: its UI's /json/ says ALIVE; spark-worker: the master lists an
@@ -19,7 +21,8 @@
 //	stackctl status [-table -]
 //	    one line per service (SERVICE STATE ADDRESS), up only when it answers a real request;
 //	    exit 1 when one is down. -table - reads the launcher's rows (its processes) from stdin
-//	    and probes those that run
+//	    and probes those that run; a node of a cluster (kafka-N, cassandra-N, spark-worker-N) is
+//	    asked at its own address
 //	stackctl namespace create|drop NAME, stackctl namespace list
 //	    a test namespace (NAME = itest_…): keyspace and database NAME migrated like the product's,
 //	    with the same users and grants; drop removes them, NAME_* topics and their checkpoints
@@ -214,6 +217,10 @@ func migrateCassandra(ctx context.Context, cfg config.Config, keyspace string, l
 	if err != nil {
 		return fmt.Errorf("cassandra migrations: %w", err)
 	}
+	// before the roles, so that a role made or changed now is written to system_auth's final replicas
+	if err := cassadmin.ReplicateAuth(ctx, session, keyspace, logger); err != nil {
+		return fmt.Errorf("cassandra system_auth: %w", err)
+	}
 	nodes := func() *gocql.ClusterConfig { return cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort) }
 	if err := cassadmin.EnsureRoles(ctx, session, nodes, keyspace, cassandraRoles(cfg, keyspace), logger); err != nil {
 		return fmt.Errorf("cassandra roles: %w", err)
@@ -236,12 +243,12 @@ func runTopics(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	}
 	defer adm.Close()
 	for _, t := range cfg.Topics {
-		state, parts, changed, err := adm.EnsureTopic(ctx, t, int32(cfg.Partitions), int16(cfg.ReplicationFactor), cfg.Retention.TopicConfigs())
+		state, parts, changed, err := adm.EnsureTopic(ctx, t, int32(cfg.Partitions), int16(cfg.ReplicationFactor), cfg.TopicConfigs())
 		if err != nil {
 			return err
 		}
 		for _, c := range changed {
-			logger.Info("topic retention changed", "topic", t, "config", c)
+			logger.Info("topic config changed", "topic", t, "config", c)
 		}
 		if state == kafkaadmin.TopicExisted && parts != cfg.Partitions {
 			logger.Warn("topic exists with another partition count; left as it is", "topic", t, "partitions", parts, "wanted", cfg.Partitions)
@@ -253,9 +260,13 @@ func runTopics(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 }
 
 // cassSession opens a CQL session as the stack's superuser (made on first use, see
-// cassadmin.Admin).
+// cassadmin.Admin, after system_auth gets the replication of CASSANDRA_REPLICATION).
 func cassSession(ctx context.Context, cfg config.Config, logger *slog.Logger) (*gocql.Session, error) {
-	return cassadmin.Admin(ctx, cfg.CassandraHosts, cfg.CassandraPort, login(cfg.CassandraAdmin), logger)
+	auth, err := cassadmin.ParseReplication(cfg.CassandraReplication)
+	if err != nil {
+		return nil, fmt.Errorf("CASSANDRA_REPLICATION=%w", err)
+	}
+	return cassadmin.Admin(ctx, cfg.CassandraHosts, cfg.CassandraPort, login(cfg.CassandraAdmin), auth, logger)
 }
 
 // osUser is the operating-system user running stackctl (the native stack's MariaDB superuser).

@@ -15,6 +15,7 @@ import (
 
 	"idxstream/stack/internal/cassadmin"
 	"idxstream/stack/internal/config"
+	"idxstream/stack/internal/kafkaadmin"
 	"idxstream/stack/internal/sparkprobe"
 )
 
@@ -26,10 +27,10 @@ type statusRow struct {
 	Name, State, Address string
 }
 
-// probeFunc asks the service a row names for a real answer and returns a note for the table
+// probeFunc asks the service of a row for a real answer and returns a note for the table
 // ("1 ALIVE at the master"); an error makes the row down. A name it does not know is up as the
 // launcher says (errUnprobed).
-type probeFunc func(ctx context.Context, name string) (note string, err error)
+type probeFunc func(ctx context.Context, row statusRow) (note string, err error)
 
 var errUnprobed = errors.New("no probe for this service")
 
@@ -48,8 +49,8 @@ func runStatus(ctx context.Context, cfg config.Config, in io.Reader, w io.Writer
 		rows = defaultStatusRows(cfg)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	rows = probeRows(ctx, rows, func(ctx context.Context, name string) (string, error) {
-		return probeService(ctx, cfg, name, quiet)
+	rows = probeRows(ctx, rows, func(ctx context.Context, row statusRow) (string, error) {
+		return probeService(ctx, cfg, row, quiet)
 	})
 	fmt.Fprintf(w, "%-14s %-5s %s\n", "SERVICE", "STATE", "ADDRESS")
 	ok := true
@@ -119,7 +120,7 @@ func probeRows(ctx context.Context, rows []statusRow, probe probeFunc) []statusR
 			continue
 		}
 		wg.Go(func() {
-			note, err := probe(ctx, out[i].Name)
+			note, err := probe(ctx, out[i])
 			switch {
 			case errors.Is(err, errUnprobed):
 			case err != nil:
@@ -150,36 +151,37 @@ func oneLine(s string, max int) string {
 	return s
 }
 
-// probeService is status's real request per service: the readiness check of wait under a short
-// deadline, so that a server that does not answer shows as down within seconds.
-func probeService(ctx context.Context, cfg config.Config, name string, logger *slog.Logger) (string, error) {
-	within := 10 * time.Second
+// probeWithin bounds each probe, so that a server that does not answer shows as down within
+// seconds.
+const probeWithin = 10 * time.Second
+
+// probeService is status's real request for a row: the readiness check of wait under a short
+// deadline for a service (kafka, cassandra, ...), or a request to that node alone for a node of a
+// cluster (probeNode).
+func probeService(ctx context.Context, cfg config.Config, row statusRow, logger *slog.Logger) (string, error) {
+	if kind, ok := nodeKind(row.Name); ok {
+		return probeNode(ctx, cfg, kind, rowAddress(row), logger)
+	}
 	var svc string
-	switch name {
+	switch row.Name {
 	case "mariadb", "mysql":
 		svc = config.SvcMySQL
 	case "kafka":
 		svc = config.SvcKafka
 	case "cassandra":
 		// as wait cassandra, without the driver's warnings about each pool connection it retries
-		ctx, cancel := context.WithTimeout(ctx, within)
+		ctx, cancel := context.WithTimeout(ctx, probeWithin)
 		defer cancel()
 		cl := cassadmin.WithLogin(cassadmin.Cluster(cfg.CassandraHosts, cfg.CassandraPort), login(cfg.CassandraAdmin))
 		cl.Logger = gocql.NewLogger(gocql.LogLevelError)
 		_, err := cassadmin.Wait(ctx, cl)
 		return "", err
 	case "spark-master", "spark-worker":
-		ctx, cancel := context.WithTimeout(ctx, within)
+		ctx, cancel := context.WithTimeout(ctx, probeWithin)
 		defer cancel()
-		m, err := sparkprobe.ReadMaster(ctx, cfg.SparkMasterUI)
-		if err != nil {
+		m, err := aliveMaster(ctx, cfg)
+		if err != nil || row.Name == "spark-master" {
 			return "", err
-		}
-		if m.Status != "ALIVE" {
-			return "", fmt.Errorf("the master is %s", m.Status)
-		}
-		if name == "spark-master" {
-			return "", nil
 		}
 		return workerNote(m)
 	case "spark-connect":
@@ -196,10 +198,108 @@ func probeService(ctx context.Context, cfg config.Config, name string, logger *s
 	default:
 		return "", errUnprobed
 	}
-	ctx, cancel := context.WithTimeout(ctx, within)
+	ctx, cancel := context.WithTimeout(ctx, probeWithin)
 	defer cancel()
 	_, err := waitFor(ctx, cfg, svc, logger)
 	return "", err
+}
+
+// nodeKind tells a row of one node of a cluster (kafka-1, cassandra-2, spark-worker-1: the
+// service, a dash, a number from 1) and returns its service (config.SvcKafka, SvcCassandra,
+// SvcSparkWorker). The single-node names (kafka, cassandra, spark-worker) are not nodes.
+func nodeKind(name string) (string, bool) {
+	i := strings.LastIndexByte(name, '-')
+	if i < 0 {
+		return "", false
+	}
+	svc, n := name[:i], name[i+1:]
+	if n == "" || n[0] == '0' || strings.Trim(n, "0123456789") != "" {
+		return "", false
+	}
+	switch svc {
+	case config.SvcKafka, config.SvcCassandra, config.SvcSparkWorker:
+		return svc, true
+	}
+	return "", false
+}
+
+// rowAddress is the address a row gives its process: the first field of its address column
+// ("127.0.0.2:9092"), without the notes after it.
+func rowAddress(r statusRow) string {
+	if f := strings.Fields(r.Address); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// probeNode asks the node of service kind at addr, and no other node of its cluster: a Kafka
+// client seeded with addr alone asks that broker for the metadata; a Cassandra session whose host
+// filter admits that node only reads its system.local, logged in as the stack's superuser; the
+// Spark master must list an ALIVE worker whose web UI is at addr.
+func probeNode(ctx context.Context, cfg config.Config, kind, addr string, logger *slog.Logger) (string, error) {
+	if addr == "" {
+		return "", errors.New("the launcher's row gives no address")
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeWithin)
+	defer cancel()
+	switch kind {
+	case config.SvcKafka:
+		node, n, err := kafkaadmin.ProbeBroker(ctx, addr, logger)
+		if err != nil {
+			return "", err
+		}
+		return brokerNote(addr, node, n), nil
+	case config.SvcCassandra:
+		cl, err := cassadmin.Node(ctx, addr, cfg.CassandraPort)
+		if err != nil {
+			return "", err
+		}
+		cl = cassadmin.WithLogin(cl, login(cfg.CassandraAdmin))
+		cl.Logger = gocql.NewLogger(gocql.LogLevelError)
+		_, err = cassadmin.Wait(ctx, cl)
+		return "", err
+	case config.SvcSparkWorker:
+		m, err := aliveMaster(ctx, cfg)
+		if err != nil {
+			return "", err
+		}
+		return workerAtNote(m, addr)
+	}
+	return "", errUnprobed
+}
+
+// brokerNote describes a broker's answer to ProbeBroker: its node id in the metadata it served,
+// or that no broker listed there advertises addr (clients sent to it would look elsewhere).
+func brokerNote(addr string, node int32, brokers int) string {
+	if node < 0 {
+		return fmt.Sprintf("answers, but none of the %d brokers it lists advertises %s", brokers, addr)
+	}
+	return fmt.Sprintf("node %d of %d brokers", node, brokers)
+}
+
+// aliveMaster reads the Spark master's state and fails unless the master leads (ALIVE).
+func aliveMaster(ctx context.Context, cfg config.Config) (sparkprobe.Master, error) {
+	m, err := sparkprobe.ReadMaster(ctx, cfg.SparkMasterUI)
+	if err != nil {
+		return m, err
+	}
+	if m.Status != "ALIVE" {
+		return m, fmt.Errorf("the master is %s", m.Status)
+	}
+	return m, nil
+}
+
+// workerAtNote describes the worker of m whose web UI is at addr, or fails when the master lists
+// none there or not as ALIVE.
+func workerAtNote(m sparkprobe.Master, addr string) (string, error) {
+	w, ok := m.WorkerAt(addr)
+	if !ok {
+		return "", fmt.Errorf("the master lists no worker with its web UI at %s (%d listed)", addr, len(m.Workers))
+	}
+	if w.State != "ALIVE" {
+		return "", fmt.Errorf("the master lists the worker at %s as %s", addr, w.State)
+	}
+	return fmt.Sprintf("ALIVE at the master: %d cores, %d MiB", w.Cores, w.Memory), nil
 }
 
 // workerNote describes the ALIVE workers of m, or fails when there is none.

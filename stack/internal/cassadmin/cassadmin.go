@@ -1,5 +1,6 @@
-// Package cassadmin is stackctl's one door to Cassandra: a CQL session, a migrate.Executor that
-// records applied files in <keyspace>.schema_migrations, and a readiness wait.
+// Package cassadmin is stackctl's one door to Cassandra: a CQL session (to the cluster, or to one
+// node of it), a migrate.Executor that records applied files in <keyspace>.schema_migrations, the
+// roles and the replication of system_auth, and a readiness wait.
 package cassadmin
 
 import (
@@ -34,6 +35,56 @@ func Cluster(hosts []string, port int) *gocql.ClusterConfig {
 	c.DisableInitialHostLookup = len(addrs) == 1
 	c.Logger = gocql.NewLogger(gocql.LogLevelWarn)
 	return c
+}
+
+// Node builds the driver configuration for the one node at addr ("host" or "host:port"; port
+// defaults to port): it is the only contact point, the ring is not looked up
+// (DisableInitialHostLookup) and the host filter admits no other node, so that every request,
+// the control connection's included, goes to that node and a session fails when it is down. It
+// is what gocql.WhiteListHostFilter(addr) does, but matching the port too, and failing with an
+// error where WhiteListHostFilter panics (a host name that does not resolve).
+func Node(ctx context.Context, addr string, port int) (*gocql.ClusterConfig, error) {
+	c := Cluster([]string{addr}, port)
+	host, p, err := net.SplitHostPort(c.Hosts[0])
+	if err != nil {
+		return nil, fmt.Errorf("cassandra node %q: %w", addr, err)
+	}
+	nodePort, err := strconv.Atoi(p)
+	if err != nil {
+		return nil, fmt.Errorf("cassandra node %q: port %q: %w", addr, p, err)
+	}
+	var ips []net.IP
+	if ip := net.ParseIP(host); ip != nil {
+		ips = []net.IP{ip}
+	} else {
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil {
+			return nil, fmt.Errorf("cassandra node %q: %w", addr, err)
+		}
+		for _, a := range addrs {
+			ips = append(ips, a.IP)
+		}
+	}
+	c.DisableInitialHostLookup = true
+	c.HostFilter = onlyNode(ips, nodePort)
+	return c, nil
+}
+
+// onlyNode admits the hosts whose connect address is one of ips, at port (a host the driver
+// knows no port of is matched on its address).
+func onlyNode(ips []net.IP, port int) gocql.HostFilter {
+	return gocql.HostFilterFunc(func(h *gocql.HostInfo) bool {
+		if p := h.Port(); p != 0 && p != port {
+			return false
+		}
+		addr := h.ConnectAddress()
+		for _, ip := range ips {
+			if ip.Equal(addr) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // Login is a Cassandra role's name and password.
@@ -72,10 +123,10 @@ var defaultSuperuser = Login{Name: "cassandra", Password: "cassandra"}
 
 // Admin connects as admin, the stack's own superuser. On a node that still has only its default
 // superuser (first start with authentication, or a stack upgraded to it) it logs in as that one,
-// creates admin, reconnects as admin and drops the default role, whose password everyone knows.
-// Cassandra creates the default role about ten seconds after it starts: Admin waits for it until
-// ctx ends.
-func Admin(ctx context.Context, hosts []string, port int, admin Login, logger *slog.Logger) (*gocql.Session, error) {
+// gives system_auth the replication auth (see bootstrap; nil leaves it as it is), creates admin,
+// reconnects as admin and drops the default role, whose password everyone knows. Cassandra
+// creates the default role about ten seconds after it starts: Admin waits for it until ctx ends.
+func Admin(ctx context.Context, hosts []string, port int, admin Login, auth Replication, logger *slog.Logger) (*gocql.Session, error) {
 	if admin.Password == "" {
 		return nil, errors.New("CASSANDRA_ADMIN_PASSWORD is empty: set it in .env (`make up` creates one)")
 	}
@@ -93,13 +144,11 @@ func Admin(ctx context.Context, hosts []string, port int, admin Login, logger *s
 		}
 		def, derr := WithLogin(Cluster(hosts, port), defaultSuperuser).CreateSession()
 		if derr == nil {
-			q := fmt.Sprintf("CREATE ROLE IF NOT EXISTS %s WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = %s", admin.Name, cqlString(admin.Password))
-			err = def.Query(q).ExecContext(ctx)
+			err = bootstrap(ctx, def, admin, auth, logger)
 			def.Close()
 			if err != nil {
-				return nil, fmt.Errorf("create the stack's superuser %s: %w", admin.Name, redactPassword(err, admin.Password))
+				return nil, err
 			}
-			logger.Info("created the stack's Cassandra superuser; the default one goes", "role", admin.Name)
 			continue
 		}
 		if !BadCredentials(derr) {
@@ -114,12 +163,51 @@ func Admin(ctx context.Context, hosts []string, port int, admin Login, logger *s
 	}
 }
 
+// bootstrap runs on a cluster that has only the default superuser, logged in as it in s: it gives
+// system_auth the replication auth, then creates the stack's superuser admin. In that order, so
+// that admin and every role made after it are written to all of system_auth's replicas: at
+// system_auth's default (SimpleStrategy, RF 1) a role lives on one node, and nobody logs in as it
+// while that node is down.
+//
+// The default role itself was written before, to one replica: a read at ALL copies it to the new
+// replicas (read repair), so that the quorum reads that check it (its superuser status, and
+// whether it still exists when it is dropped) find it; without that, one of them could miss it and
+// leave the default superuser in place. When that read fails, `nodetool repair system_auth` on each
+// node does the same.
+func bootstrap(ctx context.Context, s *gocql.Session, admin Login, auth Replication, logger *slog.Logger) error {
+	if auth != nil {
+		altered, had, err := alignReplication(ctx, s, "system_auth", auth)
+		if err != nil {
+			return fmt.Errorf("replicate system_auth like the keyspace (CASSANDRA_REPLICATION): %w", err)
+		}
+		if altered {
+			logger.Info("system_auth replicated like the keyspace before the stack's roles are made", "from", had, "to", auth)
+			var role string
+			err := s.Query("SELECT role FROM system_auth.roles WHERE role = ?", defaultSuperuser.Name).
+				Consistency(gocql.All).ScanContext(ctx, &role)
+			if err != nil && !errors.Is(err, gocql.ErrNotFound) {
+				logger.Warn("could not copy the default role to system_auth's new replicas: run `nodetool repair system_auth` on each node",
+					"err", err)
+			}
+		}
+	}
+	q := fmt.Sprintf("CREATE ROLE IF NOT EXISTS %s WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = %s", admin.Name, cqlString(admin.Password))
+	if err := s.Query(q).ExecContext(ctx); err != nil {
+		return fmt.Errorf("create the stack's superuser %s: %w", admin.Name, redactPassword(err, admin.Password))
+	}
+	logger.Info("created the stack's Cassandra superuser; the default one goes", "role", admin.Name)
+	return nil
+}
+
+// dropDefaultSuperuser drops the default role if it exists. Whether it does is read at QUORUM:
+// on a cluster whose system_auth has several replicas, a read at ONE may ask one that lacks it.
 func dropDefaultSuperuser(ctx context.Context, s *gocql.Session, admin Login, logger *slog.Logger) error {
 	if admin.Name == defaultSuperuser.Name {
 		return nil
 	}
 	var n int
-	if err := s.Query("SELECT COUNT(*) FROM system_auth.roles WHERE role = ?", defaultSuperuser.Name).ScanContext(ctx, &n); err != nil {
+	if err := s.Query("SELECT COUNT(*) FROM system_auth.roles WHERE role = ?", defaultSuperuser.Name).
+		Consistency(gocql.Quorum).ScanContext(ctx, &n); err != nil {
 		return nil // a server without authentication has no roles to look at
 	}
 	if n == 0 {
@@ -247,6 +335,214 @@ func redactPassword(err error, password string) error {
 		return err
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), password, "[password hidden]"))
+}
+
+// Replication is a keyspace's replication map: "class" and the strategy's options
+// (replication_factor, or a replica count per data centre), as CQL writes it
+// ({'class': 'SimpleStrategy', 'replication_factor': 1}) or as system_schema.keyspaces reports
+// it ({'class': 'org.apache.cassandra.locator.SimpleStrategy', 'replication_factor': '1'}).
+type Replication map[string]string
+
+// ParseReplication reads a CQL map literal of single-quoted keys and single-quoted or bare
+// values (CASSANDRA_REPLICATION); it needs a "class". Its error starts with the quoted text, for
+// the caller to put the variable's name before it.
+func ParseReplication(cql string) (Replication, error) {
+	bad := func(what string) (Replication, error) {
+		return nil, fmt.Errorf("%q: %s (want a map such as {'class': 'SimpleStrategy', 'replication_factor': 1})", cql, what)
+	}
+	toks, err := cqlTokens(cql)
+	if err != nil {
+		return bad(err.Error())
+	}
+	next := func(want string) bool { // consumes a punctuation token
+		if len(toks) > 0 && !toks[0].quoted && toks[0].text == want {
+			toks = toks[1:]
+			return true
+		}
+		return false
+	}
+	if !next("{") {
+		return bad("not a map in braces")
+	}
+	r := Replication{}
+	for !next("}") {
+		if len(toks) == 0 {
+			return bad("no closing brace")
+		}
+		if len(r) > 0 && !next(",") {
+			return bad("want a comma between pairs")
+		}
+		if len(toks) < 3 || !toks[0].quoted || toks[1] != (token{text: ":"}) || toks[2].punct() {
+			return bad("want 'key': value pairs")
+		}
+		k, v := toks[0].text, toks[2].text
+		if _, dup := r[k]; dup {
+			return bad("key '" + k + "' twice")
+		}
+		r[k] = v
+		toks = toks[3:]
+	}
+	if len(toks) > 0 {
+		return bad("text after the closing brace")
+	}
+	if r["class"] == "" {
+		return bad("no 'class'")
+	}
+	return r, nil
+}
+
+// token is one token of a CQL map literal.
+type token struct {
+	text   string
+	quoted bool // a string literal; text is its content
+}
+
+func (t token) punct() bool { return !t.quoted && len(t.text) == 1 && strings.Contains("{}:,", t.text) }
+
+// cqlTokens splits s into braces, colons, commas, string literals (a quote inside one doubled)
+// and bare terms.
+func cqlTokens(s string) ([]token, error) {
+	var out []token
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case strings.IndexByte("{}:,", c) >= 0:
+			out = append(out, token{text: string(c)})
+			i++
+		case c == '\'':
+			var b strings.Builder
+			j := i + 1
+			for {
+				if j >= len(s) {
+					return nil, errors.New("a string is not closed")
+				}
+				if s[j] == '\'' {
+					if j+1 < len(s) && s[j+1] == '\'' { // '' inside a string is one quote
+						b.WriteByte('\'')
+						j += 2
+						continue
+					}
+					break
+				}
+				b.WriteByte(s[j])
+				j++
+			}
+			out = append(out, token{text: b.String(), quoted: true})
+			i = j + 1
+		default:
+			j := i
+			for j < len(s) && strings.IndexByte("{}:,' \t\n\r", s[j]) < 0 {
+				j++
+			}
+			out = append(out, token{text: s[i:j]})
+			i = j
+		}
+	}
+	return out, nil
+}
+
+// Equal reports whether r and o replicate alike: the same strategy (its class compared by short
+// name, as Cassandra reports it fully qualified) and the same options, numbers compared as
+// numbers ('3' and 3).
+func (r Replication) Equal(o Replication) bool {
+	if shortClass(r["class"]) != shortClass(o["class"]) || len(r) != len(o) {
+		return false
+	}
+	for k, v := range r {
+		w, ok := o[k]
+		if !ok {
+			return false
+		}
+		if k == "class" {
+			continue
+		}
+		a, errA := strconv.Atoi(strings.TrimSpace(v))
+		b, errB := strconv.Atoi(strings.TrimSpace(w))
+		if errA == nil && errB == nil {
+			if a != b {
+				return false
+			}
+		} else if strings.TrimSpace(v) != strings.TrimSpace(w) {
+			return false
+		}
+	}
+	return true
+}
+
+// String is r as a CQL map literal, the class first (short name for Cassandra's own strategies),
+// then the options sorted.
+func (r Replication) String() string {
+	class := r["class"]
+	if c, ok := strings.CutPrefix(class, "org.apache.cassandra.locator."); ok {
+		class = c
+	}
+	parts := []string{"'class': " + cqlString(class)}
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		if k != "class" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, cqlString(k)+": "+cqlString(r[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// KeyspaceReplication reads the replication of keyspace ks from system_schema.keyspaces.
+func KeyspaceReplication(ctx context.Context, s *gocql.Session, ks string) (Replication, error) {
+	var r map[string]string
+	err := s.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", ks).ScanContext(ctx, &r)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return nil, fmt.Errorf("replication of keyspace %s: no such keyspace", ks)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the replication of keyspace %s: %w", ks, err)
+	}
+	return Replication(r), nil
+}
+
+// alignReplication gives keyspace ks the replication want unless it has it already (Equal); it
+// returns whether it altered ks and the replication ks had.
+func alignReplication(ctx context.Context, s *gocql.Session, ks string, want Replication) (bool, Replication, error) {
+	had, err := KeyspaceReplication(ctx, s, ks)
+	if err != nil {
+		return false, nil, err
+	}
+	if had.Equal(want) {
+		return false, had, nil
+	}
+	if err := s.Query(alterReplication(ks, want)).ExecContext(ctx); err != nil {
+		return false, had, fmt.Errorf("alter the replication of %s from %s to %s: %w", ks, had, want, err)
+	}
+	return true, had, nil
+}
+
+func alterReplication(ks string, r Replication) string {
+	return "ALTER KEYSPACE " + ks + " WITH replication = " + r.String()
+}
+
+// ReplicateAuth gives system_auth the replication of keyspace ks (both as system_schema.keyspaces
+// reports them) when it differs, so that the roles survive the loss of a node as the data does. A
+// new cluster has it from bootstrap already; on an existing one, the roles stored so far are on
+// their old replicas only until `nodetool repair system_auth` has run on each node, which the log
+// line says. A single-node stack at RF 1 (system_auth's default) is left as it is.
+func ReplicateAuth(ctx context.Context, s *gocql.Session, ks string, logger *slog.Logger) error {
+	want, err := KeyspaceReplication(ctx, s, ks)
+	if err != nil {
+		return err
+	}
+	altered, had, err := alignReplication(ctx, s, "system_auth", want)
+	if err != nil {
+		return err
+	}
+	if altered {
+		logger.Warn("system_auth now has the replication of the keyspace: run `nodetool repair system_auth` on each node, "+
+			"so that the roles stored so far reach their new replicas", "keyspace", ks, "from", had, "to", want)
+	}
+	return nil
 }
 
 // Migrations is a migrate.Executor for one keyspace. The keyspace is created with replication

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"idxstream/applog"
 	"idxstream/envconf"
+	"idxstream/stack/internal/cassadmin"
 	"idxstream/stack/internal/namespace"
 	"idxstream/stack/internal/retention"
 	"idxstream/storage"
@@ -107,6 +109,10 @@ type Config struct {
 	KafkaBrokers      []string // KAFKA_BOOTSTRAP_SERVERS; default 127.0.0.1:9092
 	Partitions        int      // KAFKA_PARTITIONS; default 3
 	ReplicationFactor int      // KAFKA_REPLICATION_FACTOR; default 1
+	// MinInsyncReplicas is each topic's min.insync.replicas (KAFKA_MIN_INSYNC_REPLICAS, 1 up to
+	// the replication factor): how many replicas must have a record before a producer's acks=all
+	// write succeeds. 0 (unset, the default) leaves it to the broker's min.insync.replicas.
+	MinInsyncReplicas int
 	Topics            []string // trading_data, test_topic
 
 	CassandraHosts       []string // CASSANDRA_HOSTS; default 127.0.0.1 (host or host:port)
@@ -156,6 +162,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		KafkaBrokers:         envconf.List(env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:"+env("KAFKA_PORT", "9092"))),
 		Partitions:           atoi("KAFKA_PARTITIONS", 3),
 		ReplicationFactor:    atoi("KAFKA_REPLICATION_FACTOR", 1),
+		MinInsyncReplicas:    atoi("KAFKA_MIN_INSYNC_REPLICAS", 0),
 		Topics:               []string{"trading_data", "test_topic"},
 		CassandraHosts:       envconf.List(env("CASSANDRA_HOSTS", "127.0.0.1")),
 		CassandraPort:        atoi("CASSANDRA_PORT", 9042),
@@ -172,6 +179,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		Log:                  applog.FromEnv(getenv),
 	}
 	errs := []error{e.Err()}
+	if n, err := strconv.Atoi(e.Lookup("KAFKA_MIN_INSYNC_REPLICAS")); err == nil && n == 0 { // unset is the broker's, not 0
+		errs = append(errs, errors.New("KAFKA_MIN_INSYNC_REPLICAS=0: set 1 up to KAFKA_REPLICATION_FACTOR, or leave it unset for the broker's setting"))
+	}
 	// The native MariaDB's superuser is the operating-system user, through the socket
 	// (unix_socket authentication; stack/native/mariadb.sh).
 	osUser := "root"
@@ -331,9 +341,8 @@ func (c Config) Validate() error {
 		if !validIdent(c.CassandraKeyspace) {
 			add("CASSANDRA_KEYSPACE=%q is not a plain identifier", c.CassandraKeyspace)
 		}
-		r := strings.TrimSpace(c.CassandraReplication)
-		if !strings.HasPrefix(r, "{") || !strings.HasSuffix(r, "}") || !strings.Contains(r, "'class'") {
-			add("CASSANDRA_REPLICATION=%q is not a replication map like {'class': 'SimpleStrategy', 'replication_factor': 1}", c.CassandraReplication)
+		if _, err := cassadmin.ParseReplication(c.CassandraReplication); err != nil {
+			add("CASSANDRA_REPLICATION=%v", err)
 		}
 	}
 	if needKafka {
@@ -345,6 +354,9 @@ func (c Config) Validate() error {
 		}
 		if c.ReplicationFactor < 1 || c.ReplicationFactor > 32767 {
 			add("KAFKA_REPLICATION_FACTOR=%d must be at least 1", c.ReplicationFactor)
+		}
+		if c.MinInsyncReplicas < 0 || c.MinInsyncReplicas > c.ReplicationFactor {
+			add("KAFKA_MIN_INSYNC_REPLICAS=%d must be between 1 and the replication factor (%d), or unset", c.MinInsyncReplicas, c.ReplicationFactor)
 		}
 	}
 	errs = append(errs, c.Log.Validate())
@@ -375,7 +387,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("job_user", user(c.JobUser)), slog.Any("producer_user", user(c.ProducerUser)),
 		slog.Any("dashboard_user", user(c.DashboardUser)), slog.String("market_tz", c.MarketTZ),
 		slog.String("kafka", strings.Join(c.KafkaBrokers, ",")), slog.Int("partitions", c.Partitions),
-		slog.Int("replication_factor", c.ReplicationFactor), slog.String("topics", strings.Join(c.Topics, ",")),
+		slog.Int("replication_factor", c.ReplicationFactor), slog.Int("min_insync_replicas", c.MinInsyncReplicas),
+		slog.String("topics", strings.Join(c.Topics, ",")),
 		slog.String("cassandra", strings.Join(c.CassandraHosts, ",")), slog.Int("cassandra_port", c.CassandraPort),
 		slog.String("cassandra_keyspace", c.CassandraKeyspace), slog.String("cassandra_replication", c.CassandraReplication),
 		slog.Any("cassandra_admin", user(c.CassandraAdmin)), slog.Any("cassandra_job", user(c.CassandraJob)),
@@ -384,6 +397,22 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("pid", c.Pid), slog.String("table", c.Table), slog.Any("spark_secret", applog.Redacted(c.SparkSecret)),
 		slog.Duration("timeout", c.Timeout), slog.Any("log", c.Log),
 	)
+}
+
+// TopicConfigs are the topic-level configs `topics` gives each topic (kafkaadmin.EnsureTopic):
+// the retention policy's and min.insync.replicas, which is nil while KAFKA_MIN_INSYNC_REPLICAS is
+// unset, so that the topics follow the broker's setting.
+func (c Config) TopicConfigs() map[string]*string {
+	out := map[string]*string{}
+	for k, v := range c.Retention.TopicConfigs() {
+		out[k] = &v
+	}
+	out["min.insync.replicas"] = nil
+	if c.MinInsyncReplicas > 0 {
+		v := strconv.Itoa(c.MinInsyncReplicas)
+		out["min.insync.replicas"] = &v
+	}
+	return out
 }
 
 // Has reports whether migrate should touch target.

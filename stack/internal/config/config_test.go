@@ -100,6 +100,15 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{"wait -pid negative", goodEnv, []string{"wait", "kafka", "-pid", "-3"}, []string{"-pid must be a process id"}},
 		{"status reads the launcher's table", goodEnv, []string{"status", "-table", "-"}, nil},
 		{"status -table of a file", goodEnv, []string{"status", "-table", "rows.txt"}, []string{"-table takes only '-'"}},
+		{"min.insync.replicas above the replication factor", withEnv(goodEnv, map[string]string{"KAFKA_MIN_INSYNC_REPLICAS": "2"}),
+			[]string{"topics"}, []string{"KAFKA_MIN_INSYNC_REPLICAS=2 must be between 1 and the replication factor (1)"}},
+		{"min.insync.replicas within the flag's replication factor", withEnv(goodEnv, map[string]string{"KAFKA_MIN_INSYNC_REPLICAS": "2"}),
+			[]string{"topics", "-rf", "3"}, nil},
+		{"min.insync.replicas 0", withEnv(goodEnv, map[string]string{"KAFKA_MIN_INSYNC_REPLICAS": "0"}),
+			[]string{"topics"}, []string{"KAFKA_MIN_INSYNC_REPLICAS=0"}},
+		{"min.insync.replicas not a number", withEnv(goodEnv, map[string]string{"KAFKA_MIN_INSYNC_REPLICAS": "two"}),
+			[]string{"topics"}, []string{`KAFKA_MIN_INSYNC_REPLICAS="two"`}},
+		{"min.insync.replicas unset", withEnv(goodEnv, map[string]string{"KAFKA_MIN_INSYNC_REPLICAS": " "}), []string{"topics"}, nil},
 		{"mysql-only migrate ignores cassandra settings", withEnv(goodEnv, map[string]string{"CASSANDRA_KEYSPACE": "bad-name"}),
 			[]string{"migrate", "-targets", "mysql"}, nil},
 	}
@@ -175,4 +184,40 @@ func TestLogValueRedactsSecrets(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestTopicConfigs(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want *string // min.insync.replicas
+	}{
+		{"unset: the broker's", nil, nil},
+		{"set", map[string]string{"KAFKA_MIN_INSYNC_REPLICAS": "2", "KAFKA_REPLICATION_FACTOR": "3"}, ptr("2")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load([]string{"topics"}, envOf(withEnv(goodEnv, tt.env)), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.TopicConfigs()
+			v, ok := got["min.insync.replicas"]
+			if !ok || !reflect.DeepEqual(v, tt.want) {
+				t.Errorf("min.insync.replicas = %v (present %v), want %v", deref(v), ok, deref(tt.want))
+			}
+			if r := got["retention.ms"]; r == nil || *r != "604800000" {
+				t.Errorf("retention.ms = %v, want the policy's 604800000", deref(r))
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func deref(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
 }

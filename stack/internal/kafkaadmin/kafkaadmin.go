@@ -1,5 +1,5 @@
 // Package kafkaadmin is stackctl's one door to Kafka: topic creation and a readiness wait, both
-// through franz-go's kadm.
+// through franz-go's kadm, and a probe of one broker of a cluster (ProbeBroker).
 package kafkaadmin
 
 import (
@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/plugin/kslog"
 )
 
@@ -73,13 +77,18 @@ const (
 
 // EnsureTopic creates topic with partitions, replication factor rf and the topic configs; an
 // existing topic keeps its partitions (reported) and gets the configs that differ set (returned
-// as changed), so a changed retention policy reaches a running cluster.
-func (a *Admin) EnsureTopic(ctx context.Context, topic string, partitions int32, rf int16, configs map[string]string) (TopicState, int, []string, error) {
-	ptrs := make(map[string]*string, len(configs))
+// as changed), so a changed retention policy reaches a running cluster. A config whose value is
+// nil has no topic-level value: a new topic is created without it, and an existing topic that
+// has one set on it (a dynamic topic config) has it removed, so that it follows the broker's
+// setting again (kafka-configs --delete-config).
+func (a *Admin) EnsureTopic(ctx context.Context, topic string, partitions int32, rf int16, configs map[string]*string) (TopicState, int, []string, error) {
+	set := make(map[string]*string, len(configs))
 	for k, v := range configs {
-		ptrs[k] = &v
+		if v != nil {
+			set[k] = v
+		}
 	}
-	_, err := a.adm.CreateTopic(ctx, partitions, rf, ptrs, topic)
+	_, err := a.adm.CreateTopic(ctx, partitions, rf, set, topic)
 	switch {
 	case err == nil:
 		return TopicCreated, int(partitions), nil, nil
@@ -99,9 +108,13 @@ func (a *Admin) EnsureTopic(ctx context.Context, topic string, partitions int32,
 	}
 }
 
-// alignConfigs sets the configs of topic whose current value differs, and returns them as
-// "key: old -> new".
-func (a *Admin) alignConfigs(ctx context.Context, topic string, want map[string]string) ([]string, error) {
+// BrokerDefault is the value shown in EnsureTopic's changes for a config that follows the
+// broker's setting once its topic-level value is removed.
+const BrokerDefault = "(broker default)"
+
+// alignConfigs sets the configs of topic whose current value differs, removes the topic-level
+// value of those wanted nil, and returns the changes as "key: old -> new".
+func (a *Admin) alignConfigs(ctx context.Context, topic string, want map[string]*string) ([]string, error) {
 	if len(want) == 0 {
 		return nil, nil
 	}
@@ -113,18 +126,7 @@ func (a *Admin) alignConfigs(ctx context.Context, topic string, want map[string]
 	if err != nil || r.Err != nil {
 		return nil, fmt.Errorf("describe configs of topic %s: %w", topic, errors.Join(err, r.Err))
 	}
-	have := map[string]string{}
-	for _, c := range r.Configs {
-		have[c.Key] = c.MaybeValue()
-	}
-	var alter []kadm.AlterConfig
-	var changed []string
-	for _, k := range slices.Sorted(maps.Keys(want)) {
-		if v := want[k]; have[k] != v {
-			alter = append(alter, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: &v})
-			changed = append(changed, fmt.Sprintf("%s: %s -> %s", k, have[k], v))
-		}
-	}
+	alter, changed := configChanges(r.Configs, want)
 	if len(alter) == 0 {
 		return nil, nil
 	}
@@ -139,6 +141,78 @@ func (a *Admin) alignConfigs(ctx context.Context, topic string, want map[string]
 		return nil, fmt.Errorf("set configs %v of topic %s: %w", changed, topic, err)
 	}
 	return changed, nil
+}
+
+// configChanges compares a topic's described configs with want: a value that differs is set, a
+// nil wanted where the topic has a value of its own (source DYNAMIC_TOPIC_CONFIG) is deleted.
+func configChanges(have []kadm.Config, want map[string]*string) ([]kadm.AlterConfig, []string) {
+	byKey := make(map[string]kadm.Config, len(have))
+	for _, c := range have {
+		byKey[c.Key] = c
+	}
+	var alter []kadm.AlterConfig
+	var changed []string
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		cur := byKey[k]
+		switch v := want[k]; {
+		case v == nil:
+			if cur.Source == kmsg.ConfigSourceDynamicTopicConfig {
+				alter = append(alter, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: k})
+				changed = append(changed, fmt.Sprintf("%s: %s -> %s", k, cur.MaybeValue(), BrokerDefault))
+			}
+		case cur.MaybeValue() != *v:
+			alter = append(alter, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: v})
+			changed = append(changed, fmt.Sprintf("%s: %s -> %s", k, cur.MaybeValue(), *v))
+		}
+	}
+	return alter, changed
+}
+
+// ProbeBroker asks the one broker at addr (host:port) for the cluster's metadata: the client is
+// seeded with that address only and the request goes to that seed connection, so the answer is
+// that broker's own, whatever the others do. It returns the broker's node id as the metadata
+// lists it at addr (-1 when no broker advertises addr) and how many brokers the metadata lists.
+// One attempt, under ctx.
+func ProbeBroker(ctx context.Context, addr string, logger *slog.Logger) (node int32, brokers int, err error) {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(addr),
+		kgo.WithLogger(kslog.New(logger.With("component", "franz-go"))),
+		kgo.RequestTimeoutOverhead(5*time.Second),
+	)
+	if err != nil {
+		return -1, 0, fmt.Errorf("kafka client for %s: %w", addr, err)
+	}
+	defer cl.Close()
+	seeds := cl.SeedBrokers()
+	if len(seeds) != 1 {
+		return -1, 0, fmt.Errorf("kafka client for %s: %d seed brokers, want 1", addr, len(seeds))
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{} // empty, not null: no topics, only the brokers
+	resp, err := seeds[0].Request(ctx, req)
+	if err != nil {
+		return -1, 0, fmt.Errorf("metadata from broker %s: %w", addr, err)
+	}
+	md, ok := resp.(*kmsg.MetadataResponse)
+	if !ok {
+		return -1, 0, fmt.Errorf("metadata from broker %s: unexpected response %T", addr, resp)
+	}
+	return advertisedAt(md.Brokers, addr), len(md.Brokers), nil
+}
+
+// advertisedAt is the node id of the broker listed at addr (host:port; the host compared without
+// case), or -1.
+func advertisedAt(brokers []kmsg.MetadataResponseBroker, addr string) int32 {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return -1
+	}
+	for _, b := range brokers {
+		if strings.EqualFold(b.Host, host) && strconv.Itoa(int(b.Port)) == port {
+			return b.NodeID
+		}
+	}
+	return -1
 }
 
 // Client is the kadm client, for packages that read the cluster through it (storage).

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -24,6 +26,46 @@ type Worker struct {
 	State  string `json:"state"`  // ALIVE, DEAD, DECOMMISSIONED, UNKNOWN
 	Cores  int    `json:"cores"`  // cores it offers
 	Memory int    `json:"memory"` // MiB it offers
+	// WebUIAddress is the worker's web UI as it registered it (http://host:port: the host is
+	// SPARK_PUBLIC_DNS, else the worker's --host or SPARK_LOCAL_HOSTNAME; the port its
+	// SPARK_WORKER_WEBUI_PORT).
+	WebUIAddress string `json:"webuiaddress"`
+}
+
+// WorkerAt finds the worker whose web UI is at addr (host:port, or a URL http://host:port):
+// the ALIVE one if any, else the last one listed there (a worker that restarted is listed again,
+// with a new id, next to its DEAD entry).
+func (m Master) WorkerAt(addr string) (Worker, bool) {
+	want := hostPort(addr)
+	var found Worker
+	ok := false
+	for _, w := range m.Workers {
+		if want == "" || hostPort(w.WebUIAddress) != want {
+			continue
+		}
+		if w.State == "ALIVE" {
+			return w, true
+		}
+		found, ok = w, true
+	}
+	return found, ok
+}
+
+// hostPort is the lower-case host:port of a URL or of a host:port, "" when it has neither.
+func hostPort(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return ""
+		}
+		s = u.Host
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || port == "" {
+		return ""
+	}
+	return net.JoinHostPort(strings.ToLower(host), port)
 }
 
 // AliveWorkers counts the workers the master lists as ALIVE.

@@ -54,8 +54,12 @@ func run(ctx context.Context, topic string) error {
 		return err
 	}
 
+	cons, err := testkit.Consistency(testkit.Getenv)
+	if err != nil {
+		return err
+	}
 	cl := gocql.NewCluster(srv.Cassandra...)
-	cl.Keyspace, cl.Consistency, cl.Timeout = keyspace, gocql.LocalQuorum, 30*time.Second
+	cl.Keyspace, cl.Consistency, cl.Timeout = keyspace, cons, 30*time.Second
 	if u := srv.CassandraUsers[testkit.Job]; u.Password != "" {
 		cl.Authenticator = gocql.PasswordAuthenticator{Username: u.Name, Password: u.Password}
 	}
