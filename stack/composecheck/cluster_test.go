@@ -69,10 +69,7 @@ var clusterPorts = []clusterPort{
 // clusterPending are variables the cluster gives stack-init that stackctl does not read yet, each
 // with what stands in for it meanwhile. The stack-init check fails once stackctl reads one, so
 // that its entry goes.
-var clusterPending = map[string]string{
-	"KAFKA_MIN_INSYNC_REPLICAS": "the topics' min.insync.replicas: until stackctl sets it per topic, " +
-		"the brokers' default applies, which every Kafka node of the cluster sets to the same value",
-}
+var clusterPending = map[string]string{}
 
 // loadCluster loads both files as compose() in stack/stack.sh does with STACK_TOPOLOGY=cluster:
 // stack/versions.env, then a .env of the fake secrets plus vars (host ports, say).

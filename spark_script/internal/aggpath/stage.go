@@ -15,12 +15,12 @@ import (
 
 // StageSettings are the parts of the job's configuration the aggregate path's plan uses.
 type StageSettings struct {
-	KafkaBootstrap string // as seen by Spark
-	MarketTZ       string
-	MySQLURL       string // JDBC URL as seen by Spark
-	MySQLUser      string
-	MySQLPassword  string
-	Reference      trade.Reference
+	Kafka         map[string]string // the Kafka source's options (config.SparkKafka)
+	MarketTZ      string
+	MySQLURL      string // JDBC URL as seen by Spark
+	MySQLUser     string
+	MySQLPassword string
+	Reference     trade.Reference
 }
 
 // SparkStager is the Stager of the job: a Spark batch on one Spark Connect session.
@@ -50,7 +50,7 @@ func (p *SparkStager) Stage(ctx context.Context, b *batchlog.Batch) error {
 		return fmt.Errorf("batch %d: %w", b.ID, err)
 	}
 	src := p.s.Read().Format("kafka").
-		Option("kafka.bootstrap.servers", p.set.KafkaBootstrap).
+		Options(p.set.Kafka).
 		Option("assign", string(assign)).
 		Option("startingOffsets", offsets.SparkJSON(b.Topic, b.Start)).
 		Option("endingOffsets", offsets.SparkJSON(b.Topic, b.End)).

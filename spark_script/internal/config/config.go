@@ -29,10 +29,15 @@ type Config struct {
 	// logged.
 	SparkSecret string
 
-	Topic                string // Kafka topic with the trades (first argument or JOB_TOPIC)
-	KafkaBootstrap       string // brokers as seen by this process (KAFKA_BOOTSTRAP_SERVERS)
-	SparkKafkaBootstrap  string // brokers as seen by Spark executors (SPARK_KAFKA_BOOTSTRAP_SERVERS)
-	MaxOffsetsPerTrigger int64  // cap of Kafka records per micro-batch and path (JOB_MAX_OFFSETS_PER_TRIGGER)
+	Topic               string // Kafka topic with the trades (first argument or JOB_TOPIC)
+	KafkaBootstrap      string // brokers as seen by this process (KAFKA_BOOTSTRAP_SERVERS)
+	SparkKafkaBootstrap string // brokers as seen by Spark executors (SPARK_KAFKA_BOOTSTRAP_SERVERS)
+	// KafkaAPITimeout bounds each call of Spark's Kafka clients (JOB_KAFKA_API_TIMEOUT, their
+	// default.api.timeout.ms). When a broker dies, the offset lookup of a micro-batch waits this
+	// long for the partitions it led before Spark retries with a new client that knows the new
+	// leaders; at Kafka's own 60 s default a micro-batch waited a minute after each broker loss.
+	KafkaAPITimeout      time.Duration
+	MaxOffsetsPerTrigger int64 // cap of Kafka records per micro-batch and path (JOB_MAX_OFFSETS_PER_TRIGGER)
 
 	Keyspace       string // Cassandra keyspace (CASSANDRA_KEYSPACE)
 	CassandraHosts string // Cassandra as seen by this process, for readiness checks (CASSANDRA_HOSTS)
@@ -137,6 +142,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		Log:                  applog.FromEnv(getenv),
 	}
 	c.SparkKafkaBootstrap = env("SPARK_KAFKA_BOOTSTRAP_SERVERS", c.KafkaBootstrap)
+	c.KafkaAPITimeout = dur("JOB_KAFKA_API_TIMEOUT", 10*time.Second)
 	minFree, err := storage.MinFreeFromEnv(getenv)
 	e.Add(err)
 	c.DiskMinFree = minFree
@@ -284,6 +290,9 @@ func (c Config) Validate() error {
 	if c.DiskCheck < time.Second {
 		errs = append(errs, fmt.Errorf("JOB_DISK_CHECK must be at least 1s, got %s", c.DiskCheck))
 	}
+	if c.KafkaAPITimeout < time.Second {
+		errs = append(errs, fmt.Errorf("JOB_KAFKA_API_TIMEOUT=%s: want at least 1s (each call of Spark's Kafka clients may take this long)", c.KafkaAPITimeout))
+	}
 	if c.QueryPoll <= 0 {
 		errs = append(errs, fmt.Errorf("JOB_QUERY_POLL must be positive, got %s", c.QueryPoll))
 	}
@@ -300,6 +309,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("topic", c.Topic),
 		slog.String("kafka", c.KafkaBootstrap),
 		slog.String("spark_kafka", c.SparkKafkaBootstrap),
+		slog.Duration("kafka_api_timeout", c.KafkaAPITimeout),
 		slog.Int64("max_offsets_per_trigger", c.MaxOffsetsPerTrigger),
 		slog.String("cassandra", c.CassandraUser+"@"+c.CassandraHosts+"/"+c.Keyspace),
 		slog.Any("cassandra_password", applog.Redacted(c.CassandraPassword)),
@@ -331,4 +341,13 @@ func upTo(s, sep string) string {
 		return before + sep + "…"
 	}
 	return s
+}
+
+// SparkKafka is the options of Spark's Kafka source, the same for both paths: the brokers as Spark
+// sees them and the bound of each call of its Kafka clients.
+func (c Config) SparkKafka() map[string]string {
+	return map[string]string{
+		"kafka.bootstrap.servers":      c.SparkKafkaBootstrap,
+		"kafka.default.api.timeout.ms": strconv.FormatInt(c.KafkaAPITimeout.Milliseconds(), 10),
+	}
 }

@@ -30,6 +30,9 @@ func TestLoadDefaultsAndOverrides(t *testing.T) {
 	if c.KafkaBootstrap != "127.0.0.1:9092" || c.SparkKafkaBootstrap != "kafka:19092" {
 		t.Fatalf("brokers: driver %q, spark %q", c.KafkaBootstrap, c.SparkKafkaBootstrap)
 	}
+	if got := c.SparkKafka(); got["kafka.bootstrap.servers"] != "kafka:19092" || got["kafka.default.api.timeout.ms"] != "10000" {
+		t.Fatalf("Spark's Kafka options %v: want Spark's brokers and the 10 s default call bound", got)
+	}
 	if !strings.HasPrefix(c.SparkMySQLURL, "jdbc:mysql://127.0.0.1:3306/trading?") {
 		t.Fatalf("JDBC URL %q not built from MYSQL_ADDR", c.SparkMySQLURL)
 	}
@@ -73,14 +76,14 @@ func TestLoadRejectsBadInput(t *testing.T) {
 
 func TestLoadReportsBadValuesTogether(t *testing.T) {
 	_, err := Load([]string{"--agg-trigger", "0s"}, getenv(map[string]string{
-		"JOB_RAW_TRIGGER": "soon", "JOB_SHUFFLE_PARTITIONS": "four", "JOB_LEASE_TTL": "1s",
+		"JOB_RAW_TRIGGER": "soon", "JOB_SHUFFLE_PARTITIONS": "four", "JOB_LEASE_TTL": "1s", "JOB_KAFKA_API_TIMEOUT": "500ms",
 		"LOG_LEVEL": "loud", "LOG_FORMAT": "xml", "MARKET_TZ": "Mars/Olympus",
 	}), io.Discard)
 	if err == nil {
 		t.Fatal("bad settings accepted")
 	}
 	for _, want := range []string{`JOB_RAW_TRIGGER="soon"`, `JOB_SHUFFLE_PARTITIONS="four"`, "JOB_AGG_TRIGGER (--agg-trigger) must be at least 1s",
-		"JOB_LEASE_TTL", `LOG_LEVEL="loud"`, `LOG_FORMAT="xml"`, "MARKET_TZ", "MYSQL_JOB_PASSWORD", "CASSANDRA_JOB_PASSWORD", "SPARK_CONNECT_SECRET"} {
+		"JOB_LEASE_TTL", "JOB_KAFKA_API_TIMEOUT=500ms", `LOG_LEVEL="loud"`, `LOG_FORMAT="xml"`, "MARKET_TZ", "MYSQL_JOB_PASSWORD", "CASSANDRA_JOB_PASSWORD", "SPARK_CONNECT_SECRET"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -295,7 +295,7 @@ func (j *paths) status() Status {
 func (j *paths) run(ctx context.Context, session *sc.Session) error {
 	cfg := j.cfg
 	plans := rawpath.NewPlans(session, rawpath.Settings{
-		Topic: cfg.Topic, KafkaBootstrap: cfg.SparkKafkaBootstrap, MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger,
+		Topic: cfg.Topic, Kafka: cfg.SparkKafka(), MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger,
 		Keyspace: cfg.Keyspace, Consistency: cfg.CassandraConsistency.String(), CheckpointRoot: cfg.CheckpointRoot,
 		Trigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ, Reference: j.ref,
 	})
@@ -307,7 +307,7 @@ func (j *paths) run(ctx context.Context, session *sc.Session) error {
 	}
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: j.logger.With("component", "raw-path"),
 		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
-	stager := aggpath.NewSparkStager(session, aggpath.StageSettings{KafkaBootstrap: cfg.SparkKafkaBootstrap, MarketTZ: cfg.MarketTZ,
+	stager := aggpath.NewSparkStager(session, aggpath.StageSettings{Kafka: cfg.SparkKafka(), MarketTZ: cfg.MarketTZ,
 		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword, Reference: j.ref})
 	j.mu.Lock()
 	j.session, j.raw, j.stager = session.SessionID(), raw, stager

@@ -18,7 +18,7 @@ import (
 // Settings are the parts of the job's configuration the raw path's plans use.
 type Settings struct {
 	Topic                string
-	KafkaBootstrap       string // as seen by Spark
+	Kafka                map[string]string // the Kafka source's options (config.SparkKafka)
 	MaxOffsetsPerTrigger int64
 	Keyspace             string
 	// Consistency is the consistency level of every write (spark.cassandra.output.consistency.level,
@@ -86,7 +86,7 @@ func (p *Plans) QueryName(sink Sink) string {
 // from the earliest offset; later runs resume from the checkpoint.
 func (p *Plans) Start(ctx context.Context, sink Sink) (*sc.StreamingQuery, error) {
 	src := p.s.ReadStream().Format("kafka").
-		Option("kafka.bootstrap.servers", p.set.KafkaBootstrap).
+		Options(p.set.Kafka).
 		Option("subscribe", p.set.Topic).
 		Option("startingOffsets", "earliest").
 		Option("maxOffsetsPerTrigger", strconv.FormatInt(p.set.MaxOffsetsPerTrigger, 10)).
