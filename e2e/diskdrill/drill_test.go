@@ -78,11 +78,13 @@ func TestMain(m *testing.M) {
 		}
 		pipeline.SetEnv(env)
 		stack := func(verb string) error { return pipeline.Launcher("diskdrill", verb, 6*time.Minute) }
-		defer func() {
+		down := func() {
 			if err := stack("down"); err != nil {
 				fmt.Fprintln(os.Stderr, "diskdrill:", err)
 			}
-		}()
+		}
+		defer down()
+		defer pipeline.StopOnSignal("diskdrill", func() { down(); unmount() })()
 		if err := stack("up"); err != nil {
 			fmt.Fprintln(os.Stderr, "diskdrill:", err)
 			return 1

@@ -71,11 +71,13 @@ func TestMain(m *testing.M) {
 		defer os.RemoveAll(dir)
 		home = filepath.Join(dir, "home")
 		pipeline.SetEnv(append(clusterEnv, "STACK_HOME="+home))
-		defer func() {
+		down := func() {
 			if err := pipeline.Launcher("nodefailure", "down", 6*time.Minute); err != nil {
 				fmt.Fprintln(os.Stderr, "nodefailure:", err)
 			}
-		}()
+		}
+		defer down()
+		defer pipeline.StopOnSignal("nodefailure", down)()
 		if err := pipeline.Launcher("nodefailure", "up", 10*time.Minute); err != nil {
 			fmt.Fprintln(os.Stderr, "nodefailure:", err)
 			return 1

@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,4 +246,23 @@ func Tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// StopOnSignal runs stop, then exits, when the test binary is sent SIGINT or SIGTERM: a suite
+// interrupted by hand does not leave its own stack running. It returns a function that ends the
+// watch.
+func StopOnSignal(name string, stop func()) func() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(os.Stderr, "%s: %s: stopping the suite's stack\n", name, s)
+			stop()
+			os.Exit(1)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(sigs); close(done) }
 }

@@ -344,10 +344,14 @@ func upTo(s, sep string) string {
 }
 
 // SparkKafka is the options of Spark's Kafka source, the same for both paths: the brokers as Spark
-// sees them and the bound of each call of its Kafka clients.
+// sees them and the bound of each call of its Kafka clients. Each request within a call times out
+// at half of it, so that a call tries twice; Kafka's admin client refuses a request timeout above
+// the call's.
 func (c Config) SparkKafka() map[string]string {
+	ms := c.KafkaAPITimeout.Milliseconds()
 	return map[string]string{
 		"kafka.bootstrap.servers":      c.SparkKafkaBootstrap,
-		"kafka.default.api.timeout.ms": strconv.FormatInt(c.KafkaAPITimeout.Milliseconds(), 10),
+		"kafka.default.api.timeout.ms": strconv.FormatInt(ms, 10),
+		"kafka.request.timeout.ms":     strconv.FormatInt(ms/2, 10),
 	}
 }

@@ -30,7 +30,7 @@ func TestLoadDefaultsAndOverrides(t *testing.T) {
 	if c.KafkaBootstrap != "127.0.0.1:9092" || c.SparkKafkaBootstrap != "kafka:19092" {
 		t.Fatalf("brokers: driver %q, spark %q", c.KafkaBootstrap, c.SparkKafkaBootstrap)
 	}
-	if got := c.SparkKafka(); got["kafka.bootstrap.servers"] != "kafka:19092" || got["kafka.default.api.timeout.ms"] != "10000" {
+	if got := c.SparkKafka(); got["kafka.bootstrap.servers"] != "kafka:19092" || got["kafka.default.api.timeout.ms"] != "10000" || got["kafka.request.timeout.ms"] != "5000" {
 		t.Fatalf("Spark's Kafka options %v: want Spark's brokers and the 10 s default call bound", got)
 	}
 	if !strings.HasPrefix(c.SparkMySQLURL, "jdbc:mysql://127.0.0.1:3306/trading?") {

@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden plans under testdata
 // of its golden file in review.
 func TestRawPlans(t *testing.T) {
 	set := Settings{
-		Topic: "trading_data", Kafka: map[string]string{"kafka.bootstrap.servers": "kafka:9092", "kafka.default.api.timeout.ms": "10000"}, MaxOffsetsPerTrigger: 200000, Keyspace: "trading", Consistency: "LOCAL_QUORUM",
+		Topic: "trading_data", Kafka: map[string]string{"kafka.bootstrap.servers": "kafka:9092", "kafka.default.api.timeout.ms": "10000", "kafka.request.timeout.ms": "5000"}, MaxOffsetsPerTrigger: 200000, Keyspace: "trading", Consistency: "LOCAL_QUORUM",
 		CheckpointRoot: "/checkpoints", Trigger: 10 * time.Second, MarketTZ: "Asia/Jakarta", Reference: plantest.Reference(),
 	}
 	for _, sink := range Sinks() {
