@@ -41,6 +41,7 @@ var stackctlHostOnly = map[string]string{
 	"SPARK_CONNECT_SECRET": "init does not touch Spark; the secret stays with spark-connect",
 	"SPARK_MASTER_UI_URL":  "init does not touch Spark",
 	"SPARK_MASTER_UI_PORT": "init does not touch Spark",
+	"SPARK_WORKER_UI_URL":  "init does not touch Spark",
 	"DISK_MIN_FREE":        "stackctl disk only",
 	// docker-compose.yml runs one broker, whose min.insync.replicas (1) is the only value there;
 	// when the compose file gets a cluster, stack-init passes it and this entry goes.

@@ -321,8 +321,8 @@ spark_start() {
   fi
 
   # A worker that was already running re-registers by itself with a restarted master.
-  for ((i = 1; i <= SPARK_WORKERS; i++)); do
-    spark_await "$(spark_worker_name "$i")" 180 spark-worker
+  for ((i = 1; i <= SPARK_WORKERS; i++)); do  # each one: a restarted worker among live ones too
+    SPARK_WORKER_UI_URL="127.0.0.1:$(spark_worker_ui_port "$i")" spark_await "$(spark_worker_name "$i")" 180 spark-worker
   done
   log "workers ALIVE at the master"
   # A real request, with the secret: `SELECT 1` through the project's own client (stackctl).

@@ -63,6 +63,10 @@ func waitFor(ctx context.Context, cfg config.Config, service string, logger *slo
 		m, err := sparkprobe.WaitMaster(ctx, cfg.SparkMasterUI, 0)
 		return m.URL + " " + m.Status, err
 	case config.SvcSparkWorker:
+		if cfg.SparkWorkerUI != "" {
+			_, err := sparkprobe.WaitWorkerAt(ctx, cfg.SparkMasterUI, cfg.SparkWorkerUI)
+			return "the worker at " + cfg.SparkWorkerUI + " ALIVE at the master", err
+		}
 		m, err := sparkprobe.WaitMaster(ctx, cfg.SparkMasterUI, 1)
 		return fmt.Sprintf("%d ALIVE at the master", m.AliveWorkers()), err
 	}

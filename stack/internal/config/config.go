@@ -129,6 +129,10 @@ type Config struct {
 	// SparkMasterUI is the standalone master's web UI, whose /json/ lists the workers
 	// (SPARK_MASTER_UI_URL; default http://127.0.0.1:$SPARK_MASTER_UI_PORT, port 8080).
 	SparkMasterUI string
+	// SparkWorkerUI makes wait spark-worker wait for the one worker whose web UI is there
+	// (SPARK_WORKER_UI_URL, host:port; empty: any ALIVE worker), as the launcher does for each
+	// worker of a cluster.
+	SparkWorkerUI string
 	SparkSecret   string // SPARK_CONNECT_SECRET, sent in SparkSecretHeader; never logged
 	MySQLAddr     string // MYSQL_ADDR; default 127.0.0.1:3306: where the programs reach MySQL (preflight)
 
@@ -174,6 +178,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		SparkRemote:          env("SPARK_REMOTE", "sc://127.0.0.1:"+env("SPARK_CONNECT_PORT", "15002")),
 		SparkSecret:          getenv("SPARK_CONNECT_SECRET"),
 		SparkMasterUI:        env("SPARK_MASTER_UI_URL", "http://127.0.0.1:"+env("SPARK_MASTER_UI_PORT", "8080")),
+		SparkWorkerUI:        env("SPARK_WORKER_UI_URL", ""),
 		MySQLAddr:            env("MYSQL_ADDR", "127.0.0.1:"+env("MYSQL_PORT", "3306")),
 		Timeout:              60 * time.Second,
 		Log:                  applog.FromEnv(getenv),

@@ -105,6 +105,31 @@ func ReadMaster(ctx context.Context, uiURL string) (Master, error) {
 // WaitMaster reads the master's state every second until it is ALIVE with at least minWorkers
 // ALIVE workers (0: the master alone), or ctx ends.
 func WaitMaster(ctx context.Context, uiURL string, minWorkers int) (Master, error) {
+	return waitMaster(ctx, uiURL, func(m Master) error {
+		if n := m.AliveWorkers(); n < minWorkers {
+			return fmt.Errorf("spark master lists %d ALIVE workers, want %d", n, minWorkers)
+		}
+		return nil
+	})
+}
+
+// WaitWorkerAt waits until the master is ALIVE and lists an ALIVE worker whose web UI is at addr
+// (host:port): one worker of several, such as one that was just restarted.
+func WaitWorkerAt(ctx context.Context, uiURL, addr string) (Master, error) {
+	return waitMaster(ctx, uiURL, func(m Master) error {
+		w, ok := m.WorkerAt(addr)
+		switch {
+		case !ok:
+			return fmt.Errorf("spark master lists no worker with its web UI at %s", addr)
+		case w.State != "ALIVE":
+			return fmt.Errorf("spark master lists the worker at %s as %s", addr, w.State)
+		}
+		return nil
+	})
+}
+
+// waitMaster polls the master every second until it is ALIVE and ready(master) is nil.
+func waitMaster(ctx context.Context, uiURL string, ready func(Master) error) (Master, error) {
 	var last error
 	for {
 		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -115,10 +140,10 @@ func WaitMaster(ctx context.Context, uiURL string, minWorkers int) (Master, erro
 			last = err
 		case m.Status != "ALIVE":
 			last = fmt.Errorf("spark master is %s, not ALIVE", m.Status)
-		case m.AliveWorkers() < minWorkers:
-			last = fmt.Errorf("spark master lists %d ALIVE workers, want %d", m.AliveWorkers(), minWorkers)
 		default:
-			return m, nil
+			if last = ready(m); last == nil {
+				return m, nil
+			}
 		}
 		select {
 		case <-ctx.Done():
