@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -35,7 +36,7 @@ func runDisk(ctx context.Context, cfg config.Config, w io.Writer, logger *slog.L
 		failed = append(failed, err)
 	} else {
 		defer session.Close()
-		u, err := storage.Cassandra(ctx, session, cfg.CassandraKeyspace, filepath.Join(cfg.StackHome, "cassandra", "data"))
+		u, err := storage.Cassandra(ctx, session, cfg.CassandraKeyspace, cassandraDataDir(cfg.StackHome))
 		usages = append(usages, u)
 		failed = append(failed, err)
 	}
@@ -83,4 +84,21 @@ func printUsage(w io.Writer, usages []storage.Usage, minFree float64) {
 			}
 		}
 	}
+}
+
+// cassandraDataDir is where the native launcher keeps Cassandra's data: the single node's
+// directory, or node 1's of a cluster (the nodes of this machine's cluster share a volume, and
+// system_views.disk_usage answers for the node the session asks).
+func cassandraDataDir(home string) string {
+	for _, node := range []string{"cassandra", "cassandra-1"} {
+		if d := filepath.Join(home, node, "data"); dirExists(d) {
+			return d
+		}
+	}
+	return filepath.Join(home, "cassandra", "data")
+}
+
+func dirExists(d string) bool {
+	fi, err := os.Stat(d)
+	return err == nil && fi.IsDir()
 }
