@@ -145,9 +145,14 @@ ensure_env_file() {
     added+=("$name")
   done < "$ex"
   [ ${#added[@]} -eq 0 ] || log "added to .env: ${added[*]}"
-  # The stack keeps a copy of the secrets it is brought up with, for checkouts that have none.
+}
+
+# record_secrets: the stack keeps a copy of the secrets it was brought up with, for checkouts that
+# have none; written only once `up` succeeded, so that a checkout whose .env the servers refuse
+# (or an `up` that stops early) never replaces the secrets the servers run with.
+record_secrets() {
   mkdir -p "$STACK_HOME"
-  (umask 077; cp "$env" "$STACK_HOME/secrets.env.tmp" && mv "$STACK_HOME/secrets.env.tmp" "$STACK_HOME/secrets.env")
+  (umask 077; cp "$STACK_REPO/.env" "$STACK_HOME/secrets.env.tmp" && mv "$STACK_HOME/secrets.env.tmp" "$STACK_HOME/secrets.env")
 }
 
 # build_stackctl: compile stack/cmd/stackctl into $STACK_HOME/bin (Go's build cache makes it quick).
@@ -256,6 +261,7 @@ native_up() {
     stackctl topics || die "creating Kafka topics failed (see above)"
   fi
   native_status || true
+  record_secrets
   log "up in $((SECONDS - t0))s"
 }
 
@@ -339,6 +345,7 @@ ENV
     )
   fi
   compose ps
+  record_secrets
   log "up in $((SECONDS - t0))s"
 }
 
