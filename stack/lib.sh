@@ -158,6 +158,18 @@ stop_bg() {
   rm -f "$STACK_HOME/run/$name.pid"
 }
 
+# stop_nodes SECONDS NOTE NAME...: stop_bg every NAME at the same time ("stopping NAME NOTE" logged
+# for each that runs) and wait for all: the nodes of a cluster stop side by side (one after
+# another, the last ones of a quorum wait for peers that have gone).
+stop_nodes() {
+  local secs=$1 note=$2 n pids=(); shift 2
+  for n in "$@"; do
+    stop_bg "$n" "$secs" "stopping $n${note:+ $note}" &
+    pids+=($!)
+  done
+  [ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
+}
+
 # proc_row NAME [ADDR:]PORT SHOWN [NOTE]: the launcher's status row of a process it runs: "NAME up
 # SHOWN NOTE" while the process lives and its port (on ADDR, default 127.0.0.1) is bound, else
 # "NAME down SHOWN" and status 1. Whether the server answers is `stackctl status`'s call.

@@ -198,13 +198,15 @@ topology_replication_env() {
 # `make` (and scripts/demo.sh) hand to the programs, so that they start while any node is down.
 # Programs run without make find the cluster through node 1 (the address .env gives them).
 write_cluster_env() {
-  cat > "$STACK_HOME/stack.env.tmp" <<ENV
+  ( native_stackctl_env   # the same addresses and replication stackctl is given
+    cat > "$STACK_HOME/stack.env.tmp" <<ENV
 # Written by stack/stack.sh (native cluster): every node, for the programs that make starts.
-KAFKA_BOOTSTRAP_SERVERS=$(addr_list "${KAFKA_PORT:-9092}" "$KAFKA_NODES")
-CASSANDRA_HOSTS=$(addr_list "${CASSANDRA_PORT:-9042}" "$CASSANDRA_NODES")
-KAFKA_REPLICATION_FACTOR=${KAFKA_REPLICATION_FACTOR:-3}
-KAFKA_MIN_INSYNC_REPLICAS=${KAFKA_MIN_INSYNC_REPLICAS:-2}
+KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS
+CASSANDRA_HOSTS=$CASSANDRA_HOSTS
+KAFKA_REPLICATION_FACTOR=$KAFKA_REPLICATION_FACTOR
+KAFKA_MIN_INSYNC_REPLICAS=$KAFKA_MIN_INSYNC_REPLICAS
 ENV
+  )
   mv "$STACK_HOME/stack.env.tmp" "$STACK_HOME/stack.env"
 }
 

@@ -257,26 +257,22 @@ cassandra_start() {
 
 # cassandra_stop: SIGTERM to every node at once (each drains its memtables and commit log in its
 # shutdown hook), then SIGKILL after CASSANDRA_STOP_TIMEOUT seconds.
+# (cassandra_pid first drops a pid file that names no Cassandra, which must not be signalled.)
 cassandra_stop() {
-  local i pids=() name
+  local i names=()
   for ((i = CASSANDRA_NODES; i >= 1; i--)); do
-    name=$(cassandra_name "$i")
-    cassandra_pid "$i" >/dev/null || { rm -f "$STACK_HOME/run/$name.pid"; continue; }
-    stop_bg "$name" "$CASSANDRA_STOP_TIMEOUT" "stopping $name (SIGTERM, drain; SIGKILL after ${CASSANDRA_STOP_TIMEOUT}s)" &
-    pids+=($!)
+    cassandra_pid "$i" >/dev/null || true
+    names+=("$(cassandra_name "$i")")
   done
-  [ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
+  stop_nodes "$CASSANDRA_STOP_TIMEOUT" "(SIGTERM, drain; SIGKILL after ${CASSANDRA_STOP_TIMEOUT}s)" "${names[@]}"
 }
 
 cassandra_status() {
-  local i rc=0 a name
+  local i rc=0 a
   for ((i = 1; i <= CASSANDRA_NODES; i++)); do
-    name=$(cassandra_name "$i"); a="$(cassandra_addr "$i"):$CASSANDRA_PORT"
-    if cassandra_pid "$i" >/dev/null && port_in_use "$CASSANDRA_PORT" "$(cassandra_addr "$i")"; then
-      echo "$name up $a"
-    else
-      echo "$name down $a"; rc=1
-    fi
+    cassandra_pid "$i" >/dev/null || true   # drops a stale pid file, so that the row says down
+    a="$(cassandra_addr "$i"):$CASSANDRA_PORT"
+    proc_row "$(cassandra_name "$i")" "$a" "$a" || rc=1
   done
   return $rc
 }

@@ -164,15 +164,11 @@ $(tail -n 15 "$logf")"
   log "ready: $(kafka_bootstrap)"
 }
 
-# kafka_stop: every node at once (stopped one after another, the last waits for a controller
-# quorum that has gone); each gets a controlled shutdown, SIGKILL after 60 s.
+# kafka_stop: every node at once (stop_nodes); each gets a controlled shutdown, SIGKILL after 60 s.
 kafka_stop() {
-  local i pids=()
-  for ((i = KAFKA_NODES; i >= 1; i--)); do
-    stop_bg "$(kafka_name "$i")" 60 "stopping $(kafka_name "$i") (controlled shutdown)" &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
+  local i names=()
+  for ((i = KAFKA_NODES; i >= 1; i--)); do names+=("$(kafka_name "$i")"); done
+  stop_nodes 60 "(controlled shutdown)" "${names[@]}"
 }
 
 kafka_status() {

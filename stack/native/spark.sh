@@ -246,6 +246,15 @@ spark_await() {
     await_ready "$1" "$STACK_HOME/logs/$1.log" "$(pid_of "$1" || echo 0)" "$2" "$3"
 }
 
+# spark_await_workers: until the master lists each worker ALIVE, by its UI address (a restarted
+# worker among live ones too).
+spark_await_workers() {
+  local i
+  for ((i = 1; i <= SPARK_WORKERS; i++)); do
+    SPARK_WORKER_UI_URL="127.0.0.1:$(spark_worker_ui_port "$i")" spark_await "$(spark_worker_name "$i")" 180 spark-worker
+  done
+}
+
 # spark_workers_running: true when every worker runs.
 spark_workers_running() {
   local i
@@ -256,7 +265,7 @@ spark_start() {
   local SERVICE=spark i name
   if pid_of spark-master >/dev/null && spark_workers_running && pid_of spark-connect >/dev/null; then
     # Already running (perhaps still starting, by another caller): just wait until it is ready.
-    spark_await "$(spark_worker_name 1)" 180 spark-worker
+    spark_await_workers
     spark_await spark-connect 240 spark
     log "already running (spark://127.0.0.1:$SPARK_MASTER_PORT, sc://127.0.0.1:$SPARK_CONNECT_PORT)"; return 0
   fi
@@ -321,9 +330,7 @@ spark_start() {
   fi
 
   # A worker that was already running re-registers by itself with a restarted master.
-  for ((i = 1; i <= SPARK_WORKERS; i++)); do  # each one: a restarted worker among live ones too
-    SPARK_WORKER_UI_URL="127.0.0.1:$(spark_worker_ui_port "$i")" spark_await "$(spark_worker_name "$i")" 180 spark-worker
-  done
+  spark_await_workers
   log "workers ALIVE at the master"
   # A real request, with the secret: `SELECT 1` through the project's own client (stackctl).
   spark_await spark-connect 240 spark
