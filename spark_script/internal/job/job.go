@@ -299,12 +299,9 @@ func (j *paths) run(ctx context.Context, session *sc.Session) error {
 		Keyspace: cfg.Keyspace, Consistency: cfg.CassandraConsistency.String(), CheckpointRoot: cfg.CheckpointRoot,
 		Trigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ, Reference: j.ref,
 	})
-	var specs []rawpath.Spec
-	for _, sink := range rawpath.Sinks() {
-		specs = append(specs, rawpath.Spec{Name: plans.QueryName(sink), Gates: sink.Trades, Start: func(ctx context.Context) (rawpath.Query, error) {
-			return plans.Start(ctx, sink)
-		}})
-	}
+	specs := []rawpath.Spec{{Name: plans.QueryName(), Gates: true, Start: func(ctx context.Context) (rawpath.Query, error) {
+		return plans.Start(ctx)
+	}}}
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: j.logger.With("component", "raw-path"),
 		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
 	stager := aggpath.NewSparkStager(session, aggpath.StageSettings{Kafka: cfg.SparkKafka(), MarketTZ: cfg.MarketTZ,

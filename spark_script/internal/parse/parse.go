@@ -7,8 +7,9 @@
 //
 //	kafka rows -> Records -> Elements (one row per array element) -> Parsed -> Typed
 //	  -> Checked (the reason: the first rule of trade.Rules the element breaks, and the trade)
-//	Checked -> Valid (reason IS NULL) -> trade columns, or staged for the aggregate path
-//	Checked -> Rejected (reason IS NOT NULL) -> reject columns
+//	Checked -> Valid (reason IS NULL) -> staged for the aggregate path
+//	Checked -> Shared (computed once per raw micro-batch) -> Valid -> trade columns
+//	                                                      -> Rejected -> reject columns
 package parse
 
 import (
@@ -115,17 +116,31 @@ func MarketDate(col, tz string) string {
 	return fmt.Sprintf("to_date(from_utc_timestamp(%s, '%s'))", col, escape(tz))
 }
 
-// Trades projects valid Checked rows onto the columns of trading.real_time_data.
+// Trades projects valid Shared rows onto the columns of trading.real_time_data.
 func Trades() []string {
 	return []string{"id", "created_at", "ticker", "sector", "volume", "market_cap", "price"}
 }
 
-// TradesByTicker projects valid rows onto trading.trades_by_ticker (market-date partitions).
+// TradesByTicker projects valid Shared rows onto trading.trades_by_ticker (market-date partitions).
 func TradesByTicker(tz string) []string {
 	return []string{"ticker", MarketDate("created_at", tz) + " AS day", "created_at", "id", "price", "volume"}
 }
 
-// Rejects projects rejected Checked rows onto trading.rejects.
+// Shared projects Checked rows onto what the raw path's tables read (Trades, TradesByTicker,
+// Rejects): the trade's columns, the reason, where the element came from and, for a rejected
+// element only, its raw text. The raw path computes these rows once per micro-batch and keeps them
+// in memory while it writes each table, so they carry nothing the tables do not need.
+func Shared() []string {
+	return append([]string{
+		"topic", "partition", "offset", "kafka_ts", "element", "reason",
+		// The element's own text where the parser kept it (an element that is not an object), else
+		// its fields as parsed, re-rendered as JSON (an element of a well-formed array), else the
+		// whole record (not an array); bounded.
+		fmt.Sprintf("CASE WHEN %s THEN substring(coalesce(elem, to_json(t), raw), 1, %d) END AS reject_raw", IsRejected, MaxRawChars),
+	}, Trades()...)
+}
+
+// Rejects projects rejected Shared rows onto trading.rejects.
 func Rejects(tz string) []string {
 	return []string{
 		"topic",
@@ -134,10 +149,7 @@ func Rejects(tz string) []string {
 		"offset AS kafka_offset",
 		"CAST(coalesce(element, -1) AS INT) AS element",
 		"reason",
-		// The element's own text where the parser kept it (an element that is not an object), else
-		// its fields as parsed, re-rendered as JSON (an element of a well-formed array), else the
-		// whole record (not an array); bounded.
-		fmt.Sprintf("substring(coalesce(elem, to_json(t), raw), 1, %d) AS raw", MaxRawChars),
+		"reject_raw AS raw",
 		"current_timestamp() AS rejected_at",
 	}
 }

@@ -47,55 +47,54 @@ func NewPlans(s *sc.Session, set Settings) *Plans {
 // connectorVariants is how many distinct Cassandra connector sessions Start cycles through.
 const connectorVariants = 50000
 
-// Sink is one Cassandra table the raw path fills.
+// Sink is one Cassandra table the raw path fills, a filter and a projection of the Shared rows.
 type Sink struct {
 	Table  string
 	Trades bool // the table holds valid trades (not rejects)
-	rows   func(checked *sc.DataFrame, tz string) *sc.DataFrame
+	where  string
+	cols   func(tz string) []string
 	// write are connector options of this table's writes, over spark-defaults.conf.
 	write map[string]string
 }
 
-// Sinks are the raw path's tables, each fed by its own streaming query: every valid trade to
-// real_time_data and to the dashboard's query-first table, every reject to rejects.
+// Sinks are the raw path's tables: every valid trade to real_time_data and to the dashboard's
+// query-first table, every reject to rejects.
 func Sinks() []Sink {
-	valid := func(cols func(string) []string) func(*sc.DataFrame, string) *sc.DataFrame {
-		return func(df *sc.DataFrame, tz string) *sc.DataFrame {
-			return df.Where(parse.IsValid).SelectExpr(cols(tz)...)
-		}
-	}
 	return []Sink{
-		{Table: "real_time_data", Trades: true, rows: valid(func(string) []string { return parse.Trades() })},
+		{Table: "real_time_data", Trades: true, where: parse.IsValid, cols: func(string) []string { return parse.Trades() }},
 		// A task's trades fall into a few (ticker, day) partitions: batching them per partition
 		// makes each batch one mutation on the node instead of one per row.
-		{Table: "trades_by_ticker", Trades: true, rows: valid(parse.TradesByTicker),
+		{Table: "trades_by_ticker", Trades: true, where: parse.IsValid, cols: parse.TradesByTicker,
 			write: map[string]string{"spark.cassandra.output.batch.grouping.key": "partition"}},
-		{Table: "rejects", rows: func(df *sc.DataFrame, tz string) *sc.DataFrame {
-			return df.Where(parse.IsRejected).SelectExpr(parse.Rejects(tz)...)
-		}},
+		{Table: "rejects", where: parse.IsRejected, cols: parse.Rejects},
 	}
 }
 
-// QueryName is the streaming query of a sink for the topic. It also names the checkpoint, so a
-// new run of the job resumes where the last run of the same query stopped.
-func (p *Plans) QueryName(sink Sink) string {
-	return sanitize(p.set.Topic) + "__" + sink.Table
+// fanoutFormat is the Connect server's fan-out sink (stack/spark-ext): each micro-batch is
+// computed once, held in memory, and written to every target by the Cassandra connector's batch
+// writer. One streaming query per table, as before it, read and parsed every record once per table.
+const fanoutFormat = "idxstream.fanout"
+
+// QueryName is the raw path's streaming query for the topic. It also names the checkpoint, so a
+// new run of the job resumes where the last run stopped.
+func (p *Plans) QueryName() string {
+	return sanitize(p.set.Topic) + "__raw"
 }
 
-// Start starts the streaming query that fills sink. The first run of a query reads the topic
-// from the earliest offset; later runs resume from the checkpoint.
-func (p *Plans) Start(ctx context.Context, sink Sink) (*sc.StreamingQuery, error) {
+// Start starts the streaming query that fills every sink. Its first run reads the topic from the
+// earliest offset; later runs resume from the checkpoint.
+func (p *Plans) Start(ctx context.Context) (*sc.StreamingQuery, error) {
 	src := p.s.ReadStream().Format("kafka").
 		Options(p.set.Kafka).
 		Option("subscribe", p.set.Topic).
 		Option("startingOffsets", "earliest").
 		Option("maxOffsetsPerTrigger", strconv.FormatInt(p.set.MaxOffsetsPerTrigger, 10)).
 		Load()
-	name := p.QueryName(sink)
-	w := sink.rows(parse.Apply(src, p.set.Reference), p.set.MarketTZ).WriteStream().
-		Format("org.apache.spark.sql.cassandra").
-		Option("keyspace", p.set.Keyspace).
-		Option("table", sink.Table).
+	name := p.QueryName()
+	w := parse.Apply(src, p.set.Reference).SelectExpr(parse.Shared()...).WriteStream().
+		Format(fanoutFormat).
+		Option("format", "org.apache.spark.sql.cassandra").
+		Option("option.keyspace", p.set.Keyspace).
 		OutputMode(sc.OutputModeAppend).
 		Trigger(sc.ProcessingTime(p.set.Trigger)).
 		QueryName(name)
@@ -105,12 +104,21 @@ func (p *Plans) Start(ctx context.Context, sink Sink) (*sc.StreamingQuery, error
 	// value gives it its own, new session (the value itself only changes how long an unused
 	// session lingers: 10 to 60 s).
 	keepAlive := 10000 + p.starts.Add(1)%connectorVariants
-	w = w.Option("spark.cassandra.connection.keepAliveMS", strconv.FormatInt(keepAlive, 10))
+	w = w.Option("option.spark.cassandra.connection.keepAliveMS", strconv.FormatInt(keepAlive, 10))
 	if p.set.Consistency != "" {
-		w = w.Option("spark.cassandra.output.consistency.level", p.set.Consistency)
+		w = w.Option("option.spark.cassandra.output.consistency.level", p.set.Consistency)
 	}
-	for k, v := range sink.write {
-		w = w.Option(k, v)
+	sinks := Sinks()
+	w = w.Option("targets", strconv.Itoa(len(sinks)))
+	for i, sink := range sinks {
+		pre := "target." + strconv.Itoa(i) + "."
+		w = w.Option(pre+"name", sink.Table).Option(pre+"where", sink.where).Option(pre+"option.table", sink.Table)
+		for j, c := range sink.cols(p.set.MarketTZ) {
+			w = w.Option(pre+"select."+strconv.Itoa(j), c)
+		}
+		for k, v := range sink.write {
+			w = w.Option(pre+"option."+k, v)
+		}
 	}
 	if p.set.CheckpointRoot != "" {
 		w = w.Option("checkpointLocation", path.Join(p.set.CheckpointRoot, name))
