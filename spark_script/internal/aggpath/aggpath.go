@@ -1,12 +1,11 @@
-// Package aggpath is the aggregate path: its Spark plan (stage.go) and the loop that runs it.
-// Every trigger the loop plans one batch over a Kafka offset range that is fixed (written ahead in
-// the batch log) before the batch runs and never reaches past what the raw path committed; Spark
-// stages the range's valid trades in MySQL, and batchlog.Settle counts each trade id once, writes
-// the volume per market date and sector and commits the batch in one transaction. A batch left
-// uncommitted by a crash or an error is replayed with the same range.
-//
-// Spark Connect cannot run foreachBatch for a Go client, so this loop plays the role of the
-// streaming engine's micro-batch planner for this path.
+// Package aggpath is the aggregate path: the loop that turns the trades the raw path staged in
+// MySQL into the volume per market date and sector. Every trigger it plans one batch over a Kafka
+// offset range that is fixed (written ahead in the batch log) before the batch runs and never
+// reaches past what the raw path committed (so every valid copy of the range is staged), and
+// batchlog.Settle counts each trade id once, writes the volume and commits the batch in one
+// transaction. A batch left uncommitted by a crash or an error is settled again with the same
+// range. The path runs no Spark job of its own: the raw path's micro-batches read and parse each
+// record once for every table, agg_stage included.
 package aggpath
 
 import (
@@ -27,15 +26,14 @@ import (
 type Log interface {
 	Last(ctx context.Context, topic string) (*batchlog.Batch, error)
 	Plan(ctx context.Context, topic string, p offsets.Plan, now time.Time) (*batchlog.Batch, error)
-	ClearStage(ctx context.Context, batchID int64) (int64, error)
 	Settle(ctx context.Context, b *batchlog.Batch, now time.Time, repair batchlog.Repair) (batchlog.Settled, error)
 	Prune(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Gate tells how far the raw path has committed each partition of the topic; ok is false while it
-// cannot tell (a query has not finished a batch yet). A batch never reaches past it, so that
-// the raw path has written every trade of a batch before the batch's conflicts are repaired in
-// the raw tables, and never writes them again afterwards.
+// cannot tell (its query has not finished a batch yet). A batch never reaches past it, so that
+// the raw path has staged every copy of a batch's range and written every trade of it before the
+// batch's conflicts are repaired in the raw tables, and never writes them again afterwards.
 type Gate interface {
 	Committed(topic string) (end offsets.Offsets, ok bool)
 }
@@ -51,12 +49,6 @@ type Bounds interface {
 	Bounds(ctx context.Context, topic string) (start, end offsets.Offsets, err error)
 }
 
-// Stager runs a batch on Spark: reads exactly the batch's range from Kafka and appends its valid
-// trades, tagged with the batch id, to MySQL's agg_stage.
-type Stager interface {
-	Stage(ctx context.Context, b *batchlog.Batch) error
-}
-
 // Path is the aggregate path of one topic.
 type Path struct {
 	Topic      string
@@ -64,13 +56,12 @@ type Path struct {
 	Trigger    time.Duration // time between batch starts
 	// RawTrigger, when set, is the raw path's trigger: batches then start half-way between two
 	// raw micro-batches (Spark starts those at multiples of the interval since the Unix epoch), so
-	// that this path's Spark work falls where the raw path leaves the executor idle instead of
+	// that this path's MySQL work falls where the raw path's stage writes leave MySQL idle, instead of
 	// slowing the raw batches down (their duration is part of every trade's freshness).
 	RawTrigger time.Duration
 	Log        Log
 	Bounds     Bounds
 	Gate       Gate // nil: batches reach the end of the topic
-	Spark      Stager
 	Repair     Repairer
 	// Horizon is how long the ids of counted trades are remembered (JOB_DEDUP_HORIZON); zero keeps
 	// them for ever.
@@ -94,7 +85,6 @@ type Progress struct {
 	Rows       int64     `json:"rows"`
 	Replayed   bool      `json:"replayed"`
 	Duration   string    `json:"duration"`
-	Stage      string    `json:"stage_duration"`  // Spark: read, parse, stage in MySQL
 	Settle     string    `json:"settle_duration"` // MySQL: count once, aggregate, repair, commit
 	Committed  time.Time `json:"committed_at"`
 	Lag        int64     `json:"kafka_lag"`
@@ -161,18 +151,6 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 	} else {
 		p.Logger.Info("replaying uncommitted batch", "batch", b.ID)
 	}
-	cleared, err := p.Log.ClearStage(ctx, b.ID)
-	if err != nil {
-		return false, false, err
-	}
-	if cleared > 0 {
-		p.Logger.Info("removed the stage of an unfinished attempt", "batch", b.ID, "rows", cleared)
-	}
-	stageStart := p.now()
-	if err := p.Spark.Stage(ctx, b); err != nil {
-		return false, false, fmt.Errorf("stage batch %d: %w", b.ID, err)
-	}
-	fault.Hit(fault.AggWritten)
 	var repair batchlog.Repair
 	if p.Repair != nil {
 		repair = func(ctx context.Context, cs []batchlog.Conflict) error { return p.Repair.Repair(ctx, p.Topic, cs) }
@@ -197,14 +175,14 @@ func (p *Path) Step(ctx context.Context) (ran, more bool, err error) {
 	}
 	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
 	prog := Progress{BatchID: b.ID, Records: records, Trades: st.Trades, Duplicates: st.Duplicates, Conflicts: len(st.Conflicts),
-		Rows: st.Rows, Replayed: replay, Duration: ms(done.Sub(started)), Stage: ms(settleStart.Sub(stageStart)),
+		Rows: st.Rows, Replayed: replay, Duration: ms(done.Sub(started)),
 		Settle: ms(done.Sub(settleStart)), Committed: done.UTC(), Lag: lag}
 	p.mu.Lock()
 	p.last = prog
 	p.mu.Unlock()
 	p.Logger.Info("batch committed", "path", "aggregate", "batch", b.ID, "kafka_records", records, "trades", st.Trades,
 		"duplicates_dropped", st.Duplicates, "conflicts_rejected", len(st.Conflicts), "rows", st.Rows,
-		"duration", prog.Duration, "stage", prog.Stage, "settle", prog.Settle,
+		"duration", prog.Duration, "settle", prog.Settle,
 		"kafka_lag", lag, "replayed", replay)
 	return true, lag > 0 && records >= p.MaxRecords, nil
 }

@@ -14,12 +14,15 @@ import (
 	"idxstream/storage"
 )
 
-// fakeLog keeps the batch log and the aggregated rows (batch id -> trades) in memory.
+// fakeLog keeps the batch log and the aggregated rows (batch id -> trades) in memory; its stage
+// holds one trade per Kafka record. Settle can fail (MySQL's error, or a crash mid-way).
 type fakeLog struct {
 	batches   []*batchlog.Batch
-	rows      map[int64]int64 // staged trades by batch
 	committed map[int64]int64 // trades counted by committed batches
 	conflicts []batchlog.Conflict
+	failNext  bool
+	failWith  error             // returned by every Settle when set
+	ranges    []offsets.Offsets // the end of every range settled
 }
 
 func (f *fakeLog) Last(_ context.Context, _ string) (*batchlog.Batch, error) {
@@ -35,17 +38,21 @@ func (f *fakeLog) Plan(_ context.Context, topic string, p offsets.Plan, now time
 	c := *b
 	return &c, nil
 }
-func (f *fakeLog) ClearStage(_ context.Context, id int64) (int64, error) {
-	n := f.rows[id]
-	delete(f.rows, id)
-	return n, nil
-}
 func (f *fakeLog) Settle(ctx context.Context, b *batchlog.Batch, now time.Time, repair batchlog.Repair) (batchlog.Settled, error) {
+	f.ranges = append(f.ranges, b.End)
+	if f.failWith != nil {
+		return batchlog.Settled{}, f.failWith
+	}
+	if f.failNext {
+		f.failNext = false
+		return batchlog.Settled{}, errors.New("connection lost")
+	}
 	lb := f.batches[b.ID-1]
 	if lb.CommittedAt != nil {
 		return batchlog.Settled{}, errors.New("committed twice")
 	}
-	st := batchlog.Settled{Staged: f.rows[b.ID], Trades: f.rows[b.ID], Rows: 1, Conflicts: f.conflicts}
+	n := offsets.Plan{Start: b.Start, End: b.End}.Records()
+	st := batchlog.Settled{Staged: n, Trades: n, Rows: 1, Conflicts: f.conflicts}
 	if repair != nil && len(st.Conflicts) > 0 {
 		if err := repair(ctx, st.Conflicts); err != nil {
 			return batchlog.Settled{}, err
@@ -63,37 +70,15 @@ func (f *fakeBounds) Bounds(context.Context, string) (offsets.Offsets, offsets.O
 	return f.start, f.end, nil
 }
 
-// fakeSpark "aggregates" one trade per Kafka record; it can fail after writing (a crash mid-write).
-type fakeSpark struct {
-	log      *fakeLog
-	failNext bool
-	failWith error // returned by every Stage when set
-	ranges   []offsets.Offsets
-}
-
-func (f *fakeSpark) Stage(_ context.Context, b *batchlog.Batch) error {
-	f.ranges = append(f.ranges, b.End)
-	f.log.rows[b.ID] += offsets.Plan{Start: b.Start, End: b.End}.Records()
-	if f.failWith != nil {
-		return f.failWith
-	}
-	if f.failNext {
-		f.failNext = false
-		return errors.New("executor lost")
-	}
-	return nil
-}
-
-func newPath() (*Path, *fakeLog, *fakeBounds, *fakeSpark) {
-	l := &fakeLog{rows: map[int64]int64{}, committed: map[int64]int64{}}
+func newPath() (*Path, *fakeLog, *fakeBounds) {
+	l := &fakeLog{committed: map[int64]int64{}}
 	bo := &fakeBounds{start: offsets.Offsets{0: 0, 1: 0}, end: offsets.Offsets{0: 0, 1: 0}}
-	sp := &fakeSpark{log: l}
-	return &Path{Topic: "t", MaxRecords: 100, Trigger: time.Minute, Log: l, Bounds: bo, Spark: sp,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, l, bo, sp
+	return &Path{Topic: "t", MaxRecords: 100, Trigger: time.Minute, Log: l, Bounds: bo,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, l, bo
 }
 
 func TestStepWithNothingNewRunsNoBatch(t *testing.T) {
-	p, l, _, _ := newPath()
+	p, l, _ := newPath()
 	ran, _, err := p.Step(context.Background())
 	if err != nil || ran || len(l.batches) != 0 {
 		t.Fatalf("Step on an empty topic: ran=%v err=%v batches=%d", ran, err, len(l.batches))
@@ -101,10 +86,10 @@ func TestStepWithNothingNewRunsNoBatch(t *testing.T) {
 }
 
 func TestFailedBatchIsReplayedWithTheSameRangeAndCountedOnce(t *testing.T) {
-	p, l, bo, sp := newPath()
+	p, l, bo := newPath()
 	ctx := context.Background()
 	bo.end = offsets.Offsets{0: 30, 1: 20}
-	sp.failNext = true
+	l.failNext = true
 	if _, _, err := p.Step(ctx); err == nil {
 		t.Fatal("Step hid the aggregation error")
 	}
@@ -115,8 +100,8 @@ func TestFailedBatchIsReplayedWithTheSameRangeAndCountedOnce(t *testing.T) {
 	if len(l.batches) != 1 || l.batches[0].CommittedAt == nil || l.batches[0].Trades != 50 {
 		t.Fatalf("after replay: %+v", l.batches[0])
 	}
-	if !reflect.DeepEqual(sp.ranges[0], sp.ranges[1]) {
-		t.Fatalf("replay used another range: %v then %v", sp.ranges[0], sp.ranges[1])
+	if !reflect.DeepEqual(l.ranges[0], l.ranges[1]) {
+		t.Fatalf("replay used another range: %v then %v", l.ranges[0], l.ranges[1])
 	}
 	if ran, _, err := p.Step(ctx); err != nil || !ran {
 		t.Fatalf("next batch: ran=%v err=%v", ran, err)
@@ -134,7 +119,7 @@ func TestFailedBatchIsReplayedWithTheSameRangeAndCountedOnce(t *testing.T) {
 }
 
 func TestStepReportsMoreWhenCapped(t *testing.T) {
-	p, _, bo, _ := newPath()
+	p, _, bo := newPath()
 	bo.end = offsets.Offsets{0: 150, 1: 150}
 	_, more, err := p.Step(context.Background())
 	if err != nil || !more {
@@ -153,7 +138,7 @@ type fakeGate struct {
 func (g *fakeGate) Committed(string) (offsets.Offsets, bool) { return g.end, g.ok }
 
 func TestBatchesNeverPassTheRawPath(t *testing.T) {
-	p, l, bo, _ := newPath()
+	p, l, bo := newPath()
 	g := &fakeGate{}
 	p.Gate = g
 	ctx := context.Background()
@@ -174,7 +159,7 @@ func TestBatchesNeverPassTheRawPath(t *testing.T) {
 }
 
 func TestARecreatedTopicStopsThePath(t *testing.T) {
-	p, _, bo, _ := newPath()
+	p, _, bo := newPath()
 	ctx := context.Background()
 	bo.end = offsets.Offsets{0: 30, 1: 20}
 	if _, _, err := p.Step(ctx); err != nil {
@@ -191,9 +176,9 @@ func TestARecreatedTopicStopsThePath(t *testing.T) {
 }
 
 func TestAFullDiskStopsThePathWithTheBatchLeftToReplay(t *testing.T) {
-	p, l, bo, sp := newPath()
+	p, l, bo := newPath()
 	bo.end = offsets.Offsets{0: 30, 1: 20}
-	sp.failWith = errors.New("Error 1114 (HY000): The table 'agg_stage' is full")
+	l.failWith = errors.New("Error 1114 (HY000): The table 'trade_ids' is full")
 	done := make(chan error, 1)
 	go func() { done <- p.Run(context.Background()) }()
 	select {
@@ -220,7 +205,7 @@ func (f *fakeRepair) Repair(_ context.Context, _ string, cs []batchlog.Conflict)
 }
 
 func TestConflictsAreRepairedBeforeTheCommit(t *testing.T) {
-	p, l, bo, _ := newPath()
+	p, l, bo := newPath()
 	r := &fakeRepair{}
 	p.Repair = r
 	l.conflicts = []batchlog.Conflict{{Partition: 1, Offset: 3}}

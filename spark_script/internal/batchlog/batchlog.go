@@ -1,9 +1,10 @@
 // Package batchlog is the write-ahead log of the aggregate path, kept in MySQL next to the rows it
-// protects (tables agg_batches, agg_stage, trade_ids and aggregated_data, see schema/mysql). A
-// batch's Kafka offset range is recorded before the batch runs; Spark stages the range's valid
-// trades; one transaction then counts the trades whose ids were not accepted before, writes the
-// batch's rows and commits it (Settle). A batch found planned but not committed is replayed with
-// the same range after its stage is cleared, so each trade id is counted exactly once.
+// protects (tables agg_batches, agg_stage, trade_ids and aggregated_data, see schema/mysql). The
+// raw path stages every valid copy of a trade it reads in agg_stage, with the Kafka offset it came
+// from. A batch's offset range, never past what the raw path committed, is recorded before the
+// batch runs; one transaction then counts the range's trades whose ids were not accepted before,
+// writes the batch's rows and commits it (Settle). A batch found planned but not committed is
+// settled again with the same range, so each trade id is counted exactly once.
 package batchlog
 
 import (
@@ -11,8 +12,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"idxstream/spark_script/internal/fault"
 	"idxstream/spark_script/internal/offsets"
 	"idxstream/trade"
 )
@@ -46,7 +50,12 @@ func New(db *sql.DB, fence Fence) *Log { return &Log{db: db, fence: fence} }
 
 // fenced runs f in a transaction that first passes the fence.
 func (l *Log) fenced(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
-	tx, err := l.db.BeginTx(ctx, nil)
+	return l.fencedAt(ctx, what, sql.LevelDefault, f)
+}
+
+// fencedAt is fenced at the given isolation level.
+func (l *Log) fencedAt(ctx context.Context, what string, level sql.IsolationLevel, f func(tx *sql.Tx) error) error {
+	tx, err := l.db.BeginTx(ctx, &sql.TxOptions{Isolation: level})
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", what, err)
 	}
@@ -116,21 +125,6 @@ func (l *Log) Plan(ctx context.Context, topic string, p offsets.Plan, now time.T
 	return b, nil
 }
 
-// ClearStage deletes whatever an earlier, unfinished attempt of the batch staged. Only the lease
-// holder may do so (the fence).
-func (l *Log) ClearStage(ctx context.Context, batchID int64) (int64, error) {
-	var n int64
-	err := l.fenced(ctx, fmt.Sprintf("clear the stage of batch %d", batchID), func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM agg_stage WHERE batch_id = ?`, batchID)
-		if err != nil {
-			return fmt.Errorf("clear the stage of batch %d: %w", batchID, err)
-		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	return n, err
-}
-
 // Conflict is a staged copy of a trade whose id was accepted with other values: by an earlier
 // batch, or earlier in the same batch (Kafka time, then partition, offset and element order).
 type Conflict struct {
@@ -156,28 +150,34 @@ type Settled struct {
 // be idempotent.
 type Repair func(ctx context.Context, cs []Conflict) error
 
-// Settle ends a batch whose valid trades Spark staged in agg_stage, in one transaction that
-// first passes the fence: the ids not accepted before go to trade_ids (one copy each), the
-// batch's volume and trade count per (date, sector) is written from them to aggregated_data,
-// repair is given the conflicts, and the batch is committed. Either all of it happens or none,
-// so a replay after any failure starts from the same state, and no trade is counted twice.
+// Settle ends a batch from the copies staged for its range, in one transaction that first passes
+// the fence: the ids not accepted before go to trade_ids (one copy each), the batch's volume and
+// trade count per (date, sector) is written from them to aggregated_data, repair is given the
+// conflicts, and the batch is committed. Either all of it happens or none, so a replay after any
+// failure starts from the same state, and no trade is counted twice. The range's staged rows, and
+// any left below it, are deleted once the batch committed.
 func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair) (Settled, error) {
 	var st Settled
 	what := fmt.Sprintf("settle batch %d", b.ID)
-	err := l.fenced(ctx, what, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM agg_stage WHERE batch_id = ?`, b.ID).Scan(&st.Staged); err != nil {
+	// READ COMMITTED: the reads of agg_stage take no gap locks, which would hold up the raw path's
+	// inserts of the next offsets until the batch commits. Nothing else writes the batch's range.
+	err := l.fencedAt(ctx, what, sql.LevelReadCommitted, func(tx *sql.Tx) error {
+		// A raw micro-batch run again stages its rows again: a repeated (partition, offset,
+		// element) is the same copy.
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT kafka_partition, kafka_offset, element) FROM agg_stage s WHERE `+staged("s", b),
+			b.Topic).Scan(&st.Staged); err != nil {
 			return fmt.Errorf("%s: count staged trades: %w", what, err)
 		}
 		// The first copy of each id in the batch, unless the id was accepted before. The window
 		// orders copies of one id deterministically, so a replay picks the same one.
 		res, err := tx.ExecContext(ctx, `INSERT INTO trade_ids
 				(id, batch_id, hash, kafka_partition, kafka_offset, element, created_us, ticker, sector, volume, price, market_cap, `+"`date`"+`)
-			SELECT r.id, r.batch_id, r.hash, r.kafka_partition, r.kafka_offset, r.element, r.created_us, r.ticker, r.sector,
+			SELECT r.id, ?, r.hash, r.kafka_partition, r.kafka_offset, r.element, r.created_us, r.ticker, r.sector,
 				r.volume, r.price, r.market_cap, r.`+"`date`"+`
 			FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.id ORDER BY s.kafka_ts_us, s.kafka_partition, s.kafka_offset, s.element) AS n
-				FROM agg_stage s WHERE s.batch_id = ?) r
+				FROM agg_stage s WHERE `+staged("s", b)+`) r
 			LEFT JOIN trade_ids t ON t.id = r.id
-			WHERE r.n = 1 AND t.id IS NULL`, b.ID)
+			WHERE r.n = 1 AND t.id IS NULL`, b.ID, b.Topic)
 		if err != nil {
 			return fmt.Errorf("%s: record new trade ids: %w", what, err)
 		}
@@ -189,7 +189,7 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 			return fmt.Errorf("%s: write volume per (date, sector): %w", what, err)
 		}
 		st.Rows, _ = res.RowsAffected()
-		if st.Conflicts, err = conflicts(ctx, tx, b.ID); err != nil {
+		if st.Conflicts, err = conflicts(ctx, tx, b); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		// Every staged copy is counted once, is a conflict, or else repeats a counted copy's values.
@@ -199,6 +199,7 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 				return fmt.Errorf("%s: send %d conflicting copies to rejects: %w", what, len(st.Conflicts), err)
 			}
 		}
+		fault.Hit(fault.AggWritten)
 		res, err = tx.ExecContext(ctx, `UPDATE agg_batches SET committed_at = ?, trades = ? WHERE batch_id = ? AND committed_at IS NULL`,
 			now.UTC(), st.Trades, b.ID)
 		if err != nil {
@@ -212,21 +213,60 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 	if err != nil {
 		return Settled{}, err
 	}
-	// The stage of a committed batch is no longer needed; outside the transaction, since a
-	// leftover is harmless (ClearStage of a later attempt never reads it) and the delete is long.
-	if _, err := l.db.ExecContext(ctx, `DELETE FROM agg_stage WHERE batch_id = ?`, b.ID); err != nil {
+	// The stage of a committed range is no longer needed; outside the transaction, since a
+	// leftover is harmless (no later batch reads below its start) and the delete is long. Also
+	// READ COMMITTED, so that it locks the rows it deletes and not the gap after them.
+	if err := l.clearBelow(ctx, b.Topic, b.End); err != nil {
 		return st, fmt.Errorf("clear the stage of committed batch %d: %w", b.ID, err)
 	}
 	return st, nil
 }
 
-func conflicts(ctx context.Context, tx *sql.Tx, batchID int64) ([]Conflict, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT s.kafka_partition, s.kafka_offset, s.element, s.kafka_day,
+func (l *Log) clearBelow(ctx context.Context, topic string, end offsets.Offsets) error {
+	tx, err := l.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit a no-op
+	for part, o := range end {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM agg_stage WHERE topic = ? AND kafka_partition = ? AND kafka_offset < ?`, topic, part, o); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// staged is the SQL condition on agg_stage (as alias) of the rows of b's topic and range: from
+// b.Start to b.End (exclusive) per partition, a partition missing from b.Start beginning at 0. It
+// takes the topic as its one parameter; the offsets are numbers of the log, never text from
+// outside, so they are written in place.
+func staged(alias string, b *Batch) string {
+	parts := make([]int32, 0, len(b.End))
+	for part := range b.End {
+		parts = append(parts, part)
+	}
+	slices.Sort(parts)
+	conds := make([]string, 0, len(parts))
+	for _, part := range parts {
+		if b.Start[part] >= b.End[part] {
+			continue
+		}
+		conds = append(conds, fmt.Sprintf("(%[1]s.kafka_partition = %[2]d AND %[1]s.kafka_offset >= %[3]d AND %[1]s.kafka_offset < %[4]d)",
+			alias, part, b.Start[part], b.End[part]))
+	}
+	if len(conds) == 0 {
+		conds = append(conds, "FALSE")
+	}
+	return alias + ".topic = ? AND (" + strings.Join(conds, " OR ") + ")"
+}
+
+func conflicts(ctx context.Context, tx *sql.Tx, b *Batch) ([]Conflict, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT s.kafka_partition, s.kafka_offset, s.element, s.kafka_day,
 			s.id, s.created_us, s.ticker, s.sector, s.volume, s.price, s.market_cap,
 			t.created_us, t.ticker, t.sector, t.volume, t.price, t.market_cap, t.batch_id
 		FROM agg_stage s JOIN trade_ids t ON t.id = s.id
-		WHERE s.batch_id = ? AND s.hash <> t.hash
-		ORDER BY s.kafka_partition, s.kafka_offset, s.element`, batchID)
+		WHERE `+staged("s", b)+` AND s.hash <> t.hash
+		ORDER BY s.kafka_partition, s.kafka_offset, s.element`, b.Topic)
 	if err != nil {
 		return nil, fmt.Errorf("find conflicting copies: %w", err)
 	}

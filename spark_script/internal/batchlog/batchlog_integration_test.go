@@ -19,7 +19,7 @@ var suite = testkit.NewSuite("batchlog")
 
 func TestMain(m *testing.M) { os.Exit(suite.Run(m)) }
 
-// staged is one copy as Spark stages it.
+// staged is one copy as the raw path stages it.
 type staged struct {
 	part          int32
 	offset        int64
@@ -31,13 +31,13 @@ type staged struct {
 	createdAtSecs int64
 }
 
-func stage(t *testing.T, db *sql.DB, batch int64, rows ...staged) {
+func stage(t *testing.T, db *sql.DB, topic string, rows ...staged) {
 	t.Helper()
 	for _, r := range rows {
 		created := time.Unix(1764640800+r.createdAtSecs, 123456000).UTC()
-		if _, err := db.Exec(`INSERT INTO agg_stage (batch_id, kafka_partition, kafka_offset, element, kafka_ts_us, kafka_day, id, hash,
+		if _, err := db.Exec(`INSERT INTO agg_stage (topic, kafka_partition, kafka_offset, element, kafka_ts_us, kafka_day, id, hash,
 				created_us, ticker, sector, volume, price, market_cap, `+"`date`"+`) VALUES (?, ?, ?, ?, ?, '2025-12-02', ?, ?, ?, 'BBCA', ?, ?, 9000, 9000, '2025-12-02')`,
-			batch, r.part, r.offset, r.element, r.at.UnixMicro(), r.id, r.hash, created.UnixMicro(), r.sector, r.volume); err != nil {
+			topic, r.part, r.offset, r.element, r.at.UnixMicro(), r.id, r.hash, created.UnixMicro(), r.sector, r.volume); err != nil {
 			t.Fatalf("stage: %v", err)
 		}
 	}
@@ -47,9 +47,9 @@ type fence struct{ err error }
 
 func (f *fence) Fence(context.Context, *sql.Tx) error { return f.err }
 
-func plan(t *testing.T, l *batchlog.Log, topic string) *batchlog.Batch {
+func plan(t *testing.T, l *batchlog.Log, topic string, start, end offsets.Offsets) *batchlog.Batch {
 	t.Helper()
-	b, err := l.Plan(context.Background(), topic, offsets.Plan{Start: offsets.Offsets{0: 0}, End: offsets.Offsets{0: 10}}, time.Now())
+	b, err := l.Plan(context.Background(), topic, offsets.Plan{Start: start, End: end}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,16 +73,21 @@ func TestSettleCountsEachIDOnceAndFindsConflicts(t *testing.T) {
 	l := batchlog.New(db, f)
 	t0 := time.Now().UTC().Truncate(time.Millisecond)
 
-	// Batch 1: trade 1 twice with the same values, trade 2 once, trade 3 in two versions (the
-	// copy with the earlier record time is first, though it has the larger offset).
-	b1 := plan(t, l, "t")
-	stage(t, db, b1.ID,
+	// Batch 1 (partition 0 up to offset 6, partition 1 up to 4): trade 1 twice with the same
+	// values, trade 2 once, trade 3 in two versions (the copy with the earlier record time is
+	// first, though it has the larger offset). The raw path staged one copy twice (a micro-batch
+	// run again), a copy of another topic, and already a copy of the next batch's range.
+	b1 := plan(t, l, "t", offsets.Offsets{0: 0, 1: 0}, offsets.Offsets{0: 6, 1: 4})
+	stage(t, db, "t",
 		staged{0, 0, 0, t0, 1, 11, "Financials", 100, 0},
 		staged{0, 5, 0, t0.Add(time.Second), 1, 11, "Financials", 100, 0},
 		staged{1, 2, 0, t0, 2, 22, "Energy", 300, 1},
+		staged{1, 2, 0, t0, 2, 22, "Energy", 300, 1},
 		staged{1, 3, 1, t0.Add(-time.Second), 3, 33, "Energy", 500, 2},
 		staged{0, 1, 0, t0, 3, 34, "Energy", 700, 2},
+		staged{0, 9, 0, t0, 4, 44, "Financials", 200, 3},
 	)
+	stage(t, db, "other", staged{0, 3, 0, t0, 5, 55, "Energy", 1000, 4})
 	var repaired []batchlog.Conflict
 	repair := func(_ context.Context, cs []batchlog.Conflict) error { repaired = append(repaired, cs...); return nil }
 	st, err := l.Settle(ctx, b1, time.Now(), repair)
@@ -103,12 +108,12 @@ func TestSettleCountsEachIDOnceAndFindsConflicts(t *testing.T) {
 		t.Fatalf("batch 1 wrote volume %d in %d trades, want 900 in 3", v, n)
 	}
 
-	// Batch 2: a copy of trade 2 (same values), a conflicting copy of trade 1, a new trade 4.
-	b2 := plan(t, l, "t")
-	stage(t, db, b2.ID,
+	// Batch 2 (partition 0 from 6 to 10): a copy of trade 2 (same values), a conflicting copy of
+	// trade 1, and trade 4, staged earlier.
+	b2 := plan(t, l, "t", offsets.Offsets{0: 6, 1: 4}, offsets.Offsets{0: 10, 1: 4})
+	stage(t, db, "t",
 		staged{0, 7, 0, t0, 2, 22, "Energy", 300, 1},
 		staged{0, 8, 0, t0, 1, 99, "Financials", 900, 0},
-		staged{0, 9, 0, t0, 4, 44, "Financials", 200, 3},
 	)
 	// A repair that fails (Cassandra down) leaves nothing behind: no ids, no rows, no commit.
 	if _, err := l.Settle(ctx, b2, time.Now(), func(context.Context, []batchlog.Conflict) error { return errors.New("cassandra down") }); err == nil {
@@ -137,8 +142,11 @@ func TestSettleCountsEachIDOnceAndFindsConflicts(t *testing.T) {
 		t.Fatal("a batch settled twice")
 	}
 	var left int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM agg_stage`).Scan(&left); err != nil || left != 0 {
-		t.Fatalf("%d staged rows left after settling (err %v)", left, err)
+	if err := db.QueryRow(`SELECT COUNT(*) FROM agg_stage WHERE topic = 't'`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d staged rows of the settled ranges left (err %v)", left, err)
+	}
+	if err := db.QueryRow(`SELECT COUNT(*) FROM agg_stage WHERE topic = 'other'`).Scan(&left); err != nil || left != 1 {
+		t.Fatalf("the other topic's staged copy is gone (%d rows, err %v)", left, err)
 	}
 
 	// Forgetting ids of batches before the horizon: batch 1's three ids go, batch 2's stays.

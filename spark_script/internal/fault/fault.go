@@ -16,7 +16,8 @@ type Point string
 const (
 	// AggPlanned: the aggregate path recorded a batch's offset range, before any row is written.
 	AggPlanned Point = "agg.planned"
-	// AggWritten: the aggregate path wrote a batch's rows to MySQL, before it committed the batch.
+	// AggWritten: the aggregate path wrote a batch's ids and rows to MySQL, inside the transaction
+	// that commits the batch, before the commit.
 	AggWritten Point = "agg.written"
 	// RawProgress: the raw path saw a micro-batch of a streaming query complete with rows.
 	RawProgress Point = "raw.progress"

@@ -114,10 +114,10 @@ func Run(ctx context.Context, cfg config.Config, base *slog.Logger) error {
 	repair := &rawrepair.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword,
 		Keyspace: cfg.Keyspace, Zone: zone, Consistency: cfg.CassandraConsistency}
 	defer repair.Close()
-	j := &paths{cfg: cfg, logger: base, ref: ref}
-	// One aggregate path for the job's life: only its Spark work and its gate follow the session.
+	j := &paths{cfg: cfg, logger: base, ref: ref, db: db}
+	// One aggregate path for the job's life: only its gate follows the session.
 	j.agg = &aggpath.Path{Topic: cfg.Topic, MaxRecords: cfg.MaxOffsetsPerTrigger, Trigger: cfg.AggTrigger, RawTrigger: cfg.RawTrigger,
-		Log: batchlog.New(db, held), Bounds: kafka, Gate: j, Spark: j, Repair: repair, Horizon: cfg.DedupHorizon,
+		Log: batchlog.New(db, held), Bounds: kafka, Gate: j, Repair: repair, Horizon: cfg.DedupHorizon,
 		Logger: base.With("component", "aggregate-path")}
 
 	// One part failing for good cancels the others, so that the job exits and can be restarted whole.
@@ -240,12 +240,12 @@ type paths struct {
 	cfg    config.Config
 	logger *slog.Logger // without a component; each part adds its own
 	ref    trade.Reference
-	agg    *aggpath.Path // for the job's life; Gate and Spark are the paths' current session
+	db     *sql.DB       // MySQL, where the raw path's micro-batches stage the aggregate path's trades
+	agg    *aggpath.Path // for the job's life; its Gate is the current session's raw path
 
 	mu      sync.Mutex
 	session string
 	raw     *rawpath.Supervisor
-	stager  *aggpath.SparkStager
 }
 
 // States are the raw queries' on the current session (for the metrics).
@@ -272,12 +272,47 @@ func (j *paths) Committed(topic string) (offsets.Offsets, bool) {
 	return raw.Committed(topic)
 }
 
-// Stage runs the aggregate path's Spark work on the current session.
-func (j *paths) Stage(ctx context.Context, b *batchlog.Batch) error {
-	j.mu.Lock()
-	stager := j.stager
-	j.mu.Unlock()
-	return stager.Stage(ctx, b)
+// sinksReady tells whether the raw path's sinks answer: Cassandra, and MySQL, where each
+// micro-batch stages its trades for the aggregate path.
+func (j *paths) sinksReady(ctx context.Context) error {
+	cfg := j.cfg
+	if err := (sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}).Ready(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := j.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("mysql at %s: %w", cfg.MySQLAddr, err)
+	}
+	return nil
+}
+
+// startingOffsets is where the raw path's query starts when it has no checkpoint (its first run,
+// or a checkpoint lost): where the aggregate path's log ends, at the start of a batch it has not
+// committed, so that every copy the aggregate path has yet to settle is staged again, and no
+// trade it has counted, and perhaps repaired in the raw tables, is written again. A partition the
+// log has not read starts at the earliest offset; so does a topic without batches ("earliest").
+func (j *paths) startingOffsets(ctx context.Context) (string, error) {
+	last, err := j.agg.Log.Last(ctx, j.cfg.Topic)
+	if err != nil || last == nil {
+		return "earliest", err
+	}
+	read := last.End
+	if last.CommittedAt == nil {
+		read = last.Start
+	}
+	_, end, err := j.agg.Bounds.Bounds(ctx, j.cfg.Topic)
+	if err != nil {
+		return "", fmt.Errorf("where the raw path starts: %w", err)
+	}
+	from := make(offsets.Offsets, len(end))
+	for part := range end {
+		from[part] = -2 // Spark's earliest
+		if o, ok := read[part]; ok {
+			from[part] = o
+		}
+	}
+	return offsets.SparkJSON(j.cfg.Topic, from), nil
 }
 
 func (j *paths) status() Status {
@@ -294,20 +329,23 @@ func (j *paths) status() Status {
 // (errSessionLost).
 func (j *paths) run(ctx context.Context, session *sc.Session) error {
 	cfg := j.cfg
+	starting, err := j.startingOffsets(ctx)
+	if err != nil {
+		return err
+	}
 	plans := rawpath.NewPlans(session, rawpath.Settings{
-		Topic: cfg.Topic, Kafka: cfg.SparkKafka(), MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger,
+		Topic: cfg.Topic, Kafka: cfg.SparkKafka(), MaxOffsetsPerTrigger: cfg.MaxOffsetsPerTrigger, StartingOffsets: starting,
 		Keyspace: cfg.Keyspace, Consistency: cfg.CassandraConsistency.String(), CheckpointRoot: cfg.CheckpointRoot,
 		Trigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ, Reference: j.ref,
+		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword,
 	})
 	specs := []rawpath.Spec{{Name: plans.QueryName(), Gates: true, Start: func(ctx context.Context) (rawpath.Query, error) {
 		return plans.Start(ctx)
 	}}}
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: j.logger.With("component", "raw-path"),
-		Ready: sinkcheck.Cassandra{Hosts: cfg.CassandraHosts, User: cfg.CassandraUser, Password: cfg.CassandraPassword}.Ready, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
-	stager := aggpath.NewSparkStager(session, aggpath.StageSettings{Kafka: cfg.SparkKafka(), MarketTZ: cfg.MarketTZ,
-		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword, Reference: j.ref})
+		Ready: j.sinksReady, StallAfter: max(30*cfg.RawTrigger, 10*time.Minute)}
 	j.mu.Lock()
-	j.session, j.raw, j.stager = session.SessionID(), raw, stager
+	j.session, j.raw = session.SessionID(), raw
 	j.mu.Unlock()
 
 	g, ctx := errgroup.WithContext(ctx)

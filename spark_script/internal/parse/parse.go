@@ -1,14 +1,14 @@
 // Package parse turns Kafka records holding JSON arrays of trades into validated trade rows and
-// reject rows, as Spark SQL expressions. Both the streaming raw path and the batch aggregate path
-// apply the same stages, so the two paths can never disagree on what a valid trade is.
+// reject rows, as Spark SQL expressions. The raw path's streaming query applies them once per
+// micro-batch and writes every table from the result, the aggregate path's stage included, so the
+// tables can never disagree on what a valid trade is.
 //
 // The stages are plain SQL expression strings (for DataFrame.SelectExpr / Filter), kept free of
 // any Spark client type so that they can be read and unit-tested on their own:
 //
 //	kafka rows -> Records -> Elements (one row per array element) -> Parsed -> Typed
 //	  -> Checked (the reason: the first rule of trade.Rules the element breaks, and the trade)
-//	Checked -> Valid (reason IS NULL) -> staged for the aggregate path
-//	Checked -> Shared (computed once per raw micro-batch) -> Valid -> trade columns
+//	Checked -> Shared (computed once per raw micro-batch) -> Valid -> trade columns, agg_stage
 //	                                                      -> Rejected -> reject columns
 package parse
 
@@ -154,11 +154,12 @@ func Rejects(tz string) []string {
 	}
 }
 
-// Stage projects valid Checked rows onto MySQL's agg_stage for batch batchID: where each copy
-// came from, a hash of all its values (copies with equal hashes are the same trade) and the trade.
-func Stage(batchID int64, tz string) []string {
+// Stage projects valid Shared rows onto MySQL's agg_stage: where each copy came from, a hash of
+// all its values (copies with equal hashes are the same trade) and the trade. The raw path stages
+// every copy it reads; the aggregate path settles them by offset range (batchlog.Settle).
+func Stage(tz string) []string {
 	return []string{
-		fmt.Sprintf("CAST(%d AS BIGINT) AS batch_id", batchID),
+		"topic",
 		"CAST(partition AS INT) AS kafka_partition",
 		"offset AS kafka_offset",
 		"CAST(element AS INT) AS element",

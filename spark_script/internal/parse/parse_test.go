@@ -72,7 +72,7 @@ func TestProjectionsCoverTheirTables(t *testing.T) {
 		{"real_time_data", Trades(), []string{"id", "created_at", "ticker", "sector", "volume", "market_cap", "price"}},
 		{"trades_by_ticker", TradesByTicker("UTC"), []string{"ticker", "day", "created_at", "id", "price", "volume"}},
 		{"rejects", Rejects("UTC"), []string{"topic", "kafka_partition", "day", "kafka_offset", "element", "reason", "raw", "rejected_at"}},
-		{"agg_stage", Stage(7, "UTC"), []string{"batch_id", "kafka_partition", "kafka_offset", "element", "kafka_ts_us", "kafka_day", "id", "hash",
+		{"agg_stage", Stage("UTC"), []string{"topic", "kafka_partition", "kafka_offset", "element", "kafka_ts_us", "kafka_day", "id", "hash",
 			"created_us", "ticker", "sector", "volume", "price", "market_cap", "date"}},
 	}
 	for _, tt := range tests {

@@ -59,7 +59,7 @@ func Plans(t *testing.T, f func(ctx context.Context, s *sc.Session)) []byte {
 	return keepAlive.ReplaceAll(out.Bytes(), []byte(`"${1}spark.cassandra.connection.keepAliveMS": "<varies>"`))
 }
 
-var keepAlive = regexp.MustCompile(`"(option\.)?spark\.cassandra\.connection\.keepAliveMS": "[0-9]+"`)
+var keepAlive = regexp.MustCompile(`"((?:target\.[0-9]+\.option\.)?)spark\.cassandra\.connection\.keepAliveMS": "[0-9]+"`)
 
 // Golden compares got with testdata/name, or rewrites it when update is set.
 func Golden(t *testing.T, name string, got []byte, update bool) {

@@ -3,6 +3,7 @@ package rawpath
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path"
 	"strconv"
@@ -20,7 +21,10 @@ type Settings struct {
 	Topic                string
 	Kafka                map[string]string // the Kafka source's options (config.SparkKafka)
 	MaxOffsetsPerTrigger int64
-	Keyspace             string
+	// StartingOffsets is where a query without a checkpoint starts: "earliest", or Spark's JSON of
+	// offsets per partition (see StartingOffsets). A query with a checkpoint resumes from it.
+	StartingOffsets string
+	Keyspace        string
 	// Consistency is the consistency level of every write (spark.cassandra.output.consistency.level,
 	// the job's CASSANDRA_CONSISTENCY: LOCAL_QUORUM...); empty leaves spark-defaults.conf's.
 	Consistency    string
@@ -28,9 +32,11 @@ type Settings struct {
 	Trigger        time.Duration
 	MarketTZ       string
 	Reference      trade.Reference // what trades are checked against (profile, skew)
+	// MySQL, as Spark's JDBC writer reaches it: where the aggregate path's stage is written.
+	MySQLURL, MySQLUser, MySQLPassword string
 }
 
-// Plans builds and starts the raw path's streaming queries on one Spark Connect session.
+// Plans builds and starts the raw path's streaming query on one Spark Connect session.
 type Plans struct {
 	s      *sc.Session
 	set    Settings
@@ -47,32 +53,58 @@ func NewPlans(s *sc.Session, set Settings) *Plans {
 // connectorVariants is how many distinct Cassandra connector sessions Start cycles through.
 const connectorVariants = 50000
 
-// Sink is one Cassandra table the raw path fills, a filter and a projection of the Shared rows.
+// Sink is one table a raw micro-batch is written to: a filter and a projection of its Shared rows.
 type Sink struct {
-	Table  string
-	Trades bool // the table holds valid trades (not rejects)
-	where  string
-	cols   func(tz string) []string
-	// write are connector options of this table's writes, over spark-defaults.conf.
-	write map[string]string
+	Table string
+	where string
+	cols  func(tz string) []string
+	// write gives the options of the table's writer.
+	write func(p *Plans, table string, keepAlive int64) (format string, opts map[string]string)
 }
 
-// Sinks are the raw path's tables: every valid trade to real_time_data and to the dashboard's
-// query-first table, every reject to rejects.
+// Sinks are the tables of a raw micro-batch: every valid trade to real_time_data and to the
+// dashboard's query-first table, every reject to rejects, and every valid trade, each copy, to
+// MySQL's agg_stage, where the aggregate path counts it once (batchlog.Settle).
 func Sinks() []Sink {
 	return []Sink{
-		{Table: "real_time_data", Trades: true, where: parse.IsValid, cols: func(string) []string { return parse.Trades() }},
+		{Table: "real_time_data", where: parse.IsValid, cols: func(string) []string { return parse.Trades() }, write: cassandra(nil)},
 		// A task's trades fall into a few (ticker, day) partitions: batching them per partition
 		// makes each batch one mutation on the node instead of one per row.
-		{Table: "trades_by_ticker", Trades: true, where: parse.IsValid, cols: parse.TradesByTicker,
-			write: map[string]string{"spark.cassandra.output.batch.grouping.key": "partition"}},
-		{Table: "rejects", where: parse.IsRejected, cols: parse.Rejects},
+		{Table: "trades_by_ticker", where: parse.IsValid, cols: parse.TradesByTicker,
+			write: cassandra(map[string]string{"spark.cassandra.output.batch.grouping.key": "partition"})},
+		{Table: "rejects", where: parse.IsRejected, cols: parse.Rejects, write: cassandra(nil)},
+		{Table: "agg_stage", where: parse.IsValid, cols: parse.Stage, write: func(p *Plans, table string, _ int64) (string, map[string]string) {
+			return "jdbc", map[string]string{
+				"url": p.set.MySQLURL, "dbtable": table, "user": p.set.MySQLUser, "password": p.set.MySQLPassword,
+				"driver": "com.mysql.cj.jdbc.Driver", "batchsize": "5000",
+			}
+		}},
+	}
+}
+
+// cassandra writes a table of the job's keyspace with the connector, with extra options.
+func cassandra(extra map[string]string) func(p *Plans, table string, keepAlive int64) (string, map[string]string) {
+	return func(p *Plans, table string, keepAlive int64) (string, map[string]string) {
+		opts := map[string]string{
+			"keyspace": p.set.Keyspace, "table": table,
+			// The connector caches one Cassandra session per distinct connection configuration
+			// and reuses it across queries; a session whose driver lost its control connection can
+			// hang the schema refresh of every query that uses it, for good. Giving each start its
+			// own keep-alive value gives it its own, new session (the value itself only changes
+			// how long an unused session lingers: 10 to 60 s).
+			"spark.cassandra.connection.keepAliveMS": strconv.FormatInt(keepAlive, 10),
+		}
+		if p.set.Consistency != "" {
+			opts["spark.cassandra.output.consistency.level"] = p.set.Consistency
+		}
+		maps.Copy(opts, extra)
+		return "org.apache.spark.sql.cassandra", opts
 	}
 }
 
 // fanoutFormat is the Connect server's fan-out sink (stack/spark-ext): each micro-batch is
-// computed once, held in memory, and written to every target by the Cassandra connector's batch
-// writer. One streaming query per table, as before it, read and parsed every record once per table.
+// computed once, held in memory, and written to every Sink side by side. With one streaming
+// query per table instead, every record was read and parsed once per table.
 const fanoutFormat = "idxstream.fanout"
 
 // QueryName is the raw path's streaming query for the topic. It also names the checkpoint, so a
@@ -81,43 +113,37 @@ func (p *Plans) QueryName() string {
 	return sanitize(p.set.Topic) + "__raw"
 }
 
-// Start starts the streaming query that fills every sink. Its first run reads the topic from the
-// earliest offset; later runs resume from the checkpoint.
+// Start starts the streaming query that fills every sink. Its first run starts at
+// Settings.StartingOffsets; later runs resume from the checkpoint.
 func (p *Plans) Start(ctx context.Context) (*sc.StreamingQuery, error) {
+	starting := p.set.StartingOffsets
+	if starting == "" {
+		starting = "earliest"
+	}
 	src := p.s.ReadStream().Format("kafka").
 		Options(p.set.Kafka).
 		Option("subscribe", p.set.Topic).
-		Option("startingOffsets", "earliest").
+		Option("startingOffsets", starting).
 		Option("maxOffsetsPerTrigger", strconv.FormatInt(p.set.MaxOffsetsPerTrigger, 10)).
 		Load()
 	name := p.QueryName()
 	w := parse.Apply(src, p.set.Reference).SelectExpr(parse.Shared()...).WriteStream().
 		Format(fanoutFormat).
-		Option("format", "org.apache.spark.sql.cassandra").
-		Option("option.keyspace", p.set.Keyspace).
 		OutputMode(sc.OutputModeAppend).
 		Trigger(sc.ProcessingTime(p.set.Trigger)).
 		QueryName(name)
-	// The connector caches one Cassandra session per distinct connection configuration and
-	// reuses it across queries; a session whose driver lost its control connection can hang the
-	// schema refresh of every query that uses it, for good. Giving each start its own keep-alive
-	// value gives it its own, new session (the value itself only changes how long an unused
-	// session lingers: 10 to 60 s).
 	keepAlive := 10000 + p.starts.Add(1)%connectorVariants
-	w = w.Option("option.spark.cassandra.connection.keepAliveMS", strconv.FormatInt(keepAlive, 10))
-	if p.set.Consistency != "" {
-		w = w.Option("option.spark.cassandra.output.consistency.level", p.set.Consistency)
-	}
 	sinks := Sinks()
 	w = w.Option("targets", strconv.Itoa(len(sinks)))
 	for i, sink := range sinks {
 		pre := "target." + strconv.Itoa(i) + "."
-		w = w.Option(pre+"name", sink.Table).Option(pre+"where", sink.where).Option(pre+"option.table", sink.Table)
+		format, opts := sink.write(p, sink.Table, keepAlive)
+		w = w.Option(pre+"name", sink.Table).Option(pre+"format", format).Option(pre+"where", sink.where)
+		for k, v := range opts {
+			w = w.Option(pre+"option."+k, v)
+		}
 		for j, c := range sink.cols(p.set.MarketTZ) {
 			w = w.Option(pre+"select."+strconv.Itoa(j), c)
-		}
-		for k, v := range sink.write {
-			w = w.Option(pre+"option."+k, v)
 		}
 	}
 	if p.set.CheckpointRoot != "" {

@@ -18,6 +18,7 @@ func TestRawPlans(t *testing.T) {
 	set := Settings{
 		Topic: "trading_data", Kafka: map[string]string{"kafka.bootstrap.servers": "kafka:9092", "kafka.default.api.timeout.ms": "10000", "kafka.request.timeout.ms": "5000"}, MaxOffsetsPerTrigger: 200000, Keyspace: "trading", Consistency: "LOCAL_QUORUM",
 		CheckpointRoot: "/checkpoints", Trigger: 10 * time.Second, MarketTZ: "Asia/Jakarta", Reference: plantest.Reference(),
+		StartingOffsets: `{"trading_data":{"0":120,"1":-2}}`, MySQLURL: "jdbc:mysql://mysql:3306/trading", MySQLUser: "trading_job", MySQLPassword: "pw",
 	}
 	got := plantest.Plans(t, func(ctx context.Context, s *sc.Session) {
 		if _, err := NewPlans(s, set).Start(ctx); err != nil {

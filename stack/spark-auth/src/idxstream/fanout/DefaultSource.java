@@ -10,22 +10,28 @@
 //
 // Options (strings, as a DataStreamWriter gives them):
 //
-//   targets              number of targets, n >= 1
-//   target.<i>.name      a name for logs (default: the i)
-//   target.<i>.where     a SQL condition on the batch's rows (default: every row)
-//   target.<i>.select.<j> the j-th SQL expression of the projection, j = 0, 1, ...
-//   target.<i>.option.<k> an option of that target's writer only
-//   format               the batch writers' format (org.apache.spark.sql.cassandra)
-//   option.<k>           an option of every target's writer (keyspace, spark.cassandra.*)
+//   targets                number of targets, n >= 1
+//   target.<i>.name        a name for logs and errors (default: the i)
+//   target.<i>.format      the target's batch writer (org.apache.spark.sql.cassandra, jdbc)
+//   target.<i>.where       a SQL condition on the batch's rows (default: every row)
+//   target.<i>.select.<j>  the j-th SQL expression of the projection, j = 0, 1, ...
+//   target.<i>.option.<k>  an option of that target's writer (keyspace, table, url...)
 //
-// Delivery is what the batch writers give a replayed micro-batch: a batch that failed half-way is
-// run again whole, so the targets must be idempotent (Cassandra's upserts by primary key are).
+// The targets of a batch are written side by side (Spark runs jobs of several threads at once), so
+// that one target's round trips overlap another's work; the batch ends when every target is
+// written, and fails, to be run again whole, when any of them failed. Delivery is therefore at
+// least once per target: each target must be idempotent (Cassandra's upserts by primary key are)
+// or read with its duplicates in mind.
 package idxstream.fanout;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -51,6 +57,7 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public Sink createSink(SQLContext ctx, scala.collection.immutable.Map<String, String> parameters,
             Seq<String> partitionColumns, OutputMode mode) {
         if (!mode.equals(OutputMode.Append())) {
@@ -64,18 +71,10 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
     }
 
     /** One table the batch is written to. */
-    record Target(String name, String where, List<String> select, Map<String, String> options) {
+    record Target(String name, String format, String where, List<String> select, Map<String, String> options) {
     }
 
-    /** The sink's options, checked. */
-    record Settings(String format, List<Target> targets) {
-    }
-
-    static Settings parse(Map<String, String> p) {
-        String format = p.get("format");
-        if (format == null || format.isEmpty()) {
-            throw new IllegalArgumentException("the fan-out sink needs the option format (the targets' writer, e.g. org.apache.spark.sql.cassandra)");
-        }
+    static List<Target> parse(Map<String, String> p) {
         int n;
         try {
             n = Integer.parseInt(p.getOrDefault("targets", ""));
@@ -85,22 +84,24 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
         if (n < 1) {
             throw new IllegalArgumentException("the fan-out sink needs at least one target, not " + n);
         }
-        Map<String, String> common = withPrefix(p, "option.");
         List<Target> ts = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String pre = "target." + i + ".";
+            String name = p.getOrDefault(pre + "name", String.valueOf(i));
+            String format = p.get(pre + "format");
+            if (format == null || format.isEmpty()) {
+                throw new IllegalArgumentException("target " + name + " of the fan-out sink has no " + pre + "format");
+            }
             List<String> select = new ArrayList<>();
             for (int j = 0; p.containsKey(pre + "select." + j); j++) {
                 select.add(p.get(pre + "select." + j));
             }
             if (select.isEmpty()) {
-                throw new IllegalArgumentException("target " + i + " of the fan-out sink has no " + pre + "select.0");
+                throw new IllegalArgumentException("target " + name + " of the fan-out sink has no " + pre + "select.0");
             }
-            Map<String, String> opts = new HashMap<>(common);
-            opts.putAll(withPrefix(p, pre + "option."));
-            ts.add(new Target(p.getOrDefault(pre + "name", String.valueOf(i)), p.get(pre + "where"), select, opts));
+            ts.add(new Target(name, format, p.get(pre + "where"), select, withPrefix(p, pre + "option.")));
         }
-        return new Settings(format, ts);
+        return ts;
     }
 
     private static Map<String, String> withPrefix(Map<String, String> p, String prefix) {
@@ -115,10 +116,10 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
 
     static final class FanoutSink implements Sink {
         private static final Logger LOG = LoggerFactory.getLogger(FanoutSink.class);
-        private final Settings set;
+        private final List<Target> targets;
 
-        FanoutSink(Settings set) {
-            this.set = set;
+        FanoutSink(List<Target> targets) {
+            this.targets = targets;
         }
 
         @Override
@@ -129,22 +130,53 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
             Dataset<Row> batch = Dataset.ofRows(data.sparkSession(),
                     LogicalRDD$.MODULE$.fromDataset(data.queryExecution().toRdd(), data, false));
             batch.persist(StorageLevel.MEMORY_AND_DISK());
+            ExecutorService pool = Executors.newFixedThreadPool(targets.size(), r -> {
+                Thread t = new Thread(r, "fanout-batch-" + batchId);
+                t.setDaemon(true);
+                return t;
+            });
             try {
-                for (Target t : set.targets()) {
-                    Dataset<Row> rows = t.where() == null || t.where().isEmpty() ? batch : batch.where(t.where());
-                    long start = System.nanoTime();
-                    rows.selectExpr(t.select().toArray(new String[0]))
-                            .write().format(set.format()).options(t.options()).mode(SaveMode.Append).save();
-                    LOG.debug("batch {}: target {} written in {} ms", batchId, t.name(), (System.nanoTime() - start) / 1_000_000);
+                List<Future<?>> writes = new ArrayList<>();
+                for (Target t : targets) {
+                    writes.add(pool.submit(() -> write(batchId, batch, t)));
                 }
+                RuntimeException failed = null;
+                for (int i = 0; i < writes.size(); i++) {
+                    try {
+                        writes.get(i).get();
+                    } catch (ExecutionException e) {
+                        RuntimeException err = new RuntimeException("fan-out batch " + batchId + ": writing target "
+                                + targets.get(i).name() + " failed: " + e.getCause().getMessage(), e.getCause());
+                        if (failed == null) {
+                            failed = err;
+                        } else {
+                            failed.addSuppressed(err);
+                        }
+                    }
+                }
+                if (failed != null) {
+                    throw failed;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RuntimeException("fan-out batch " + batchId + " interrupted", e);
             } finally {
+                pool.shutdownNow();
                 batch.unpersist(false);
             }
         }
 
+        private static void write(long batchId, Dataset<Row> batch, Target t) {
+            Dataset<Row> rows = t.where() == null || t.where().isEmpty() ? batch : batch.where(t.where());
+            long start = System.nanoTime();
+            rows.selectExpr(t.select().toArray(new String[0]))
+                    .write().format(t.format()).options(t.options()).mode(SaveMode.Append).save();
+            LOG.debug("batch {}: target {} written in {} ms", batchId, t.name(), (System.nanoTime() - start) / 1_000_000);
+        }
+
         @Override
         public String toString() {
-            return "FanoutSink" + set.targets().stream().map(Target::name).toList();
+            return "FanoutSink" + targets.stream().map(Target::name).toList();
         }
     }
 }
