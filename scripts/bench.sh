@@ -2,8 +2,12 @@
 # `make bench`: the benchmarks of every part against the real stack (started if down), printed as
 # one table and written to bench/results-<date>.md with the machine's core count and the versions.
 #   BENCH_RATE (10000) and BENCH_DURATION (3m): the pipeline's fixed produce rate and duration;
-#   BENCH_HEADROOM_RATE (12000): a second run above the target rate, to show it is sustained with
-#   room to spare (0 skips it).
+#   BENCH_HEADROOM_RATE (0, skipped: the saturation runs go higher): a 3 min run at that rate;
+#   BENCH_LOWLAT_RATE (8000): a 2 min run with the low-latency profile (1 s raw trigger; 0 skips it);
+#   BENCH_SATURATION_RATES ("12000 14000 16000 18000"): 2 min runs at a 10 s raw trigger, in this order,
+#   until one is not delivered with no lag and p99 freshness <= 15 s (empty skips them); the
+#   highest that is, is reported beside the Cassandra write ceiling measured first (a plain writer,
+#   BenchmarkCassandraCeiling), as the share of that ceiling the raw path's two rows per trade use.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=$(mktemp -d)
@@ -24,11 +28,28 @@ run arrow sparkconnect -bench DecodeArrow -benchmem
 run producer producer -tags integration -bench Produce/lz4 -benchtime 300000x
 JOBBENCH_RATE=${BENCH_RATE:-10000} JOBBENCH_DURATION=${BENCH_DURATION:-3m} \
   run pipeline spark_script -tags integration -bench Pipeline -benchtime 1x -timeout 40m ./jobtest/
-headroom=${BENCH_HEADROOM_RATE:-12000}
+headroom=${BENCH_HEADROOM_RATE:-0}
 if [ "$headroom" != 0 ]; then
   JOBBENCH_RATE=$headroom JOBBENCH_DURATION=${BENCH_DURATION:-3m} \
     run pipeline-headroom spark_script -tags integration -bench Pipeline -benchtime 1x -timeout 40m ./jobtest/
 fi
+lowlat=${BENCH_LOWLAT_RATE:-8000}
+if [ "$lowlat" != 0 ]; then
+  JOBBENCH_RAW_TRIGGER=1s JOBBENCH_RATE=$lowlat JOBBENCH_DURATION=2m \
+    run pipeline-lowlat spark_script -tags integration -bench Pipeline -benchtime 1x -timeout 40m ./jobtest/
+fi
+run ceiling spark_script -tags integration -bench CassandraCeiling -benchtime 1x -timeout 20m ./jobtest/
+saturation=""
+for rate in ${BENCH_SATURATION_RATES-12000 14000 16000 18000}; do
+  JOBBENCH_RATE=$rate JOBBENCH_DURATION=2m \
+    run "pipeline-$rate" spark_script -tags integration -bench Pipeline -benchtime 1x -timeout 40m ./jobtest/
+  line=$(grep -E '^BenchmarkPipeline' "$OUT/pipeline-$rate.txt" | head -1)
+  ok=$(awk '{for (i = 2; i <= NF; i++) { if ($i == "fresh_p99_s") p = $(i-1); if ($i == "max_lag_records") l = $(i-1); if ($i == "trades/s") d = $(i-1); if ($i == "offered_trades/s") o = $(i-1) } }
+    END { print (p != "" && p <= 15 && l == 0 && d >= 0.98 * o) ? "yes" : "no" }' <<<"$line")
+  echo "   $rate trades/s: delivered with no lag and p99 <= 15 s: $ok"
+  [ "$ok" = yes ] || break
+  saturation=$rate
+done
 # The dashboard endpoint is measured while a second, shorter pipeline run goes on (it starts 60 s
 # in); that run's own figures show what the 50 busy clients cost the pipeline.
 ( sleep 60; run dashboard dashboard -bench DataEndpoint50Clients -benchtime 5s ./internal/web/ >/dev/null ) &
@@ -59,7 +80,20 @@ file=bench/results-$date.md
     echo "| freshness $2, p50 / p99 / max (created_at → readable in real_time_data) | $(metric $1 BenchmarkPipeline fresh_p50_s) / $(metric $1 BenchmarkPipeline fresh_p99_s) / $(metric $1 BenchmarkPipeline fresh_max_s) s; p99 in trades_by_ticker $(metric $1 BenchmarkPipeline fresh_ticker_p99_s) s | raw trigger ${JOB_RAW_TRIGGER:-10s} |"
   }
   pipeline_rows pipeline "at ${BENCH_RATE:-10000} trades/s"
-  [ "$headroom" != 0 ] && pipeline_rows pipeline-headroom "at $headroom trades/s"
+  if [ "$headroom" != 0 ]; then pipeline_rows pipeline-headroom "at $headroom trades/s"; fi
+  if [ "$lowlat" != 0 ]; then
+    pipeline_rows pipeline-lowlat "at $lowlat trades/s, 1 s raw trigger"
+  fi
+  ceiling=$(metric ceiling BenchmarkCassandraCeiling rows/s)
+  echo "| Cassandra write ceiling (plain gocql writer, 256 inserts in flight, real_time_data rows) | $ceiling rows/s | cd spark_script && go test -tags integration -run '^\$' -bench CassandraCeiling -benchtime 1x ./jobtest/ |"
+  for rate in ${BENCH_SATURATION_RATES-12000 14000 16000 18000}; do
+    [ -f "$OUT/pipeline-$rate.txt" ] && pipeline_rows "pipeline-$rate" "at $rate trades/s"
+  done
+  if [ -n "$saturation" ] && [ -n "$ceiling" ]; then
+    echo "| saturation at a 10 s raw trigger (highest rate tried delivered with no lag, p99 <= 15 s) | $saturation trades/s = $((2 * saturation)) Cassandra rows/s, $(awk -v s="$saturation" -v c="$ceiling" 'BEGIN { printf "%.0f", 200 * s / c }') % of the ceiling | rates tried: ${BENCH_SATURATION_RATES-12000 14000 16000 18000} |"
+  else
+    echo "| saturation at a 10 s raw trigger | below the lowest rate tried (${BENCH_SATURATION_RATES-12000 14000 16000 18000}) | |"
+  fi
   echo "| dashboard /api/volume-today, 50 clients, p50 / p99 | $(metric dashboard 'BenchmarkDataEndpoint50Clients//api/volume-today' p50-ms) / $(metric dashboard 'BenchmarkDataEndpoint50Clients//api/volume-today' p99-ms) ms, $(metric dashboard 'BenchmarkDataEndpoint50Clients//api/volume-today' req/s) req/s | cd dashboard && go test -run '^\$' -bench DataEndpoint50Clients ./internal/web/ (during the last pipeline run) |"
   echo "| pipeline during the dashboard benchmark: delivered, freshness p50 / p99 | $(metric pipeline-dash BenchmarkPipeline trades/s) trades/s, $(metric pipeline-dash BenchmarkPipeline fresh_p50_s) / $(metric pipeline-dash BenchmarkPipeline fresh_p99_s) s | the same benchmark at ${BENCH_RATE:-10000} trades/s, 2 min |"
   echo

@@ -91,7 +91,7 @@ type Servers struct {
 }
 
 // SparkSecretHeader is the header that carries the Spark Connect secret to the server's
-// interceptor (stack/spark-auth; docs/contracts.md).
+// interceptor (stack/spark-ext; docs/contracts.md).
 const SparkSecretHeader = "x-idxstream-secret"
 
 // Role is one of the programs' MySQL users.

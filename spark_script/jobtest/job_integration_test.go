@@ -171,8 +171,9 @@ func TestJobExactlyOnce(t *testing.T) {
 	}
 	// After writing the first aggregate batch's rows to MySQL, before committing it.
 	killedAt(fault.AggWritten, 1, nil)
-	// In the middle of the stream: the raw path's second micro-batch with rows.
-	killedAt(fault.RawProgress, 2, func() { s.produce(t, topic, second, 40) })
+	// In the middle of the stream: right after the raw path's first micro-batch with rows of this
+	// run committed, before the aggregate path read it.
+	killedAt(fault.RawProgress, 1, func() { s.produce(t, topic, second, 40) })
 	// Right after planning an aggregate batch, before any of its rows is written.
 	killedAt(fault.AggPlanned, 1, func() { s.produce(t, topic, third, 60) })
 

@@ -638,19 +638,19 @@ const fakeSparkSecret = "fake-spark-secret"
 
 // The Docker stack locks Spark Connect like the native one: the server gets the secret of .env in
 // its environment, loads the interceptor named in the shared spark-defaults.conf, and the image
-// compiles that interceptor from stack/spark-auth.
+// compiles that interceptor (and the fan-out sink the job writes through) from stack/spark-ext.
 func TestSparkConnectRequiresTheSecret(t *testing.T) {
 	p := load(t)
 	s := service(t, p, "spark-connect")
 	if got := env(s, "SPARK_CONNECT_SECRET"); got != fakeSparkSecret {
 		t.Errorf("spark-connect's SPARK_CONNECT_SECRET = %q, want the value of .env", got)
 	}
-	if s.Build == nil || s.Build.AdditionalContexts["auth"] == "" ||
-		!strings.HasSuffix(filepath.ToSlash(s.Build.AdditionalContexts["auth"]), "stack/spark-auth") {
-		t.Errorf("the Spark image's build has no context auth = stack/spark-auth: %+v", s.Build)
+	if s.Build == nil || s.Build.AdditionalContexts["ext"] == "" ||
+		!strings.HasSuffix(filepath.ToSlash(s.Build.AdditionalContexts["ext"]), "stack/spark-ext") {
+		t.Errorf("the Spark image's build has no context ext = stack/spark-ext: %+v", s.Build)
 	}
 	dockerfile := readFile(t, filepath.Join(repoRoot, "stack", "docker", "spark", "Dockerfile"))
-	for _, w := range []string{"COPY --from=auth", "javac", "idxstream-spark-auth.jar"} {
+	for _, w := range []string{"COPY --from=ext", "javac", "idxstream-spark-ext.jar"} {
 		if !strings.Contains(dockerfile, w) {
 			t.Errorf("stack/docker/spark/Dockerfile lacks %q", w)
 		}
@@ -659,8 +659,9 @@ func TestSparkConnectRequiresTheSecret(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^spark\.connect\.grpc\.interceptor\.classes\s+idxstream\.sparkauth\.SecretInterceptor\s*$`).MatchString(conf) {
 		t.Error("spark-defaults.conf does not load idxstream.sparkauth.SecretInterceptor")
 	}
-	src, _ := filepath.Glob(filepath.Join(repoRoot, "stack", "spark-auth", "src", "idxstream", "sparkauth", "SecretInterceptor.java"))
-	if len(src) != 1 {
-		t.Error("stack/spark-auth has no SecretInterceptor.java")
+	for _, f := range []string{"sparkauth/SecretInterceptor.java", "fanout/DefaultSource.java"} {
+		if _, err := os.Stat(filepath.Join(repoRoot, "stack", "spark-ext", "src", "idxstream", f)); err != nil {
+			t.Errorf("stack/spark-ext lacks %s: %v", f, err)
+		}
 	}
 }

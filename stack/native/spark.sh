@@ -14,7 +14,7 @@
 # trying queries: $SPARK_VENV/bin/python (pass the secret: sc://127.0.0.1:15002/;x-idxstream-secret=…).
 #
 # Every call to the Connect server must carry the stack's secret (SPARK_CONNECT_SECRET of .env) in
-# the gRPC header x-idxstream-secret: the interceptor of stack/spark-auth, compiled here with the
+# the gRPC header x-idxstream-secret: the interceptor of stack/spark-ext, compiled here with the
 # JDK's javac against the Connect jar, refuses the others with UNAUTHENTICATED.
 #
 # Listeners: master 127.0.0.1:$SPARK_MASTER_PORT (UI $SPARK_MASTER_UI_PORT), worker i's UI
@@ -218,22 +218,24 @@ spark_conf_value() {
   awk -v k="$1" '$1 == k { $1 = ""; sub(/^[ \t]+/, ""); v = $0 } END { print v }' "$SPARK_CONF_OUT/spark-defaults.conf"
 }
 
-# spark_build_auth: compile the Connect server's secret interceptor (stack/spark-auth) into
-# $SPARK_AUTH_JAR when the jar is missing or older than its source.
-SPARK_AUTH_JAR="$SPARK_DIR/auth/idxstream-spark-auth.jar"
-spark_build_auth() {
-  local src="$STACK_REPO/stack/spark-auth/src" home classes
-  if [ -f "$SPARK_AUTH_JAR" ] && [ -z "$(find "$src" -name '*.java' -newer "$SPARK_AUTH_JAR" -print -quit)" ]; then
+# spark_build_ext: compile the Connect server's extensions (stack/spark-ext: the secret
+# interceptor and the raw path's fan-out sink) into $SPARK_EXT_JAR when the jar is missing or older
+# than its source.
+SPARK_EXT_JAR="$SPARK_DIR/ext/idxstream-spark-ext.jar"
+spark_build_ext() {
+  local src="$STACK_REPO/stack/spark-ext/src" home classes
+  if [ -f "$SPARK_EXT_JAR" ] && [ -z "$(find "$src" -name '*.java' -newer "$SPARK_EXT_JAR" -print -quit)" ]; then
     return 0
   fi
+  rm -rf "$SPARK_DIR/auth" # the jar's place before it held more than the interceptor
   home=$(spark_home) || die "no SPARK_HOME"
-  [ -x "$JAVA_HOME/bin/javac" ] || die "the secret interceptor needs javac: JAVA_HOME=$JAVA_HOME is not a JDK (Debian: apt-get install openjdk-17-jdk-headless)"
+  [ -x "$JAVA_HOME/bin/javac" ] || die "the Connect server's extensions need javac: JAVA_HOME=$JAVA_HOME is not a JDK (Debian: apt-get install openjdk-17-jdk-headless)"
   classes=$(mktemp -d)
-  log "compiling the Spark Connect secret interceptor into $SPARK_AUTH_JAR"
-  mkdir -p "$(dirname "$SPARK_AUTH_JAR")"
+  log "compiling the Spark Connect server's extensions (stack/spark-ext) into $SPARK_EXT_JAR"
+  mkdir -p "$(dirname "$SPARK_EXT_JAR")"
   "$JAVA_HOME/bin/javac" --release 17 -nowarn -d "$classes" -cp "$home/jars/*" $(find "$src" -name '*.java') >&2 \
-    || die "javac failed on stack/spark-auth (see above)"
-  "$JAVA_HOME/bin/jar" --create --file "$SPARK_AUTH_JAR" -C "$classes" . || die "jar failed"
+    || die "javac failed on stack/spark-ext (see above)"
+  "$JAVA_HOME/bin/jar" --create --file "$SPARK_EXT_JAR" -C "$classes" . || die "jar failed"
   rm -rf "$classes"
 }
 
@@ -319,13 +321,13 @@ spark_start() {
     local mem=${SPARK_CONNECT_DRIVER_MEMORY:-$(spark_conf_value spark.driver.memory)}
     local secret; secret=$(dotenv_value SPARK_CONNECT_SECRET)
     [ -n "$secret" ] || die "SPARK_CONNECT_SECRET is not in $STACK_REPO/.env: the Connect server would refuse every call (make up writes it)"
-    spark_build_auth
+    spark_build_ext
     # The secret reaches the server's interceptor through its environment, never its command line.
     ( spark_env; export SPARK_DAEMON_MEMORY=${mem:-1g} SPARK_CONNECT_SECRET="$secret"
       start_bg spark-connect "$logs/spark-connect.log" "$SPARK_HOME/bin/spark-submit" \
         --class org.apache.spark.sql.connect.service.SparkConnectServer --name "Spark Connect server" \
         --master "spark://127.0.0.1:$SPARK_MASTER_PORT" --properties-file "$SPARK_CONF_OUT/spark-defaults.conf" \
-        --driver-class-path "$SPARK_AUTH_JAR" \
+        --driver-class-path "$SPARK_EXT_JAR" \
         ${SPARK_CONNECT_DRIVER_MEMORY:+--driver-memory "$SPARK_CONNECT_DRIVER_MEMORY"} ) || exit 1
   fi
 

@@ -102,7 +102,7 @@ type Config struct {
 const DefaultStatusAddr = "127.0.0.1:4050"
 
 // SparkSecretHeader is the gRPC metadata header that carries the Spark Connect secret; the
-// stack's interceptor (stack/spark-auth) checks it. docs/contracts.md names it too.
+// stack's interceptor (stack/spark-ext) checks it. docs/contracts.md names it too.
 const SparkSecretHeader = "x-idxstream-secret"
 
 // Load reads the environment (getenv), then flags from args, and validates the result. The

@@ -19,7 +19,7 @@ const (
 	// AggWritten: the aggregate path wrote a batch's ids and rows to MySQL, inside the transaction
 	// that commits the batch, before the commit.
 	AggWritten Point = "agg.written"
-	// RawProgress: the raw path saw a micro-batch of a streaming query complete with rows.
+	// RawProgress: the raw path saw a micro-batch of its streaming query complete with rows.
 	RawProgress Point = "raw.progress"
 )
 

@@ -14,13 +14,15 @@
 // batch that started and ended between two of its polls is missed by it and here alike.
 //
 // Every metric lives in the collector's own registry (never Prometheus' global one), carries the
-// label topic, and uses bounded labels only: path (raw, aggregate) and query (the table a query
-// fills).
+// label topic, and uses bounded labels only: path (raw, aggregate) and query (the raw path's one
+// query, raw, for its batches; for output rows, the table written; aggregated_data for the
+// aggregate path).
 package jobmetrics
 
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,8 +45,12 @@ const (
 // aggQuery is the query label of the aggregate path: the table it fills.
 const aggQuery = "aggregated_data"
 
-// rejectsQuery is the raw query that fills the rejects table.
-const rejectsQuery = "rejects"
+// rejectsTable is the raw path's table of rejects.
+const rejectsTable = "rejects"
+
+// sinkRowsPrefix starts the raw sink's metrics that count the rows a batch wrote to a table
+// (the fan-out sink's rows.<table>).
+const sinkRowsPrefix = "rows."
 
 // RawSource is the raw path's supervisor (*rawpath.Supervisor).
 type RawSource interface{ States() []rawpath.State }
@@ -96,7 +102,7 @@ type Collector struct {
 
 // rawTrack is what the collector remembers of one raw query between polls.
 type rawTrack struct {
-	query      string // label: the table
+	query      string // label: what follows the topic in the query name (raw)
 	seen       progressKey
 	lastCommit time.Time // end of the last micro-batch with input
 	lastHeard  time.Time // timestamp of the last progress of any kind
@@ -238,10 +244,17 @@ func (c *Collector) poll() {
 		d := batchDuration(p)
 		c.batches.WithLabelValues(PathRaw, t.query).Inc()
 		c.rowsIn.WithLabelValues(PathRaw, t.query).Add(float64(p.NumInputRows))
-		if p.Sink.NumOutputRows >= 0 { // -1: the sink does not say
-			c.rowsOut.WithLabelValues(PathRaw, t.query).Add(float64(p.Sink.NumOutputRows))
-			if t.query == rejectsQuery {
-				c.rejected.Add(float64(p.Sink.NumOutputRows))
+		// The fan-out sink counts the rows of each table it writes (Spark's own count of output
+		// rows is -1 for it); the output rows are then labelled with the table.
+		for k, v := range p.Sink.Metrics {
+			table, ok := strings.CutPrefix(k, sinkRowsPrefix)
+			n, err := strconv.ParseInt(v, 10, 64)
+			if !ok || err != nil || n < 0 {
+				continue
+			}
+			c.rowsOut.WithLabelValues(PathRaw, table).Add(float64(n))
+			if table == rejectsTable {
+				c.rejected.Add(float64(n))
 			}
 		}
 		c.duration.WithLabelValues(PathRaw, t.query).Observe(d.Seconds())

@@ -3,6 +3,7 @@ package jobmetrics
 import (
 	"context"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -60,9 +61,7 @@ const topic = "trading_data"
 
 func newFake() *fakeJob {
 	f := &fakeJob{now: t0, token: 7, held: true}
-	for _, table := range []string{"real_time_data", "trades_by_ticker", "rejects"} {
-		f.raw = append(f.raw, rawpath.State{Name: topic + "__" + table, Active: true})
-	}
+	f.raw = []rawpath.State{{Name: topic + "__raw", Active: true}}
 	return f
 }
 
@@ -71,11 +70,15 @@ func newCollector(f *fakeJob) *Collector {
 		Raw: f, Agg: f, Lease: f, Now: f.clock})
 }
 
-// batch is the progress of a micro-batch that read records Kafka records and wrote out rows,
-// reported at the fake's current time, as a Spark 3.5 Connect server sends it.
-func batch(id, records, out int64, at time.Time) *sc.Progress {
+// batch is the progress of a micro-batch that read records Kafka records and wrote trades valid
+// trades (to two tables) and rejects rejects, at the fake's current time, as a Spark 3.5 Connect
+// server sends it with the fan-out sink.
+func batch(id, records, trades, rejects int64, at time.Time) *sc.Progress {
+	n := strconv.FormatInt
 	return &sc.Progress{RunID: "run-1", BatchID: id, Timestamp: at, BatchDuration: 2500, NumInputRows: records,
-		DurationMs: map[string]int64{"addBatch": 2000, "triggerExecution": 2500}, Sink: sc.SinkProgress{NumOutputRows: out}}
+		DurationMs: map[string]int64{"addBatch": 2000, "triggerExecution": 2500}, Sink: sc.SinkProgress{NumOutputRows: -1,
+			Metrics: map[string]string{"rows.real_time_data": n(trades, 10), "rows.trades_by_ticker": n(trades, 10),
+				"rows.rejects": n(rejects, 10), "rows.agg_stage": n(trades, 10)}}}
 }
 
 // report sets the progress of every raw query.
@@ -120,18 +123,16 @@ func TestCountersAccumulateOncePerBatch(t *testing.T) {
 	c := newCollector(f)
 	steps := []struct {
 		name string
-		// progress of real_time_data and rejects at this step
-		trades, rejects *sc.Progress
+		// progress of the raw query at this step
+		p *sc.Progress
 	}{
-		{"first batch", batch(0, 40, 3800, t0), batch(0, 40, 12, t0)},
-		{"the same snapshot again", batch(0, 40, 3800, t0), batch(0, 40, 12, t0)},
-		{"an idle trigger", idle(1, t0.Add(20*time.Second)), idle(1, t0.Add(20*time.Second))},
-		{"second batch, same id as the idle report", batch(1, 10, 950, t0.Add(30*time.Second)), batch(1, 10, 1, t0.Add(30*time.Second))},
+		{"first batch", batch(0, 40, 3800, 12, t0)},
+		{"the same snapshot again", batch(0, 40, 3800, 12, t0)},
+		{"an idle trigger", idle(1, t0.Add(20*time.Second))},
+		{"second batch, same id as the idle report", batch(1, 10, 950, 1, t0.Add(30*time.Second))},
 	}
 	for _, s := range steps {
-		f.set(func(f *fakeJob) {
-			f.raw[0].Progress, f.raw[2].Progress, f.raw[0].KafkaLag = s.trades, s.rejects, s.trades.BatchID*25
-		})
+		f.set(func(f *fakeJob) { f.raw[0].Progress, f.raw[0].KafkaLag = s.p, s.p.BatchID*25 })
 		c.poll()
 	}
 	f.set(func(f *fakeJob) {
@@ -147,16 +148,17 @@ func TestCountersAccumulateOncePerBatch(t *testing.T) {
 			pairs []string
 			want  float64
 		}{
-			{"idxstream_job_batches_total", []string{"path", "raw", "query", "real_time_data"}, 2},
-			{"idxstream_job_input_rows_total", []string{"path", "raw", "query", "real_time_data"}, 50},
+			{"idxstream_job_batches_total", []string{"path", "raw", "query", "raw"}, 2},
+			{"idxstream_job_input_rows_total", []string{"path", "raw", "query", "raw"}, 50},
 			{"idxstream_job_output_rows_total", []string{"path", "raw", "query", "real_time_data"}, 4750},
+			{"idxstream_job_output_rows_total", []string{"path", "raw", "query", "trades_by_ticker"}, 4750},
+			{"idxstream_job_output_rows_total", []string{"path", "raw", "query", "agg_stage"}, 4750},
 			{"idxstream_job_output_rows_total", []string{"path", "raw", "query", "rejects"}, 13},
 			{"idxstream_job_rejected_rows_total", nil, 13},
-			{"idxstream_job_batches_total", []string{"path", "raw", "query", "trades_by_ticker"}, 0},
-			{"idxstream_job_kafka_lag_records", []string{"path", "raw", "query", "real_time_data"}, 25},
-			{"idxstream_job_query_restarts_total", []string{"path", "raw", "query", "real_time_data"}, 2},
-			{"idxstream_job_query_active", []string{"path", "raw", "query", "trades_by_ticker"}, 1},
-			{"idxstream_job_last_batch_timestamp_seconds", []string{"path", "raw", "query", "real_time_data"}, seconds(t0.Add(32500 * time.Millisecond))},
+			{"idxstream_job_kafka_lag_records", []string{"path", "raw", "query", "raw"}, 25},
+			{"idxstream_job_query_restarts_total", []string{"path", "raw", "query", "raw"}, 2},
+			{"idxstream_job_query_active", []string{"path", "raw", "query", "raw"}, 1},
+			{"idxstream_job_last_batch_timestamp_seconds", []string{"path", "raw", "query", "raw"}, seconds(t0.Add(32500 * time.Millisecond))},
 			{"idxstream_job_batches_total", []string{"path", "aggregate", "query", "aggregated_data"}, 1},
 			{"idxstream_job_input_rows_total", []string{"path", "aggregate"}, 50},
 			{"idxstream_job_output_rows_total", []string{"path", "aggregate"}, 9},
@@ -175,7 +177,7 @@ func TestCountersAccumulateOncePerBatch(t *testing.T) {
 				t.Errorf("%s%v = %v, want %v", tt.name, tt.pairs, got, tt.want)
 			}
 		}
-		if n, _ := fam.Count("idxstream_job_batch_duration_seconds", "path", "raw", "query", "real_time_data"); n != 2 {
+		if n, _ := fam.Count("idxstream_job_batch_duration_seconds", "path", "raw", "query", "raw"); n != 2 {
 			t.Errorf("raw batch durations observed %d times, want 2", n)
 		}
 		if n, _ := fam.Count("idxstream_job_batch_duration_seconds", "path", "aggregate"); n != 1 {
@@ -205,14 +207,14 @@ func TestRunSeesBatchesBetweenScrapes(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	for id := range int64(3) {
-		f.set(func(f *fakeJob) { f.raw[0].Progress = batch(id, 10, 100, t0.Add(time.Duration(id)*10*time.Second)) })
+		f.set(func(f *fakeJob) { f.raw[0].Progress = batch(id, 10, 100, 0, t0.Add(time.Duration(id)*10*time.Second)) })
 		time.Sleep(30 * time.Millisecond) // many poll periods
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if got := value(t, scrapeOf(t, c), "idxstream_job_batches_total", "query", "real_time_data"); got != 3 {
+	if got := value(t, scrapeOf(t, c), "idxstream_job_batches_total", "query", "raw"); got != 3 {
 		t.Fatalf("batches counted %v, want 3", got)
 	}
 	if _, ok := scrapeOf(t, c).Value("idxstream_job_lease_held"); ok {
@@ -228,7 +230,7 @@ func TestStalledAggregatePath(t *testing.T) {
 	c := newCollector(f)
 	f.set(func(f *fakeJob) { f.agg.Error = "aggregate batch 1: jdbc: connection refused" })
 	for i := range int64(20) { // 20 raw batches, 10 s apart: 3 min 10 s
-		f.report(func(at time.Time) *sc.Progress { return batch(i, 10, 100, at) })
+		f.report(func(at time.Time) *sc.Progress { return batch(i, 10, 100, 0, at) })
 		c.poll()
 		if i == 5 {
 			if h := c.Health(); h.Status != StateOK {
@@ -247,7 +249,7 @@ func TestStalledAggregatePath(t *testing.T) {
 			t.Errorf("reason %q lacks %q", agg.Reason, want)
 		}
 	}
-	for _, p := range h.Paths[:3] {
+	for _, p := range h.Paths[:len(h.Paths)-1] {
 		if p.State != StateOK {
 			t.Errorf("raw query %+v, want ok", p)
 		}
@@ -256,8 +258,8 @@ func TestStalledAggregatePath(t *testing.T) {
 	if v := value(t, m, "idxstream_job_path_stalled", "path", "aggregate"); v != 1 {
 		t.Errorf("idxstream_job_path_stalled{path=aggregate} = %v, want 1", v)
 	}
-	if v := value(t, m, "idxstream_job_path_stalled", "path", "raw", "query", "real_time_data"); v != 0 {
-		t.Errorf("idxstream_job_path_stalled{query=real_time_data} = %v, want 0", v)
+	if v := value(t, m, "idxstream_job_path_stalled", "path", "raw", "query", "raw"); v != 0 {
+		t.Errorf("idxstream_job_path_stalled{query=raw} = %v, want 0", v)
 	}
 
 	f.set(func(f *fakeJob) {
@@ -273,7 +275,7 @@ func TestStalledAggregatePath(t *testing.T) {
 func TestIdleIsNotStalled(t *testing.T) {
 	f := newFake()
 	c := newCollector(f)
-	f.report(func(at time.Time) *sc.Progress { return batch(0, 10, 100, at) })
+	f.report(func(at time.Time) *sc.Progress { return batch(0, 10, 100, 0, at) })
 	c.poll()
 	f.advance(20 * time.Second)
 	f.set(func(f *fakeJob) {

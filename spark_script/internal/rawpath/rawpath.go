@@ -1,5 +1,6 @@
-// Package rawpath is the raw path: its plans (plans.go: one streaming query per Cassandra table,
-// Kafka → parse.Apply → the table) and their supervision. The supervisor starts the queries, polls them
+// Package rawpath is the raw path: its plan (plans.go: one streaming query, Kafka → parse.Apply →
+// the Connect server's fan-out sink, which writes each micro-batch to every table of Sinks) and its
+// supervision. The supervisor is general over queries: it starts them, polls them
 // (which also keeps the Spark Connect session alive: the server stops a session's queries after
 // about an hour without calls), logs one line per micro-batch, restarts a failed query from its
 // checkpoint with backoff (but stops them all on a failure that says a disk is full), and stops

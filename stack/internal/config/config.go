@@ -66,7 +66,7 @@ const (
 )
 
 // SparkSecretHeader is the gRPC metadata header that carries the Spark Connect secret to the
-// stack's interceptor (stack/spark-auth; docs/contracts.md).
+// stack's interceptor (stack/spark-ext; docs/contracts.md).
 const SparkSecretHeader = "x-idxstream-secret"
 
 // Migration targets.

@@ -24,6 +24,8 @@
 // or read with its duplicates in mind.
 package idxstream.fanout;
 
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -38,6 +40,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SQLContext;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.catalyst.util.CaseInsensitiveMap;
+import org.apache.spark.sql.connector.read.streaming.ReportsSinkMetrics;
 import org.apache.spark.sql.execution.LogicalRDD$;
 import org.apache.spark.sql.execution.streaming.Sink;
 import org.apache.spark.sql.sources.DataSourceRegister;
@@ -114,9 +117,11 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
         return out;
     }
 
-    static final class FanoutSink implements Sink {
+    static final class FanoutSink implements Sink, ReportsSinkMetrics {
         private static final Logger LOG = LoggerFactory.getLogger(FanoutSink.class);
         private final List<Target> targets;
+        /** rows.<target name> -> the rows the last batch wrote there (the progress's sink metrics). */
+        private volatile Map<String, String> written = Map.of();
 
         FanoutSink(List<Target> targets) {
             this.targets = targets;
@@ -140,6 +145,8 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
                 for (Target t : targets) {
                     writes.add(pool.submit(() -> write(batchId, batch, t)));
                 }
+                // Spark reports no output rows for a sink of this kind: count them, from the cache.
+                Future<Map<String, String>> counted = pool.submit(() -> count(batch));
                 RuntimeException failed = null;
                 for (int i = 0; i < writes.size(); i++) {
                     try {
@@ -157,9 +164,19 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
                 if (failed != null) {
                     throw failed;
                 }
+                try {
+                    written = counted.get();
+                } catch (ExecutionException e) {
+                    LOG.warn("batch {}: counting the rows written failed: {}", batchId, e.getCause().toString());
+                    written = Map.of();
+                }
             } catch (InterruptedException e) {
+                // The query is being stopped. Spark tells a stop from a failure by the exception's
+                // type: an InterruptedIOException inside an UncheckedIOException is one it knows.
                 Thread.currentThread().interrupt();
-                throw new RuntimeException("fan-out batch " + batchId + " interrupted", e);
+                InterruptedIOException stop = new InterruptedIOException("fan-out batch " + batchId + " interrupted by the query's stop");
+                stop.initCause(e);
+                throw new UncheckedIOException(stop);
             } finally {
                 pool.shutdownNow();
                 batch.unpersist(false);
@@ -172,6 +189,25 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
             rows.selectExpr(t.select().toArray(new String[0]))
                     .write().format(t.format()).options(t.options()).mode(SaveMode.Append).save();
             LOG.debug("batch {}: target {} written in {} ms", batchId, t.name(), (System.nanoTime() - start) / 1_000_000);
+        }
+
+        private Map<String, String> count(Dataset<Row> batch) {
+            String[] exprs = new String[targets.size()];
+            for (int i = 0; i < exprs.length; i++) {
+                String w = targets.get(i).where();
+                exprs[i] = w == null || w.isEmpty() ? "count(1)" : "count_if(" + w + ")";
+            }
+            Row r = batch.selectExpr(exprs).first();
+            Map<String, String> out = new HashMap<>();
+            for (int i = 0; i < exprs.length; i++) {
+                out.put("rows." + targets.get(i).name(), Long.toString(r.getLong(i)));
+            }
+            return Map.copyOf(out);
+        }
+
+        @Override
+        public Map<String, String> metrics() {
+            return written;
         }
 
         @Override
