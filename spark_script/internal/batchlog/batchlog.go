@@ -161,10 +161,11 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 	what := fmt.Sprintf("settle batch %d", b.ID)
 	// READ COMMITTED: the reads of agg_stage take no gap locks, which would hold up the raw path's
 	// inserts of the next offsets until the batch commits. Nothing else writes the batch's range.
+	inBatch := staged("s", b)
 	err := l.fencedAt(ctx, what, sql.LevelReadCommitted, func(tx *sql.Tx) error {
 		// A raw micro-batch run again stages its rows again: a repeated (partition, offset,
 		// element) is the same copy.
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT kafka_partition, kafka_offset, element) FROM agg_stage s WHERE `+staged("s", b),
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT kafka_partition, kafka_offset, element) FROM agg_stage s WHERE `+inBatch,
 			b.Topic).Scan(&st.Staged); err != nil {
 			return fmt.Errorf("%s: count staged trades: %w", what, err)
 		}
@@ -175,7 +176,7 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 			SELECT r.id, ?, r.hash, r.kafka_partition, r.kafka_offset, r.element, r.created_us, r.ticker, r.sector,
 				r.volume, r.price, r.market_cap, r.`+"`date`"+`
 			FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.id ORDER BY s.kafka_ts_us, s.kafka_partition, s.kafka_offset, s.element) AS n
-				FROM agg_stage s WHERE `+staged("s", b)+`) r
+				FROM agg_stage s WHERE `+inBatch+`) r
 			LEFT JOIN trade_ids t ON t.id = r.id
 			WHERE r.n = 1 AND t.id IS NULL`, b.ID, b.Topic)
 		if err != nil {
@@ -189,7 +190,7 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 			return fmt.Errorf("%s: write volume per (date, sector): %w", what, err)
 		}
 		st.Rows, _ = res.RowsAffected()
-		if st.Conflicts, err = conflicts(ctx, tx, b); err != nil {
+		if st.Conflicts, err = conflicts(ctx, tx, inBatch, b.Topic); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		// Every staged copy is counted once, is a conflict, or else repeats a counted copy's values.
@@ -222,6 +223,7 @@ func (l *Log) Settle(ctx context.Context, b *Batch, now time.Time, repair Repair
 	return st, nil
 }
 
+// clearBelow deletes the staged rows of topic below end, per partition.
 func (l *Log) clearBelow(ctx context.Context, topic string, end offsets.Offsets) error {
 	tx, err := l.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
@@ -260,13 +262,15 @@ func staged(alias string, b *Batch) string {
 	return alias + ".topic = ? AND (" + strings.Join(conds, " OR ") + ")"
 }
 
-func conflicts(ctx context.Context, tx *sql.Tx, b *Batch) ([]Conflict, error) {
+// conflicts finds the staged copies (agg_stage s WHERE inBatch, for topic) whose id was accepted
+// with other values.
+func conflicts(ctx context.Context, tx *sql.Tx, inBatch, topic string) ([]Conflict, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT s.kafka_partition, s.kafka_offset, s.element, s.kafka_day,
 			s.id, s.created_us, s.ticker, s.sector, s.volume, s.price, s.market_cap,
 			t.created_us, t.ticker, t.sector, t.volume, t.price, t.market_cap, t.batch_id
 		FROM agg_stage s JOIN trade_ids t ON t.id = s.id
-		WHERE `+staged("s", b)+` AND s.hash <> t.hash
-		ORDER BY s.kafka_partition, s.kafka_offset, s.element`, b.Topic)
+		WHERE `+inBatch+` AND s.hash <> t.hash
+		ORDER BY s.kafka_partition, s.kafka_offset, s.element`, topic)
 	if err != nil {
 		return nil, fmt.Errorf("find conflicting copies: %w", err)
 	}

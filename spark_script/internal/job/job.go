@@ -339,7 +339,7 @@ func (j *paths) run(ctx context.Context, session *sc.Session) error {
 		Trigger: cfg.RawTrigger, MarketTZ: cfg.MarketTZ, Reference: j.ref,
 		MySQLURL: cfg.SparkMySQLURL, MySQLUser: cfg.MySQLUser, MySQLPassword: cfg.MySQLPassword,
 	})
-	specs := []rawpath.Spec{{Name: plans.QueryName(), Gates: true, Start: func(ctx context.Context) (rawpath.Query, error) {
+	specs := []rawpath.Spec{{Name: plans.QueryName(), Start: func(ctx context.Context) (rawpath.Query, error) {
 		return plans.Start(ctx)
 	}}}
 	raw := &rawpath.Supervisor{Specs: specs, Poll: cfg.QueryPoll, Logger: j.logger.With("component", "raw-path"),

@@ -21,8 +21,8 @@ type Settings struct {
 	Topic                string
 	Kafka                map[string]string // the Kafka source's options (config.SparkKafka)
 	MaxOffsetsPerTrigger int64
-	// StartingOffsets is where a query without a checkpoint starts: "earliest", or Spark's JSON of
-	// offsets per partition (see StartingOffsets). A query with a checkpoint resumes from it.
+	// StartingOffsets is where a query without a checkpoint starts: "earliest" (also when
+	// empty), or Spark's JSON of offsets per partition. A query with a checkpoint resumes from it.
 	StartingOffsets string
 	Keyspace        string
 	// Consistency is the consistency level of every write (spark.cassandra.output.consistency.level,
@@ -58,14 +58,17 @@ type Sink struct {
 	Table string
 	where string
 	cols  func(tz string) []string
-	// write gives the options of the table's writer.
-	write func(p *Plans, table string, keepAlive int64) (format string, opts map[string]string)
+	// write gives the format and options of the table's writer.
+	write writer
 }
 
-// Sinks are the tables of a raw micro-batch: every valid trade to real_time_data and to the
+// writer gives the batch writer of a table: its format and options.
+type writer func(p *Plans, table string, keepAlive int64) (format string, opts map[string]string)
+
+// sinks are the tables of a raw micro-batch: every valid trade to real_time_data and to the
 // dashboard's query-first table, every reject to rejects, and every valid trade, each copy, to
 // MySQL's agg_stage, where the aggregate path counts it once (batchlog.Settle).
-func Sinks() []Sink {
+func sinks() []Sink {
 	return []Sink{
 		{Table: "real_time_data", where: parse.IsValid, cols: func(string) []string { return parse.Trades() }, write: cassandra(nil)},
 		// A task's trades fall into a few (ticker, day) partitions: batching them per partition
@@ -73,17 +76,20 @@ func Sinks() []Sink {
 		{Table: "trades_by_ticker", where: parse.IsValid, cols: parse.TradesByTicker,
 			write: cassandra(map[string]string{"spark.cassandra.output.batch.grouping.key": "partition"})},
 		{Table: "rejects", where: parse.IsRejected, cols: parse.Rejects, write: cassandra(nil)},
-		{Table: "agg_stage", where: parse.IsValid, cols: parse.Stage, write: func(p *Plans, table string, _ int64) (string, map[string]string) {
-			return "jdbc", map[string]string{
-				"url": p.set.MySQLURL, "dbtable": table, "user": p.set.MySQLUser, "password": p.set.MySQLPassword,
-				"driver": "com.mysql.cj.jdbc.Driver", "batchsize": "5000",
-			}
-		}},
+		{Table: "agg_stage", where: parse.IsValid, cols: parse.Stage, write: mysql},
+	}
+}
+
+// mysql appends to a table of the job's MySQL database with Spark's JDBC writer.
+func mysql(p *Plans, table string, _ int64) (string, map[string]string) {
+	return "jdbc", map[string]string{
+		"url": p.set.MySQLURL, "dbtable": table, "user": p.set.MySQLUser, "password": p.set.MySQLPassword,
+		"driver": "com.mysql.cj.jdbc.Driver", "batchsize": "5000",
 	}
 }
 
 // cassandra writes a table of the job's keyspace with the connector, with extra options.
-func cassandra(extra map[string]string) func(p *Plans, table string, keepAlive int64) (string, map[string]string) {
+func cassandra(extra map[string]string) writer {
 	return func(p *Plans, table string, keepAlive int64) (string, map[string]string) {
 		opts := map[string]string{
 			"keyspace": p.set.Keyspace, "table": table,
@@ -133,9 +139,9 @@ func (p *Plans) Start(ctx context.Context) (*sc.StreamingQuery, error) {
 		Trigger(sc.ProcessingTime(p.set.Trigger)).
 		QueryName(name)
 	keepAlive := 10000 + p.starts.Add(1)%connectorVariants
-	sinks := Sinks()
-	w = w.Option("targets", strconv.Itoa(len(sinks)))
-	for i, sink := range sinks {
+	all := sinks()
+	w = w.Option("targets", strconv.Itoa(len(all)))
+	for i, sink := range all {
 		pre := "target." + strconv.Itoa(i) + "."
 		format, opts := sink.write(p, sink.Table, keepAlive)
 		w = w.Option(pre+"name", sink.Table).Option(pre+"format", format).Option(pre+"where", sink.where)

@@ -37,8 +37,6 @@ type Query interface {
 type Spec struct {
 	Name  string
 	Start func(ctx context.Context) (Query, error)
-	// Gates: the query writes trades, and Committed reports how far it has.
-	Gates bool
 }
 
 // State is what the status endpoint shows of one query.
@@ -263,17 +261,14 @@ func (s *Supervisor) stopAll(rs []*running) {
 	wg.Wait()
 }
 
-// Committed is the Kafka offset up to which every gating query has committed its batches, per
-// partition of topic (the smallest over the queries); ok is false until each has finished one.
+// Committed is the Kafka offset up to which every query has committed its batches, per partition
+// of topic (the smallest over the queries); ok is false until each has finished one.
 // A query's last progress stays valid while it restarts: its checkpoint never goes back.
 func (s *Supervisor) Committed(topic string) (offsets.Offsets, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out offsets.Offsets
-	for i, st := range s.states {
-		if i >= len(s.Specs) || !s.Specs[i].Gates {
-			continue
-		}
+	for _, st := range s.states {
 		if st.Progress == nil {
 			return nil, false
 		}

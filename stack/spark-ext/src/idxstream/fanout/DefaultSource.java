@@ -135,7 +135,10 @@ public final class DefaultSource implements StreamSinkProvider, DataSourceRegist
             Dataset<Row> batch = Dataset.ofRows(data.sparkSession(),
                     LogicalRDD$.MODULE$.fromDataset(data.queryExecution().toRdd(), data, false));
             batch.persist(StorageLevel.MEMORY_AND_DISK());
-            ExecutorService pool = Executors.newFixedThreadPool(targets.size(), r -> {
+            // Threads of this batch's own, one per target and one for the count: Spark's local
+            // properties (the query's job group, the batch's SQL execution) are inherited when a
+            // thread is created, so threads kept from an earlier batch would carry its properties.
+            ExecutorService pool = Executors.newFixedThreadPool(targets.size() + 1, r -> {
                 Thread t = new Thread(r, "fanout-batch-" + batchId);
                 t.setDaemon(true);
                 return t;
